@@ -1,0 +1,34 @@
+import type { ConnectionOptions } from 'node:tls';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface TargetWriterOptions {
+  type: 'standalone' | 'cluster';
+  /** reachable seed addresses */
+  seeds: HostPort[];
+  username?: string;
+  password?: string;
+  tls?: ConnectionOptions;
+  /** announced "host:port" -> reachable address, for cluster targets behind NAT */
+  natMap?: Record<string, HostPort>;
+  /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
+  maxInFlight?: number;
+  /** @defaultValue 5000 */
+  connectTimeoutMs?: number;
+  /** a human name for errors/logs; @defaultValue the first seed */
+  label?: string;
+}
+
+/** One key of a full sync, as produced by the RDB parser. */
+export interface RestoreRecord {
+  db: number;
+  key: Buffer;
+  /** absolute unix ms, null = persistent */
+  expireAt: number | null;
+  payload: Buffer;
+  idle?: number | null;
+  freq?: number | null;
+}

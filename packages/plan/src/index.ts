@@ -1,1 +1,4 @@
-export {};
+export * from './host-port.js';
+export * from './secret-reference.js';
+export * from './plan-schema.js';
+export * from './plan-validation.js';

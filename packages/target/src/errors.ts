@@ -1,0 +1,83 @@
+/**
+ * Errors raised by the target writer. Every error carries a stable machine `code` and a message that names the
+ * target (its label/address) and the likely fix. Messages name command names and keys, never values.
+ */
+
+export type TargetErrorCode =
+  | 'TARGET_CONNECT_FAILED'
+  | 'TARGET_AUTH_FAILED'
+  | 'TARGET_OOM'
+  | 'TARGET_READONLY'
+  | 'TARGET_WRITE_FAILED'
+  | 'TARGET_CROSSSLOT'
+  | 'TARGET_DB_UNSUPPORTED'
+  | 'TARGET_CLOSED';
+
+export class TargetError extends Error {
+  readonly code: TargetErrorCode;
+  /** the target label/address this error is about */
+  readonly target: string;
+
+  constructor(code: TargetErrorCode, target: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.target = target;
+  }
+}
+
+/** The target could not be reached, timed out, did not answer PING, or the link was lost. */
+export class TargetConnectError extends TargetError {
+  constructor(target: string, message: string, options?: { cause?: unknown }) {
+    super('TARGET_CONNECT_FAILED', target, message, options);
+  }
+}
+
+/** AUTH was refused or the target demands a password that was not given. */
+export class TargetAuthError extends TargetError {
+  constructor(target: string, message: string, options?: { cause?: unknown }) {
+    super('TARGET_AUTH_FAILED', target, message, options);
+  }
+}
+
+/** `-OOM`: the target reached `maxmemory` with a non-evicting policy. */
+export class TargetOomError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_OOM', target, message);
+  }
+}
+
+/** `-READONLY`: the target is a replica. */
+export class TargetReadonlyError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_READONLY', target, message);
+  }
+}
+
+/** Any other error reply to a write: the target diverges from the source from this command on. */
+export class TargetWriteError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_WRITE_FAILED', target, message);
+  }
+}
+
+/** `-CROSSSLOT`: a multi-key command of the source spans several slots of a cluster target. */
+export class TargetCrossSlotError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_CROSSSLOT', target, message);
+  }
+}
+
+/** A cluster target only has db 0, but the source selected (or a key lives in) another db. */
+export class TargetDbUnsupportedError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_DB_UNSUPPORTED', target, message);
+  }
+}
+
+/** A write after `close()`. */
+export class TargetClosedError extends TargetError {
+  constructor(target: string) {
+    super('TARGET_CLOSED', target, `target ${target}: the writer is closed`);
+  }
+}

@@ -1,0 +1,27 @@
+import type { ShardProgress } from '@shardbridge/worker';
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** One human line per progress report, e.g. for `shardbridge run`. */
+export function formatProgress(p: ShardProgress): string {
+  const parts = [`[${p.shardId}] ${p.phase}`];
+  if (p.phase === 'full-sync') {
+    const total = p.rdbBytesTotal === null ? '?' : formatBytes(p.rdbBytesTotal);
+    parts.push(`rdb ${formatBytes(p.rdbBytesDone)}/${total}`);
+  }
+  parts.push(`keys ${p.keysWritten}`, `commands ${p.commandsApplied}`);
+  if (p.sourceOffset >= 0) parts.push(`offset ${p.sourceOffset}`, `acked ${p.acknowledgedOffset}`, `lag ${formatBytes(p.lagBytes)}`);
+  if (p.reconnects) parts.push(`reconnects ${p.reconnects}`);
+  if (p.lastError && p.phase !== 'incremental') parts.push(`last error ${p.lastError.code}: ${p.lastError.message}`);
+  return parts.join('  ');
+}

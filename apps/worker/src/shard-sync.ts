@@ -1,0 +1,355 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
+import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
+import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
+import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
+import { errorCode, isTransient, ModuleValueError, ShardSyncError } from './sync-errors.js';
+
+const RDB_TYPE_MODULE = 6;
+const RDB_TYPE_MODULE_2 = 7;
+
+export interface ShardSyncOptions {
+  /** stable name of the shard; keys its checkpoint */
+  shardId: string;
+  /** the source node to replicate, at its reachable address; `resume` is filled in from the checkpoint */
+  source: Omit<ReplicaClientOptions, 'resume'>;
+  target: TargetWriterOptions;
+  checkpoints: CheckpointStore;
+  logger: Logger;
+  /** called with a fresh snapshot every `progressIntervalMs` and on every phase change */
+  onProgress?: (progress: ShardProgress) => void;
+  /** @defaultValue 1000 */
+  progressIntervalMs?: number;
+  /** minimum time between two checkpoint saves while data flows. @defaultValue 1000 */
+  checkpointIntervalMs?: number;
+  /**
+   * How many times in a row a lost link is re-established before the shard fails. A link that reaches the
+   * command stream resets the count. The very first connection is not retried: a wrong address fails at once.
+   * @defaultValue 10
+   */
+  maxReconnectAttempts?: number;
+  /** first reconnect delay; doubles per attempt with ±20% jitter, capped at 30 s. @defaultValue 500 */
+  reconnectBaseDelayMs?: number;
+}
+
+/** Thrown into a link when `stop()` ends it on purpose. */
+class LinkStopped extends Error {}
+
+/**
+ * Replicates one source node into the target: PSYNC, RDB → RESTORE, command stream → target, acknowledged offset →
+ * checkpoint. Data flows one way; back-pressure flows back by pausing the source socket while the target's
+ * in-flight window is full.
+ *
+ * Resume contract: the checkpoint is only ever the offset the target confirmed, so a restart re-sends at most the
+ * commands that were in flight. A full resync clears the checkpoint before the first RESTORE, because from then on
+ * the target no longer matches the old offset.
+ */
+export class ShardSync {
+  private readonly progressState: ShardProgress;
+  private readonly logger: Logger;
+  private writer: TargetWriter | null = null;
+  private client: ReplicaClient | null = null;
+  private stopRequested = false;
+  private endLink: ((error: Error) => void) | null = null;
+  private checkpointed = { replid: '', offset: -2 };
+  private lastCheckpointAt = 0;
+  private savingCheckpoint: Promise<void> | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private waitingForDrain = false;
+
+  constructor(private readonly options: ShardSyncOptions) {
+    this.progressState = initialProgress(options.shardId);
+    this.logger = options.logger.child({ shard: options.shardId });
+  }
+
+  get progress(): ShardProgress {
+    const p = this.progressState;
+    p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
+    return { ...p, lastError: p.lastError && { ...p.lastError } };
+  }
+
+  /**
+   * Runs until `stop()` (resolves) or a non-transient error (rejects with a ShardSyncError naming the shard).
+   */
+  async run(): Promise<void> {
+    const intervalMs = this.options.progressIntervalMs ?? 1000;
+    this.progressTimer = setInterval(() => this.reportProgress(), intervalMs);
+    this.progressTimer.unref();
+    let attempts = 0;
+    let everLinked = false;
+    try {
+      while (!this.stopRequested) {
+        try {
+          await this.runLink(() => {
+            everLinked = true;
+            attempts = 0;
+          });
+        } catch (error) {
+          if (error instanceof LinkStopped || this.stopRequested) break;
+          await this.teardown();
+          await this.saveCheckpoint(true).catch(() => undefined);
+          this.recordError(error);
+          const maxAttempts = this.options.maxReconnectAttempts ?? 10;
+          if (!everLinked || !isTransient(error) || attempts >= maxAttempts) throw error;
+          attempts += 1;
+          this.progressState.reconnects += 1;
+          const delay = this.backoffDelay(attempts);
+          this.logger.warn(
+            { code: errorCode(error), attempt: attempts, delayMs: delay },
+            `link lost (${(error as Error).message}); reconnecting`,
+          );
+          this.setPhase('connecting');
+          await sleep(delay);
+        }
+      }
+      await this.finishGracefully();
+      this.setPhase('stopped');
+    } catch (error) {
+      await this.teardown();
+      this.setPhase('failed');
+      throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
+    } finally {
+      if (this.progressTimer) clearInterval(this.progressTimer);
+      this.progressTimer = null;
+      this.reportProgress();
+    }
+  }
+
+  /** Graceful stop: stop reading the source, let the target confirm what it has, checkpoint, close. */
+  async stop(): Promise<void> {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.setPhase('stopping');
+    this.endLink?.(new LinkStopped('stopped'));
+  }
+
+  private backoffDelay(attempt: number): number {
+    const base = this.options.reconnectBaseDelayMs ?? 500;
+    const raw = Math.min(30_000, base * 2 ** (attempt - 1));
+    return Math.round(raw * (0.8 + Math.random() * 0.4));
+  }
+
+  /** One replication link: resolves never; rejects when the link ends for any reason (stop included). */
+  private async runLink(onStreaming: () => void): Promise<void> {
+    this.setPhase('connecting');
+    const checkpoint = await this.options.checkpoints.load(this.options.shardId);
+    if (!this.writer) {
+      this.writer = await TargetWriter.connect(this.options.target);
+      this.writer.on('ack', (offset: number) => this.onAcknowledged(offset));
+      this.writer.on('drain', () => this.onDrain());
+      this.writer.on('error', (error: Error) => this.recordError(error));
+    }
+    const writer = this.writer;
+    if (checkpoint) writer.setAcknowledgedOffset(checkpoint.offset);
+    this.checkpointed = checkpoint ? { replid: checkpoint.replid, offset: checkpoint.offset } : { replid: '', offset: -2 };
+
+    await new Promise<void>((_resolve, reject) => {
+      let parser: RdbParser | null = null;
+      let fullSyncOffset = -1;
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        this.endLink = null;
+        reject(error);
+      };
+      this.endLink = fail;
+      writer.once('error', fail);
+
+      const guard =
+        <A extends unknown[]>(handler: (...args: A) => void) =>
+        (...args: A) => {
+          if (settled) return;
+          try {
+            handler(...args);
+          } catch (error) {
+            fail(error as Error);
+          }
+        };
+
+      const client = new ReplicaClient(
+        {
+          ...this.options.source,
+          resume: checkpoint ? { replid: checkpoint.replid, offset: checkpoint.offset } : undefined,
+        },
+        {
+          onFullResync: guard(({ replid, offset }) => {
+            this.progressState.fullSyncs += 1;
+            this.progressState.replid = replid;
+            this.progressState.sourceOffset = offset;
+            this.progressState.acknowledgedOffset = -1;
+            this.progressState.rdbBytesDone = 0;
+            this.progressState.rdbBytesTotal = null;
+            fullSyncOffset = offset;
+            writer.setAcknowledgedOffset(-1);
+            this.setPhase('full-sync');
+            this.logger.info({ replid, offset }, 'full resync: receiving RDB');
+            // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
+            client.pause();
+            this.options.checkpoints.clear(this.options.shardId).then(
+              () => client.resume(),
+              (error: Error) => fail(error),
+            );
+            this.checkpointed = { replid: '', offset: -2 };
+            parser = new RdbParser({ onKey: (record) => this.restoreKey(record, client) }, { decode: false });
+          }),
+          onContinue: guard(({ replid, offset }) => {
+            this.progressState.partialSyncs += 1;
+            this.progressState.replid = replid;
+            this.progressState.sourceOffset = offset;
+            this.progressState.acknowledgedOffset = offset;
+            this.logger.info({ replid, offset }, 'partial resync accepted (+CONTINUE)');
+            this.setPhase('incremental');
+            onStreaming();
+            void this.saveCheckpoint(true);
+          }),
+          onRdbStart: guard(({ size }) => {
+            this.progressState.rdbBytesTotal = size;
+          }),
+          onRdbData: guard((chunk: Buffer) => {
+            this.progressState.rdbBytesDone += chunk.length;
+            parser?.push(chunk);
+          }),
+          onRdbEnd: guard(() => {
+            parser?.end();
+            parser = null;
+            writer.barrier(fullSyncOffset);
+            this.logger.info(
+              { keys: this.progressState.keysWritten, rdbBytes: this.progressState.rdbBytesDone },
+              'RDB loaded; streaming commands',
+            );
+            this.setPhase('incremental');
+            onStreaming();
+          }),
+          onCommand: guard((args: Buffer[], offsetAfter: number) => this.applyCommand(args, offsetAfter, client)),
+          onClose: (error) => fail(error ?? new LinkStopped('closed')),
+        },
+      );
+      this.client = client;
+      client.start().catch(fail);
+    }).finally(() => {
+      this.endLink = null;
+    });
+  }
+
+  private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {
+    const typeByte = record.restorePayload[0];
+    if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
+      throw new ModuleValueError(record.db, record.key);
+    }
+    this.progressState.keysWritten += 1;
+    const accepted = this.writer!.restoreKey({
+      db: record.db,
+      key: record.key,
+      expireAt: record.expireAt,
+      payload: record.restorePayload,
+      idle: record.idle,
+      freq: record.freq,
+    });
+    if (!accepted) this.waitForDrain(client);
+  }
+
+  private applyCommand(args: Buffer[], offsetAfter: number, client: ReplicaClient): void {
+    this.progressState.sourceOffset = offsetAfter;
+    const name = args[0]?.toString('latin1').toLowerCase();
+    // Link-level traffic: it advances the offset but has no effect to write.
+    if (name === 'ping' || name === 'replconf') {
+      this.writer!.barrier(offsetAfter);
+      return;
+    }
+    this.progressState.commandsApplied += 1;
+    if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
+  }
+
+  private waitForDrain(client: ReplicaClient): void {
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    client.pause();
+  }
+
+  private onDrain(): void {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    this.client?.resume();
+  }
+
+  private onAcknowledged(offset: number): void {
+    if (offset < 0) return;
+    this.progressState.acknowledgedOffset = offset;
+    this.client?.setAcknowledgedOffset(offset);
+    if (Date.now() - this.lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 1000)) {
+      void this.saveCheckpoint(false).catch((error: Error) =>
+        this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`),
+      );
+    }
+  }
+
+  /** Saves (replid, acknowledged offset) when it moved. Only in incremental phase: mid-RDB there is no resume point. */
+  private async saveCheckpoint(force: boolean): Promise<void> {
+    if (this.savingCheckpoint) {
+      await this.savingCheckpoint;
+      if (!force) return;
+    }
+    const { replid, acknowledgedOffset: offset, phase } = this.progressState;
+    if (!replid || offset < 0 || (phase !== 'incremental' && phase !== 'stopping' && phase !== 'connecting')) return;
+    if (this.checkpointed.replid === replid && this.checkpointed.offset === offset) return;
+    this.lastCheckpointAt = Date.now();
+    this.savingCheckpoint = this.options.checkpoints
+      .save(this.options.shardId, { replid, offset, savedAt: Date.now() })
+      .then(() => {
+        this.checkpointed = { replid, offset };
+      })
+      .finally(() => {
+        this.savingCheckpoint = null;
+      });
+    await this.savingCheckpoint;
+  }
+
+  private async finishGracefully(): Promise<void> {
+    const writer = this.writer;
+    await this.client?.close().catch(() => undefined);
+    this.client = null;
+    if (writer) {
+      const inFullSync = this.progressState.phase === 'full-sync';
+      await writer.flush().catch((error: Error) => this.recordError(error));
+      if (!inFullSync) await this.saveCheckpoint(true);
+      await writer.close().catch(() => undefined);
+      this.writer = null;
+    }
+    this.logger.info(
+      { offset: this.progressState.acknowledgedOffset, replid: this.progressState.replid },
+      'stopped; checkpoint saved',
+    );
+  }
+
+  /** After a lost link: let the target confirm what it got, then drop both connections. */
+  private async teardown(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.waitingForDrain = false;
+    await client?.close().catch(() => undefined);
+    const writer = this.writer;
+    this.writer = null;
+    if (writer) {
+      await writer.flush().catch(() => undefined);
+      await writer.close().catch(() => undefined);
+    }
+  }
+
+  private recordError(error: unknown): void {
+    this.progressState.lastError = { code: errorCode(error), message: (error as Error)?.message ?? String(error) };
+  }
+
+  private setPhase(phase: ShardPhase): void {
+    if (this.progressState.phase === phase) return;
+    if (this.progressState.phase === 'stopping' && phase !== 'stopped' && phase !== 'failed') return;
+    this.progressState.phase = phase;
+    this.reportProgress();
+  }
+
+  private reportProgress(): void {
+    this.options.onProgress?.(this.progress);
+  }
+}

@@ -1,0 +1,42 @@
+/** Error codes after which a shard reconnects and resumes from its checkpoint instead of failing. */
+const TRANSIENT_CODES = new Set([
+  'REPL_CONNECTION_CLOSED',
+  'REPL_READ_TIMEOUT',
+  'REPL_CONNECT_REFUSED',
+  'REPL_CONNECT_TIMEOUT',
+  'TARGET_CONNECTION_LOST',
+]);
+
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+export function isTransient(error: unknown): boolean {
+  return TRANSIENT_CODES.has(errorCode(error));
+}
+
+/** The shard gave up: wraps the cause with the shard's name so every message says which shard failed. */
+export class ShardSyncError extends Error {
+  override name = 'ShardSyncError';
+  readonly code: string;
+  constructor(
+    readonly shardId: string,
+    readonly cause: unknown,
+  ) {
+    super(`shard ${shardId}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.code = errorCode(cause);
+  }
+}
+
+/** A module value (RedisJSON, RediSearch, ...) would need the same module on the target and its own encoder. */
+export class ModuleValueError extends Error {
+  override name = 'ModuleValueError';
+  readonly code = 'SYNC_MODULE_VALUE';
+  constructor(db: number, key: Buffer) {
+    super(
+      `key ${JSON.stringify(key.toString('latin1'))} in db ${db} holds a module value, which ShardBridge cannot ` +
+        'replicate yet; exclude it or migrate it with the module’s own tooling',
+    );
+  }
+}

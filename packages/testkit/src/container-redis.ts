@@ -29,6 +29,8 @@ export async function startRedisContainer(options: StartRedisOptions): Promise<R
     '',
     '--appendonly',
     'no',
+    '--repl-diskless-sync-delay',
+    '0',
     '--protected-mode',
     'no',
     ...(options.password !== undefined ? ['--requirepass', options.password] : []),

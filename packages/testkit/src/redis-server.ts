@@ -6,7 +6,9 @@ import { spawnRedis } from './spawned-redis.js';
 /** Options for {@link startRedis}. */
 export interface StartRedisOptions {
   /**
-   * Extra redis.conf directives, appended after the testkit's own (so they win).
+   * Extra redis.conf directives, appended after the testkit's own (so they win). The testkit's own are
+   * `port`, `bind 127.0.0.1`, `dir`, `save ''`, `appendonly no`, `repl-diskless-sync-delay 0` (a replica's full
+   * sync starts at once instead of after 5 s), `protected-mode no`, `logfile redis.log`.
    * @defaultValue `{}`
    */
   config?: RedisConfig;

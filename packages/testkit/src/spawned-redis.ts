@@ -86,6 +86,8 @@ class SpawnedRedis implements RedisServer {
       '',
       '--appendonly',
       'no',
+      '--repl-diskless-sync-delay',
+      '0',
       '--protected-mode',
       'no',
       '--logfile',

@@ -8,3 +8,10 @@ export { startRedis, type RedisServer, type StartRedisOptions } from './redis-se
 export { announcedHostname, startCluster, type RedisCluster, type StartClusterOptions } from './cluster.js';
 export { parseClusterNodes, topologyFingerprint, type ClusterNodeEntry } from './cluster-nodes.js';
 export { keySlot, SLOT_COUNT } from './key-slot.js';
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyStats,
+  type ProxyTarget,
+} from './fault-proxy.js';

@@ -17,7 +17,10 @@ export interface StreamValue {
   groups: Array<{
     name: Buffer;
     lastDeliveredId: StreamId;
-    /** null when unknown (RDB < 10) */
+    /**
+     * null when the server does not know it (stored as "invalid"); for streams written without it
+     * (type 15, RDB < 10) estimated from lastDeliveredId exactly as the server does on load
+     */
     entriesRead: number | null;
     pending: Array<{ id: StreamId; consumer: Buffer | null; deliveryCount: number; deliveryTime: number }>;
     consumers: Array<{ name: Buffer; seenTime: number; activeTime: number | null; pending: StreamId[] }>;
@@ -65,6 +68,8 @@ export interface RdbHandlers {
   /** Lua function library source (FUNCTION2 opcode, or legacy FUNCTION) */
   onFunction?(code: Buffer): void;
   onModuleAux?(moduleId: bigint): void;
+  /** RDB_OPCODE_SLOT_INFO (cluster-mode files, Redis 8 / Valkey): key-count hints for one slot */
+  onSlotInfo?(slot: number, slotSize: number, expiresSlotSize: number): void;
   onKey(record: RdbKeyRecord): void;
   /** end of file reached; checksum verified unless it was 0 */
   onEnd?(info: { checksum: bigint; bytes: number }): void;

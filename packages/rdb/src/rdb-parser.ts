@@ -1,0 +1,329 @@
+import { ByteReader, NeedMoreBytes } from './byte-reader.js';
+import { Crc64 } from './crc64.js';
+import {
+  RdbBadMagicError,
+  RdbChecksumMismatchError,
+  RdbTruncatedError,
+  RdbUnknownOpcodeError,
+  RdbUnknownTypeError,
+  RdbUnsupportedVersionError,
+} from './errors.js';
+import {
+  RDB_MAX_KNOWN_VERSION,
+  RDB_OPCODE_RANGE_START,
+  RdbOpcode,
+  RdbModuleOpcode,
+} from './rdb-constants.js';
+import { buildRestorePayload } from './restore-payload.js';
+import type { RdbHandlers } from './types.js';
+import { skipModulePayload } from './value-decoders/module.js';
+import { readValue } from './value-reader.js';
+
+export interface RdbParserOptions {
+  /**
+   * Decode values into `RdbKeyRecord.value`. When false only `restorePayload` is produced: values are
+   * walked to find their end but blobs are not unpacked and LZF strings are not decompressed.
+   * @defaultValue true
+   */
+  decode?: boolean;
+  /**
+   * Verify the CRC-64 trailer (RDB >= 5) against the bytes read. A stored checksum of 0 means the
+   * writer disabled checksums and is never verified.
+   * @defaultValue true
+   */
+  verifyChecksum?: boolean;
+}
+
+const MAGIC = Buffer.from('REDIS');
+const HEADER_SIZE = 9;
+const FIRST_VERSION_WITH_CHECKSUM = 5;
+/** Below this many buffered bytes a failed attempt is retried as soon as the known minimum arrives. */
+const GEOMETRIC_RETRY_FROM = 64 * 1024;
+
+type State = 'header' | 'body' | 'done' | 'failed';
+
+/**
+ * Streaming RDB parser: feed it the file in chunks of any size with `push`, call `end` when the input is
+ * over. It calls `handlers` in file order, one top-level item (opcode, or key with its value) at a time.
+ *
+ * Memory: only the bytes of the item being parsed are buffered (plus the unparsed rest of the last
+ * chunk). An incomplete item is retried only once the buffer reaches the minimum size the failed
+ * attempt proved necessary; for items above 64 KiB also at least double the previous attempt, so a huge
+ * key costs O(size) total re-parsing. Consequence: the last key of a stream may be reported only when
+ * enough bytes arrived or at `end()`.
+ *
+ * `bytesConsumed` is the file offset just after the last completely parsed item; after EOF it is the
+ * RDB's exact length (bytes pushed beyond it are ignored and not counted).
+ */
+export class RdbParser {
+  bytesConsumed = 0;
+
+  private readonly handlers: RdbHandlers;
+  private readonly decode: boolean;
+  private readonly verifyChecksum: boolean;
+  private readonly reader = new ByteReader();
+  private readonly crc = new Crc64();
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private available = 0;
+  private retryAt = 0;
+  private state: State = 'header';
+  private failure: unknown;
+
+  private rdbVersion = 0;
+  private db = 0;
+  private expireAt: number | null = null;
+  private idle: number | null = null;
+  private freq: number | null = null;
+
+  constructor(handlers: RdbHandlers, options: RdbParserOptions = {}) {
+    this.handlers = handlers;
+    this.decode = options.decode ?? true;
+    this.verifyChecksum = options.verifyChecksum ?? true;
+  }
+
+  /** True once the EOF opcode (and checksum) have been read. */
+  get finished(): boolean {
+    return this.state === 'done';
+  }
+
+  push(chunk: Buffer): void {
+    if (this.state === 'failed') throw this.failure;
+    if (this.state === 'done' || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.available += chunk.length;
+    if (this.available >= this.retryAt) this.drain(false);
+  }
+
+  /** Declares the input complete; throws RDB_TRUNCATED (or the pending parse error) if the file was not. */
+  end(): void {
+    if (this.state === 'failed') throw this.failure;
+    if (this.state === 'done') return;
+    if (this.available > 0) this.drain(true);
+    if (this.finished) return;
+    const endOffset = this.bytesConsumed + this.available;
+    this.fail(
+      new RdbTruncatedError(
+        endOffset,
+        this.state === 'header'
+          ? `RDB truncated: input ends after ${endOffset} bytes, inside the 9-byte header`
+          : `RDB truncated: input ends after ${endOffset} bytes, before the EOF opcode`,
+      ),
+    );
+  }
+
+  private fail(err: unknown): never {
+    this.state = 'failed';
+    this.failure = err;
+    this.chunks = [];
+    throw err;
+  }
+
+  private merge(): void {
+    const first = this.chunks[0].subarray(this.head);
+    this.chunks = [Buffer.concat([first, ...this.chunks.slice(1)], this.available)];
+    this.head = 0;
+  }
+
+  private drain(final: boolean): void {
+    const r = this.reader;
+    while (this.available > 0 && this.state !== 'done') {
+      if (this.chunks.length > 1 && this.chunks[0].length - this.head < this.retryAt) this.merge();
+      const buf = this.chunks[0];
+      const start = this.head;
+      r.reset(buf, start, this.bytesConsumed - start);
+      try {
+        if (this.state === 'header') this.parseHeader(r);
+        else this.parseItem(r);
+      } catch (err) {
+        if (!(err instanceof NeedMoreBytes)) this.fail(err);
+        if (this.chunks.length > 1) {
+          this.merge();
+          continue;
+        }
+        const attempted = buf.length - start;
+        const needed = err.needed - start;
+        if (final) this.truncatedInsideItem(needed);
+        this.retryAt = Math.max(needed, attempted >= GEOMETRIC_RETRY_FROM ? attempted * 2 : 0);
+        return;
+      }
+      this.commit(buf, start, r.pos);
+    }
+  }
+
+  private commit(buf: Buffer, start: number, end: number): void {
+    if (this.verifyChecksum && this.state !== 'done') this.crc.update(buf, start, end);
+    const n = end - start;
+    this.bytesConsumed += n;
+    this.available -= n;
+    this.retryAt = 0;
+    if (end === buf.length) {
+      this.chunks.shift();
+      this.head = 0;
+    } else {
+      this.head = end;
+    }
+    if (this.state === 'done') this.chunks = [];
+  }
+
+  private truncatedInsideItem(needed: number): never {
+    const endOffset = this.bytesConsumed + this.available;
+    this.fail(
+      new RdbTruncatedError(
+        endOffset,
+        `RDB truncated: input ends after ${endOffset} bytes, inside the item starting at offset ` +
+          `${this.bytesConsumed} (at least ${needed - this.available} more bytes needed)`,
+      ),
+    );
+  }
+
+  private parseHeader(r: ByteReader): void {
+    const have = Math.min(HEADER_SIZE, r.buf.length - r.pos);
+    for (let i = 0; i < Math.min(have, MAGIC.length); i++) {
+      if (r.buf[r.pos + i] !== MAGIC[i]) {
+        const shown = JSON.stringify(r.buf.subarray(r.pos, r.pos + have).toString('latin1'));
+        throw new RdbBadMagicError(0, `not an RDB file: header starts with ${shown}, expected "REDIS"`);
+      }
+    }
+    const header = r.view(HEADER_SIZE);
+    const digits = header.subarray(5).toString('latin1');
+    if (!/^\d{4}$/.test(digits)) {
+      throw new RdbBadMagicError(
+        5,
+        `not an RDB file: version field ${JSON.stringify(digits)} is not 4 digits`,
+      );
+    }
+    const version = Number(digits);
+    if (version < 1 || version > RDB_MAX_KNOWN_VERSION) {
+      throw new RdbUnsupportedVersionError(5, version, RDB_MAX_KNOWN_VERSION);
+    }
+    this.rdbVersion = version;
+    this.state = 'body';
+    this.handlers.onHeader?.(version);
+  }
+
+  private parseItem(r: ByteReader): void {
+    const typeAt = r.pos;
+    const type = r.u8();
+    if (type < RDB_OPCODE_RANGE_START) return this.parseKey(r, type, typeAt);
+    const h = this.handlers;
+    switch (type) {
+      case RdbOpcode.EOF:
+        return this.parseEof(r, typeAt);
+      case RdbOpcode.SELECTDB: {
+        const db = r.len();
+        this.db = db;
+        h.onSelectDb?.(db);
+        return;
+      }
+      case RdbOpcode.RESIZEDB: {
+        const dbSize = r.len();
+        const expiresSize = r.len();
+        h.onResizeDb?.(dbSize, expiresSize);
+        return;
+      }
+      case RdbOpcode.EXPIRETIME_MS:
+        this.expireAt = r.millis();
+        return;
+      case RdbOpcode.EXPIRETIME:
+        this.expireAt = r.i32le() * 1000;
+        return;
+      case RdbOpcode.IDLE:
+        this.idle = r.len();
+        return;
+      case RdbOpcode.FREQ:
+        this.freq = r.u8();
+        return;
+      case RdbOpcode.AUX: {
+        const key = r.string();
+        const value = r.string();
+        h.onAux?.(key, value);
+        return;
+      }
+      case RdbOpcode.FUNCTION2: {
+        const code = r.string();
+        h.onFunction?.(code);
+        return;
+      }
+      case RdbOpcode.FUNCTION_PRE_GA: {
+        const code = this.parseLegacyFunction(r);
+        h.onFunction?.(code);
+        return;
+      }
+      case RdbOpcode.MODULE_AUX: {
+        const moduleId = r.lenBig();
+        const whenAt = r.pos;
+        if (r.len() !== RdbModuleOpcode.UINT)
+          throw r.corrupt('module aux data has a bad "when" opcode', whenAt);
+        r.len();
+        skipModulePayload(r);
+        h.onModuleAux?.(moduleId);
+        return;
+      }
+      case RdbOpcode.SLOT_INFO: {
+        const slot = r.len();
+        const slotSize = r.len();
+        const expiresSlotSize = r.len();
+        h.onSlotInfo?.(slot, slotSize, expiresSlotSize);
+        return;
+      }
+      default:
+        throw new RdbUnknownOpcodeError(r.offset(typeAt), type);
+    }
+  }
+
+  /**
+   * 7.0 release-candidate function format (opcode 246): library name, engine name, optional
+   * description, code. Returned in today's form, with the name and engine in the shebang line.
+   */
+  private parseLegacyFunction(r: ByteReader): Buffer {
+    const name = r.string();
+    const engine = r.string();
+    if (r.len() !== 0) r.skipString();
+    const code = r.string();
+    return Buffer.concat([
+      Buffer.from(`#!${engine.toString('latin1')} name=${name.toString('latin1')} \n`),
+      code,
+    ]);
+  }
+
+  private parseEof(r: ByteReader, typeAt: number): void {
+    if (this.rdbVersion >= FIRST_VERSION_WITH_CHECKSUM) {
+      const checksumAt = r.pos;
+      r.ensure(8);
+      const stored = r.buf.readBigUInt64LE(r.pos);
+      r.pos += 8;
+      if (this.verifyChecksum && stored !== 0n) {
+        const actual = new Crc64(this.crc.digest()).update(r.buf, typeAt, typeAt + 1).digest();
+        if (actual !== stored) throw new RdbChecksumMismatchError(r.offset(checksumAt), stored, actual);
+      }
+      this.state = 'done';
+      this.handlers.onEnd?.({ checksum: stored, bytes: r.offset() });
+      return;
+    }
+    this.state = 'done';
+    this.handlers.onEnd?.({ checksum: 0n, bytes: r.offset() });
+  }
+
+  private parseKey(r: ByteReader, type: number, typeAt: number): void {
+    if (type === 8) throw new RdbUnknownTypeError(r.offset(typeAt), type);
+    const key = r.string();
+    const valueAt = r.pos;
+    const value = readValue(r, type, this.decode, r.offset(typeAt));
+    const restorePayload = buildRestorePayload(type, r.buf.subarray(valueAt, r.pos), this.rdbVersion);
+    const record = {
+      db: this.db,
+      key,
+      expireAt: this.expireAt,
+      idle: this.idle,
+      freq: this.freq,
+      restorePayload,
+      rdbVersion: this.rdbVersion,
+      ...(value ? { value } : {}),
+    };
+    this.expireAt = null;
+    this.idle = null;
+    this.freq = null;
+    this.handlers.onKey(record);
+  }
+}

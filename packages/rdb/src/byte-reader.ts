@@ -10,6 +10,7 @@ export class NeedMoreBytes {
 }
 
 const TWO_POW_32 = 2 ** 32;
+const LZF_MAX_RATIO = 100;
 
 /**
  * Cursor over one contiguous buffer holding (a prefix of) the current top-level RDB item.
@@ -160,7 +161,11 @@ export class ByteReader {
     if (b >> 6 !== 3) {
       this.pos = start;
       const n = this.len();
-      return Buffer.from(this.view(n));
+      this.ensure(n);
+      const out = Buffer.allocUnsafe(n);
+      this.buf.copy(out, 0, this.pos, this.pos + n);
+      this.pos += n;
+      return out;
     }
     switch (b & 0x3f) {
       case 0:
@@ -177,6 +182,11 @@ export class ByteReader {
       case 3: {
         const clen = this.len();
         const ulen = this.len();
+        // LZF expands at most ~88x (3-byte back reference -> 264 bytes); refuse absurd declared sizes
+        // before allocating for them.
+        if (ulen > clen * LZF_MAX_RATIO + 64) {
+          throw this.corrupt(`LZF string declares ${ulen} bytes from ${clen} compressed bytes`, start);
+        }
         const data = this.view(clen);
         try {
           return lzfDecompress(data, ulen);

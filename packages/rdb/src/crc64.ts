@@ -9,8 +9,9 @@
 const REFLECTED_POLY_HI = 0x95ac9329;
 const REFLECTED_POLY_LO = 0xac4bc9b5;
 
-const TABLE_HI = new Uint32Array(256);
-const TABLE_LO = new Uint32Array(256);
+/** Slicing-by-8 tables: `TABLE_*[k * 256 + b]` is the CRC of byte b followed by k zero bytes. */
+const TABLE_HI = new Uint32Array(8 * 256);
+const TABLE_LO = new Uint32Array(8 * 256);
 
 for (let i = 0; i < 256; i++) {
   let hi = 0;
@@ -27,6 +28,15 @@ for (let i = 0; i < 256; i++) {
   TABLE_HI[i] = hi;
   TABLE_LO[i] = lo;
 }
+for (let k = 1; k < 8; k++) {
+  for (let i = 0; i < 256; i++) {
+    const prevHi = TABLE_HI[(k - 1) * 256 + i];
+    const prevLo = TABLE_LO[(k - 1) * 256 + i];
+    const idx = prevLo & 0xff;
+    TABLE_LO[k * 256 + i] = (((prevLo >>> 8) | (prevHi << 24)) ^ TABLE_LO[idx]) >>> 0;
+    TABLE_HI[k * 256 + i] = ((prevHi >>> 8) ^ TABLE_HI[idx]) >>> 0;
+  }
+}
 
 /** Running CRC-64 state for hashing a file piece by piece without BigInt per byte. */
 export class Crc64 {
@@ -41,7 +51,38 @@ export class Crc64 {
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let hi = this.hi;
     let lo = this.lo;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    for (const stop = end - 8; i <= stop; i += 8) {
+      const xl = lo ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
+      const xh = hi ^ (buf[i + 4] | (buf[i + 5] << 8) | (buf[i + 6] << 16) | (buf[i + 7] << 24));
+      const a = 7 * 256 + (xl & 0xff);
+      const b = 6 * 256 + ((xl >>> 8) & 0xff);
+      const c = 5 * 256 + ((xl >>> 16) & 0xff);
+      const d = 4 * 256 + (xl >>> 24);
+      const e = 3 * 256 + (xh & 0xff);
+      const f = 2 * 256 + ((xh >>> 8) & 0xff);
+      const g = 256 + ((xh >>> 16) & 0xff);
+      const h = xh >>> 24;
+      lo =
+        TABLE_LO[a] ^
+        TABLE_LO[b] ^
+        TABLE_LO[c] ^
+        TABLE_LO[d] ^
+        TABLE_LO[e] ^
+        TABLE_LO[f] ^
+        TABLE_LO[g] ^
+        TABLE_LO[h];
+      hi =
+        TABLE_HI[a] ^
+        TABLE_HI[b] ^
+        TABLE_HI[c] ^
+        TABLE_HI[d] ^
+        TABLE_HI[e] ^
+        TABLE_HI[f] ^
+        TABLE_HI[g] ^
+        TABLE_HI[h];
+    }
+    for (; i < end; i++) {
       const idx = (lo ^ buf[i]) & 0xff;
       lo = ((lo >>> 8) | (hi << 24)) ^ TABLE_LO[idx];
       hi = (hi >>> 8) ^ TABLE_HI[idx];

@@ -14,7 +14,7 @@ import {
   RdbOpcode,
   RdbModuleOpcode,
 } from './rdb-constants.js';
-import { buildRestorePayload } from './restore-payload.js';
+import { ParsedKeyRecord } from './key-record.js';
 import type { RdbHandlers } from './types.js';
 import { skipModulePayload } from './value-decoders/module.js';
 import { readValue } from './value-reader.js';
@@ -310,17 +310,17 @@ export class RdbParser {
     const key = r.string();
     const valueAt = r.pos;
     const value = readValue(r, type, this.decode, r.offset(typeAt));
-    const restorePayload = buildRestorePayload(type, r.buf.subarray(valueAt, r.pos), this.rdbVersion);
-    const record = {
-      db: this.db,
+    const record = new ParsedKeyRecord(
+      this.db,
       key,
-      expireAt: this.expireAt,
-      idle: this.idle,
-      freq: this.freq,
-      restorePayload,
-      rdbVersion: this.rdbVersion,
-      ...(value ? { value } : {}),
-    };
+      this.expireAt,
+      this.idle,
+      this.freq,
+      this.rdbVersion,
+      type,
+      r.buf.subarray(valueAt, r.pos),
+      value,
+    );
     this.expireAt = null;
     this.idle = null;
     this.freq = null;

@@ -1,1 +1,5 @@
-export {};
+export * from './types.js';
+export * from './errors.js';
+export { TargetWriter, type TargetWriterEvents } from './target-writer.js';
+export { AckTracker } from './ack-tracker.js';
+export { describeKey } from './reply-error.js';

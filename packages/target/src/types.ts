@@ -20,6 +20,12 @@ export interface TargetWriterOptions {
   connectTimeoutMs?: number;
   /** a human name for errors/logs; @defaultValue the first seed */
   label?: string;
+  /**
+   * names of replicated commands never forwarded to the target (case-insensitive), in addition to PING and
+   * REPLCONF which are always skipped; they still advance the acknowledged offset in order.
+   * @defaultValue []
+   */
+  skipCommands?: string[];
 }
 
 /** One key of a full sync, as produced by the RDB parser. */

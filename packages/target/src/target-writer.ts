@@ -1,0 +1,352 @@
+import { EventEmitter } from 'node:events';
+import { AckTracker } from './ack-tracker.js';
+import { ClusterConnection } from './cluster-connection.js';
+import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './command-classification.js';
+import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
+import { StandaloneConnection } from './standalone-connection.js';
+import { NO_ENTRY, type PendingReply, type Transport } from './transport.js';
+import type { RestoreRecord, TargetWriterOptions } from './types.js';
+
+/** Events of a {@link TargetWriter}. */
+export interface TargetWriterEvents {
+  /** the acknowledged offset advanced (coalesced: at most once per tick, with the latest value) */
+  ack: [offset: number];
+  /** the in-flight window has room again after a write returned false */
+  drain: [];
+  /** fatal; emitted once. Without a listener Node throws it, like any 'error' event. */
+  error: [error: TargetError];
+}
+
+const DEFAULT_MAX_IN_FLIGHT = 1000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+interface OpenTransaction {
+  /** stream db when MULTI was seen */
+  db: number;
+  commands: Buffer[][];
+  pendings: PendingReply[];
+}
+
+/**
+ * Writes a shard's data into the target: RESTOREs of a full sync, then the replicated command stream, pipelined
+ * and in source order, and reports the acknowledged offset — the offset of the last source byte whose effects
+ * the target has confirmed. That offset is what a checkpoint may store.
+ *
+ * Failure model: the first error reply or link loss is fatal. The writer stops acknowledging beyond the last
+ * confirmed write, emits `'error'` once, rejects `flush()`, and throws that error from later writes.
+ * Unconfirmed commands are never re-sent: the session resumes from the checkpoint instead. Commands pipelined
+ * behind a failed one may still have been applied by the target; resuming re-applies them (at-least-once).
+ *
+ * Transactions: on a standalone target, `MULTI ... EXEC` of the source is buffered and sent as one unit once
+ * EXEC arrives, so it runs atomically as on the source. On a cluster target the commands inside are sent one by
+ * one in order (their keys may live on different nodes), so a transaction is NOT atomic there. Either way no
+ * offset inside a transaction is ever acknowledged, so a resume never starts in the middle of one.
+ */
+export class TargetWriter extends EventEmitter<TargetWriterEvents> {
+  readonly label: string;
+  private readonly maxInFlight: number;
+  private readonly skipped: ReadonlySet<string>;
+  private readonly tracker = new AckTracker();
+  private inFlightCount = 0;
+  private needDrain = false;
+  private streamDb = 0;
+  /** standalone: the buffered transaction; null outside one */
+  private transaction: OpenTransaction | null = null;
+  /** cluster: inside MULTI ... EXEC (commands go out one by one without offsets) */
+  private inUnbufferedTransaction = false;
+  private failure: TargetError | null = null;
+  private closed = false;
+  private ackScheduled = false;
+  private flushWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private restored = 0;
+  private applied = 0;
+
+  private constructor(
+    private readonly transport: Transport,
+    options: TargetWriterOptions,
+  ) {
+    super();
+    this.label = transport.label;
+    this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.skipped = new Set([...ALWAYS_SKIPPED, ...(options.skipCommands ?? []).map((n) => n.toUpperCase())]);
+    transport.events = {
+      onReply: (pending, error) => this.onReply(pending, error),
+      onLost: (error) => this.fail(error),
+    };
+  }
+
+  /**
+   * Connects (each seed in turn, each bounded by `connectTimeoutMs`), authenticates and checks PING; for a
+   * cluster target also discovers the slot map and checks every slot is served.
+   * @throws TargetError with code TARGET_CONNECT_FAILED or TARGET_AUTH_FAILED
+   */
+  static async connect(options: TargetWriterOptions): Promise<TargetWriter> {
+    const first = options.seeds[0];
+    const label = options.label ?? (first ? `${first.host}:${first.port}` : '(no seeds)');
+    if (!first) throw new TargetConnectError(label, `target ${label}: no seed address given in the plan`);
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const transport: Transport =
+      options.type === 'cluster'
+        ? await ClusterConnection.open(options, label, connectTimeoutMs)
+        : await openStandalone(options, label, connectTimeoutMs);
+    return new TargetWriter(transport, options);
+  }
+
+  /** offset of the last source byte whose effects the target confirmed; -1 = none */
+  get acknowledgedOffset(): number {
+    return this.tracker.acknowledged;
+  }
+
+  /** the source db selected at {@link acknowledgedOffset}; store it with the checkpoint, pass it on resume */
+  get acknowledgedDb(): number {
+    return this.tracker.acknowledgedDb;
+  }
+
+  /** commands handed to the target and not yet answered */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** counters for metrics */
+  get stats(): { restoredKeys: number; appliedCommands: number } {
+    return { restoredKeys: this.restored, appliedCommands: this.applied };
+  }
+
+  /**
+   * Sets the resume point (the checkpoint) before any write: the offset already applied to the target and the
+   * source db selected there (a partial resync does not repeat the SELECT).
+   */
+  setAcknowledgedOffset(offset: number, db = 0): void {
+    if (this.inFlightCount > 0 || this.tracker.size > 0) {
+      throw new Error('setAcknowledgedOffset must be called before any write');
+    }
+    const dbError = this.transport.checkDb(db);
+    if (dbError) throw dbError;
+    this.tracker.reset(offset, db);
+    this.streamDb = db;
+  }
+
+  /**
+   * `RESTORE key ttl payload REPLACE ABSTTL [IDLETIME|FREQ]` into `record.db`. The key carries no offset of its
+   * own: use {@link barrier} after the RDB.
+   * @returns false when the in-flight window is full: wait for `'drain'` before writing more
+   * @throws the writer's fatal TargetError once it has failed or been closed
+   */
+  restoreKey(record: RestoreRecord): boolean {
+    this.assertWritable();
+    const dbError = this.transport.checkDb(record.db);
+    if (dbError) this.failNow(dbError);
+    const seq = this.tracker.push(-1, this.streamDb, false);
+    this.transport.restore(record, { seq, name: 'RESTORE', key: record.key });
+    this.restored++;
+    this.inFlightCount++;
+    return this.hasRoom();
+  }
+
+  /**
+   * One command of the replication stream, in source order, forwarded exactly as the source sent it.
+   * `offsetAfter` is the source offset just after the command's bytes.
+   * @returns false when the in-flight window is full: wait for `'drain'` before writing more
+   * @throws the writer's fatal TargetError once it has failed or been closed (or at once, for a SELECT of a db
+   *   a cluster target does not have: TARGET_DB_UNSUPPORTED)
+   */
+  applyCommand(args: Buffer[], offsetAfter: number): boolean {
+    this.assertWritable();
+    const name = commandName(args);
+    switch (classifyCommand(name, this.skipped)) {
+      case 'skip':
+        if (!this.inTransaction()) this.pushDone(offsetAfter);
+        break;
+      case 'select':
+        this.select(args, offsetAfter);
+        break;
+      case 'multi':
+        this.multi();
+        break;
+      case 'exec':
+        this.exec(offsetAfter);
+        break;
+      case 'discard':
+        // Redis never propagates a discarded transaction; honour one anyway where nothing was sent yet.
+        this.transaction = null;
+        this.inUnbufferedTransaction = false;
+        this.pushDone(offsetAfter);
+        break;
+      case 'write':
+        this.write(name, args, offsetAfter);
+        break;
+    }
+    return this.hasRoom();
+  }
+
+  /** Every source byte up to `offset` has been handed over (e.g. the FULLRESYNC offset after the last key). */
+  barrier(offset: number): void {
+    this.assertWritable();
+    this.pushDone(offset);
+  }
+
+  /** Resolves once every command handed over so far is confirmed; rejects with the fatal error. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.inFlightCount === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
+  }
+
+  /** Closes the link(s) without waiting for replies (call {@link flush} first for that). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.settleFlushWaiters(this.failure ?? new TargetClosedError(this.label));
+    await this.transport.close();
+  }
+
+  private inTransaction(): boolean {
+    return this.transaction !== null || this.inUnbufferedTransaction;
+  }
+
+  private select(args: Buffer[], offsetAfter: number): void {
+    const text = args[1]?.toString('latin1') ?? '';
+    const db = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(db)) {
+      this.failNow(new TargetWriteError(this.label, `target ${this.label}: the source sent SELECT "${text}"`));
+    }
+    const dbError = this.transport.checkDb(db);
+    if (dbError) this.failNow(dbError);
+    this.streamDb = db;
+    if (this.transaction) {
+      this.transaction.commands.push(args);
+      this.transaction.pendings.push({ seq: NO_ENTRY, name: 'SELECT', key: null });
+    } else if (!this.inUnbufferedTransaction) {
+      // Sent lazily by the connection before the next write that needs this db.
+      this.pushDone(offsetAfter);
+    }
+  }
+
+  private multi(): void {
+    if (this.inTransaction()) {
+      this.failNow(new TargetWriteError(this.label, `target ${this.label}: the source sent a nested MULTI`));
+    }
+    if (this.transport.transaction) this.transaction = { db: this.streamDb, commands: [], pendings: [] };
+    else this.inUnbufferedTransaction = true;
+  }
+
+  private exec(offsetAfter: number): void {
+    const tx = this.transaction;
+    if (tx) {
+      this.transaction = null;
+      const seq = this.tracker.push(offsetAfter, this.streamDb, false);
+      this.transport.transaction!(tx.db, tx.commands, tx.pendings, { seq, name: 'EXEC', key: null });
+      this.inFlightCount += tx.commands.length + 1;
+      this.applied += tx.commands.length;
+    } else if (this.inUnbufferedTransaction) {
+      this.inUnbufferedTransaction = false;
+      this.pushDone(offsetAfter);
+    } else {
+      this.failNow(new TargetWriteError(this.label, `target ${this.label}: the source sent EXEC without MULTI`));
+    }
+  }
+
+  private write(name: string, args: Buffer[], offsetAfter: number): void {
+    const key = firstKey(name, args);
+    if (this.transaction) {
+      this.transaction.commands.push(args);
+      this.transaction.pendings.push({ seq: NO_ENTRY, name, key });
+      return;
+    }
+    const offset = this.inUnbufferedTransaction ? -1 : offsetAfter;
+    const seq = this.tracker.push(offset, this.streamDb, false);
+    this.transport.command(this.streamDb, args, { seq, name, key });
+    this.inFlightCount++;
+    this.applied++;
+  }
+
+  private hasRoom(): boolean {
+    if (this.inFlightCount < this.maxInFlight) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  private pushDone(offset: number): void {
+    const before = this.tracker.acknowledged;
+    this.tracker.push(offset, this.streamDb, true);
+    if (this.tracker.acknowledged !== before) this.scheduleAck();
+  }
+
+  private onReply(pending: PendingReply, error: TargetError | null): void {
+    if (pending.seq >= NO_ENTRY) this.inFlightCount--;
+    if (error) {
+      this.fail(error);
+      return;
+    }
+    // Completions after a failure still count: in a cluster they may belong to writes before the failed one.
+    if (pending.seq >= 0 && this.tracker.complete(pending.seq)) this.scheduleAck();
+    if (this.failure) return;
+    if (this.needDrain && this.inFlightCount < this.maxInFlight) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+    if (this.inFlightCount === 0 && this.flushWaiters.length > 0) this.settleFlushWaiters(null);
+  }
+
+  private scheduleAck(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    process.nextTick(() => {
+      this.ackScheduled = false;
+      this.emit('ack', this.tracker.acknowledged);
+    });
+  }
+
+  private assertWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new TargetClosedError(this.label);
+  }
+
+  /** Records a fatal error found while handling a write call, and throws it to that caller too. */
+  private failNow(error: TargetError): never {
+    this.fail(error);
+    throw error;
+  }
+
+  private fail(error: TargetError): void {
+    if (this.failure || this.closed) return;
+    this.failure = error;
+    this.settleFlushWaiters(error);
+    process.nextTick(() => this.emit('error', error));
+  }
+
+  private settleFlushWaiters(error: Error | null): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+}
+
+/** Tries the seeds in order; authentication errors are final, connection errors move on to the next seed. */
+async function openStandalone(
+  options: TargetWriterOptions,
+  label: string,
+  connectTimeoutMs: number,
+): Promise<StandaloneConnection> {
+  let lastError: TargetError | null = null;
+  for (const seed of options.seeds) {
+    try {
+      return await StandaloneConnection.open({
+        host: seed.host,
+        port: seed.port,
+        tls: options.tls,
+        username: options.username,
+        password: options.password,
+        connectTimeoutMs,
+        label: options.label ?? `${seed.host}:${seed.port}`,
+      });
+    } catch (error) {
+      if (!(error instanceof TargetError) || error.code !== 'TARGET_CONNECT_FAILED') throw error;
+      lastError = error;
+    }
+  }
+  throw lastError ?? new TargetConnectError(label, `target ${label}: no seed address given`);
+}

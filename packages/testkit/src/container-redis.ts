@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { TestkitError } from './errors.js';
 import { freePort } from './free-port.js';
 import { fetchInfo } from './info.js';
+import { trackDir, untrackDir } from './process-registry.js';
 import { configToArgs } from './redis-config.js';
 import type { RedisServer, StartRedisOptions } from './redis-server.js';
 
@@ -23,6 +24,7 @@ const CONTAINER_PORT = 6379;
  */
 export async function startRedisContainer(options: StartRedisOptions): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shardbridge-redis-'));
+  trackDir(dir);
   const port = await freePort();
   const args = [
     '--save',
@@ -57,6 +59,7 @@ export async function startRedisContainer(options: StartRedisOptions): Promise<R
     return new ContainerRedis(container, port, dir, options);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    untrackDir(dir);
     throw error;
   }
 }
@@ -113,6 +116,7 @@ class ContainerRedis implements RedisServer {
       for (const client of this.#clients) client.disconnect();
       await this.container.stop({ timeout: 5000 });
       await rm(this.dir, { recursive: true, force: true });
+      untrackDir(this.dir);
     })();
     return this.#stopping;
   }

@@ -15,3 +15,21 @@ export {
   type FaultProxyStats,
   type ProxyTarget,
 } from './fault-proxy.js';
+export {
+  contentsOf,
+  type ContentsOptions,
+  type KeyContents,
+  type KeyValue,
+  type RedisContents,
+  type StreamContents,
+  type StreamGroupContents,
+} from './contents.js';
+export {
+  assertSameContents,
+  ContentsMismatchError,
+  diffContents,
+  formatDifferences,
+  printableKey,
+  type ContentDifference,
+  type DiffOptions,
+} from './contents-diff.js';

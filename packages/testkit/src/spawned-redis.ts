@@ -7,7 +7,7 @@ import { RedisStartError } from './errors.js';
 import { freePort } from './free-port.js';
 import { fetchInfo } from './info.js';
 import { pingOnce } from './ping.js';
-import { trackProcess } from './process-registry.js';
+import { trackDir, trackProcess, untrackDir } from './process-registry.js';
 import { configToArgs, isClusterConfig } from './redis-config.js';
 import type { RedisServer, StartRedisOptions } from './redis-server.js';
 import { sleep } from './sleep.js';
@@ -25,6 +25,7 @@ interface Exit {
 /** Spawns redis-server per {@link StartRedisOptions}; see `startRedis`. */
 export async function spawnRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shardbridge-redis-'));
+  trackDir(dir);
   const withBusPort = isClusterConfig(options.config);
   let lastError: unknown;
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
@@ -40,6 +41,7 @@ export async function spawnRedis(options: StartRedisOptions = {}): Promise<Redis
     }
   }
   await rm(dir, { recursive: true, force: true });
+  untrackDir(dir);
   throw lastError;
 }
 
@@ -222,6 +224,7 @@ class SpawnedRedis implements RedisServer {
     this.#clients.clear();
     await this.#terminate();
     await rm(this.dir, { recursive: true, force: true });
+    untrackDir(this.dir);
   }
 
   /** SIGTERM (resuming a paused process first), escalating to SIGKILL after the grace period. */

@@ -64,7 +64,7 @@ describe('AckTracker', () => {
     for (let i = 1; i <= 5000; i++) seqs.push(t.push(i * 10, i % 16, false));
     // deterministic shuffle
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const order = [...seqs];
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));

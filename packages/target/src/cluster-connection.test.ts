@@ -41,7 +41,11 @@ describe('TargetWriter (cluster)', () => {
   });
 
   it('restores a key into every slot, each on the master that serves it', async () => {
-    const writer = await TargetWriter.connect({ type: 'cluster', seeds: seedsOf(cluster), maxInFlight: 2000 });
+    const writer = await TargetWriter.connect({
+      type: 'cluster',
+      seeds: seedsOf(cluster),
+      maxInFlight: 2000,
+    });
     const keys = keyPerSlot();
     const expireAt = Date.now() + 600_000;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {

@@ -1,10 +1,5 @@
 import { Cluster, Command, type Redis } from 'ioredis';
-import {
-  TargetConnectError,
-  TargetDbUnsupportedError,
-  TargetError,
-  TargetWriteError,
-} from './errors.js';
+import { TargetConnectError, TargetDbUnsupportedError, TargetError, TargetWriteError } from './errors.js';
 import { errorFromReply } from './reply-error.js';
 import { StandaloneConnection } from './standalone-connection.js';
 import type { PendingReply, Transport, TransportEvents } from './transport.js';
@@ -52,7 +47,11 @@ export class ClusterConnection implements Transport {
    * Probes a seed directly (clear connect/auth errors), then opens the cluster client, checks that all 16384
    * slots are served and that every master answers PING.
    */
-  static async open(options: TargetWriterOptions, label: string, connectTimeoutMs: number): Promise<ClusterConnection> {
+  static async open(
+    options: TargetWriterOptions,
+    label: string,
+    connectTimeoutMs: number,
+  ): Promise<ClusterConnection> {
     await probeSeeds(options, label, connectTimeoutMs);
     const cluster = new Cluster(
       options.seeds.map((s) => ({ host: s.host, port: s.port })),
@@ -166,7 +165,10 @@ export class ClusterConnection implements Transport {
           `commands are not re-sent — check the target's health; the shard resumes from its checkpoint`,
       );
     }
-    return new TargetWriteError(where, `cluster target ${where} could not run ${pending.name}: ${err.message}`);
+    return new TargetWriteError(
+      where,
+      `cluster target ${where} could not run ${pending.name}: ${err.message}`,
+    );
   }
 
   private lose(why: string): void {
@@ -184,7 +186,11 @@ export class ClusterConnection implements Transport {
 }
 
 /** Opens and closes a plain connection to the first seed that answers, for precise connect/auth errors. */
-async function probeSeeds(options: TargetWriterOptions, label: string, connectTimeoutMs: number): Promise<void> {
+async function probeSeeds(
+  options: TargetWriterOptions,
+  label: string,
+  connectTimeoutMs: number,
+): Promise<void> {
   let lastError: TargetError | null = null;
   for (const seed of options.seeds) {
     try {

@@ -33,7 +33,9 @@ describe('CommandEncoder', () => {
     for (let i = 0; i < 5000; i++) {
       const v = i % 1000 === 0 ? big : b(`value-${i}`);
       e.command([b('SET'), b(`key:${i}`), v]);
-      expected.push(`*3\r\n$3\r\nSET\r\n$${`key:${i}`.length}\r\nkey:${i}\r\n$${v.length}\r\n${v.toString('latin1')}\r\n`);
+      expected.push(
+        `*3\r\n$3\r\nSET\r\n$${`key:${i}`.length}\r\nkey:${i}\r\n$${v.length}\r\n${v.toString('latin1')}\r\n`,
+      );
     }
     const parts = e.take();
     expect(parts).toContain(big);

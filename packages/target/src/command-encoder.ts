@@ -76,7 +76,8 @@ export class CommandEncoder {
   take(): Buffer[] {
     if (this.pos > 0) {
       this.out.push(this.chunk.subarray(0, this.pos));
-      this.chunk = this.chunk.length - this.pos >= 4096 ? this.chunk.subarray(this.pos) : Buffer.allocUnsafe(CHUNK_SIZE);
+      this.chunk =
+        this.chunk.length - this.pos >= 4096 ? this.chunk.subarray(this.pos) : Buffer.allocUnsafe(CHUNK_SIZE);
       this.pos = 0;
     }
     const out = this.out;

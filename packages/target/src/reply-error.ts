@@ -42,7 +42,12 @@ function errorPrefix(reply: string): string {
  * @param command - the command name as sent (upper-case preferred)
  * @param key - the command's first key, if any
  */
-export function errorFromReply(target: string, reply: string, command: string, key: Buffer | null): TargetError {
+export function errorFromReply(
+  target: string,
+  reply: string,
+  command: string,
+  key: Buffer | null,
+): TargetError {
   const what = `${command} ${describeKey(key)}`;
   switch (errorPrefix(reply)) {
     case 'OOM':

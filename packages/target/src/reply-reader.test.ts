@@ -4,7 +4,7 @@ import { ReplyReader } from './reply-reader.js';
 const STREAM = Buffer.concat([
   Buffer.from('+OK\r\n'),
   Buffer.from(':42\r\n'),
-  Buffer.from('-OOM command not allowed when used memory > \'maxmemory\'.\r\n'),
+  Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
   Buffer.from('$5\r\nhe\r\no\r\n'), // bulk containing CRLF
   Buffer.from('$-1\r\n'),
   Buffer.from('*-1\r\n'),

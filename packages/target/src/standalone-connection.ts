@@ -151,7 +151,10 @@ export class StandaloneConnection implements Transport {
       this.lose('it sent a reply to no command');
       return;
     }
-    this.events?.onReply(pending, error === null ? null : errorFromReply(this.label, error, pending.name, pending.key));
+    this.events?.onReply(
+      pending,
+      error === null ? null : errorFromReply(this.label, error, pending.name, pending.key),
+    );
   }
 
   private lose(why: string): void {
@@ -245,7 +248,12 @@ function handshake(endpoint: Endpoint): Promise<net.Socket> {
   });
 }
 
-function handshakeError(label: string, step: 'AUTH' | 'PING', reply: string, gavePassword: boolean): TargetError {
+function handshakeError(
+  label: string,
+  step: 'AUTH' | 'PING',
+  reply: string,
+  gavePassword: boolean,
+): TargetError {
   if (step === 'AUTH') {
     if (/without any password configured/i.test(reply)) {
       return new TargetAuthError(
@@ -268,7 +276,10 @@ function handshakeError(label: string, step: 'AUTH' | 'PING', reply: string, gav
     );
   }
   if (reply.startsWith('LOADING')) {
-    return new TargetConnectError(label, `target ${label} is loading its dataset: retry once it has finished`);
+    return new TargetConnectError(
+      label,
+      `target ${label} is loading its dataset: retry once it has finished`,
+    );
   }
   return new TargetConnectError(label, `target ${label} did not answer PING (${reply})`);
 }

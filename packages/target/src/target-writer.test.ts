@@ -42,8 +42,18 @@ describe('TargetWriter (standalone)', () => {
     expect(writer.acknowledgedOffset).toBe(-1);
     writer.restoreKey({ db: 0, key: Buffer.from('plain'), expireAt: null, payload: stringPayload });
     writer.restoreKey({ db: 3, key: Buffer.from('ttl'), expireAt, payload: listPayload, idle: 500 });
-    writer.restoreKey({ db: 0, key: Buffer.from('gone'), expireAt: Date.now() - 1000, payload: stringPayload });
-    writer.restoreKey({ db: 5, key: Buffer.from('\x00bin\xff', 'latin1'), expireAt: null, payload: stringPayload });
+    writer.restoreKey({
+      db: 0,
+      key: Buffer.from('gone'),
+      expireAt: Date.now() - 1000,
+      payload: stringPayload,
+    });
+    writer.restoreKey({
+      db: 5,
+      key: Buffer.from('\x00bin\xff', 'latin1'),
+      expireAt: null,
+      payload: stringPayload,
+    });
     writer.barrier(12345);
     expect(writer.acknowledgedOffset).toBe(-1);
     await writer.flush();
@@ -205,7 +215,9 @@ describe('TargetWriter (standalone)', () => {
     const secured = await startRedis({ password: 'right' });
     try {
       const seeds = [{ host: secured.host, port: secured.port }];
-      const wrong = await TargetWriter.connect({ type: 'standalone', seeds, password: 'wrong' }).catch((e) => e);
+      const wrong = await TargetWriter.connect({ type: 'standalone', seeds, password: 'wrong' }).catch(
+        (e) => e,
+      );
       expect(wrong).toBeInstanceOf(TargetError);
       expect(wrong.code).toBe('TARGET_AUTH_FAILED');
       expect(wrong.message).toContain(`${secured.host}:${secured.port}`);
@@ -250,7 +262,10 @@ describe('TargetWriter (standalone)', () => {
   it('treats a lost connection as fatal and never re-sends', async () => {
     const doomed = await startRedis();
     try {
-      const writer = await TargetWriter.connect({ type: 'standalone', seeds: [{ host: doomed.host, port: doomed.port }] });
+      const writer = await TargetWriter.connect({
+        type: 'standalone',
+        seeds: [{ host: doomed.host, port: doomed.port }],
+      });
       writer.applyCommand(cmd('SET', 'a', '1'), 10);
       await writer.flush();
       const errorPromise = nextError(writer);

@@ -208,7 +208,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const text = args[1]?.toString('latin1') ?? '';
     const db = /^\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(db)) {
-      this.failNow(new TargetWriteError(this.label, `target ${this.label}: the source sent SELECT "${text}"`));
+      this.failNow(
+        new TargetWriteError(this.label, `target ${this.label}: the source sent SELECT "${text}"`),
+      );
     }
     const dbError = this.transport.checkDb(db);
     if (dbError) this.failNow(dbError);
@@ -242,7 +244,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       this.inUnbufferedTransaction = false;
       this.pushDone(offsetAfter);
     } else {
-      this.failNow(new TargetWriteError(this.label, `target ${this.label}: the source sent EXEC without MULTI`));
+      this.failNow(
+        new TargetWriteError(this.label, `target ${this.label}: the source sent EXEC without MULTI`),
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announcedHostname, startCluster, type RedisCluster } from './cluster.js';
+import { proxyCluster } from './cluster-proxies.js';
 import { keySlot } from './key-slot.js';
 
 describe('startCluster: 3 masters', () => {
@@ -96,5 +97,31 @@ describe('startCluster: NAT-announcing hostnames with replicas', () => {
     expect(await cluster.masters()).toContain(promoted);
     expect(await cluster.masters()).not.toContain(oldMaster);
     expect(await cluster.replicas(promoted)).toEqual([oldMaster]);
+  });
+
+  it('routes a NAT-mapped client through per-node fault proxies', async () => {
+    const proxies = await proxyCluster(cluster);
+    try {
+      const client = cluster.client({ natMap: proxies.natMap() });
+      for (let i = 0; i < 20; i++) await client.set(`via-proxy:${i}`, String(i));
+      const total = [...proxies.proxies.values()].reduce((sum, proxy) => sum + proxy.stats.bytesToTarget, 0);
+      expect(total).toBeGreaterThan(0);
+      const owner = await cluster.nodeForKey('via-proxy:0');
+      expect(proxies.proxyOf(owner).connections).toBeGreaterThan(0);
+      client.disconnect();
+    } finally {
+      await proxies.close();
+    }
+  });
+
+  it('promotes a replica when a master is killed, and the old master rejoins as replica', async () => {
+    const [victim] = await cluster.masters();
+    const [replica] = await cluster.replicas(victim);
+    await victim.kill();
+    expect(await cluster.waitForFailover(victim)).toBe(replica);
+    expect(await cluster.masters()).toContain(replica);
+    await victim.restart();
+    await cluster.waitForAgreement();
+    expect(await cluster.replicas(replica)).toEqual([victim]);
   });
 });

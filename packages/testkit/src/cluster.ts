@@ -71,6 +71,11 @@ export interface RedisCluster {
    * master is down) and waits until every answering node agrees. Returns the new master.
    */
   failover(master: RedisServer | number, mode?: 'default' | 'force' | 'takeover'): Promise<RedisServer>;
+  /**
+   * After `master` was killed or paused: waits until every other answering node says one of its replicas took
+   * over its slots and they all agree. Returns the new master.
+   */
+  waitForFailover(master: RedisServer, timeoutMs?: number): Promise<RedisServer>;
   /** Waits until every node in `nodes` (default: all) says `cluster_state:ok` and they share one topology. */
   waitForAgreement(nodes?: RedisServer[], timeoutMs?: number): Promise<void>;
   /** Stops every node and client. Idempotent. */
@@ -282,9 +287,9 @@ class SpawnedCluster implements RedisCluster {
   }
 
   /** Topology as seen by the first node that answers. */
-  async #anyView(): Promise<ClusterNodeEntry[]> {
+  async #anyView(nodes: RedisServer[] = this.nodes): Promise<ClusterNodeEntry[]> {
     let lastError: unknown;
-    for (const node of this.nodes) {
+    for (const node of nodes) {
       try {
         return await this.#view(node);
       } catch (error) {
@@ -372,16 +377,44 @@ class SpawnedCluster implements RedisCluster {
     return replica;
   }
 
-  async #answering(): Promise<RedisServer[]> {
+  async waitForFailover(master: RedisServer, timeoutMs = 30_000): Promise<RedisServer> {
+    const id = await this.nodeId(master);
+    const others = this.nodes.filter((node) => node !== master);
+    const before = (await this.#anyView(others)).find((entry) => entry.id === id);
+    const slot = before?.slots[0]?.[0];
+    if (slot === undefined) throw new ClusterStartError(`${this.announced(master)} serves no slots`);
+    const ownerIn = (entries: ClusterNodeEntry[]) =>
+      entries.find(
+        (entry) => entry.role === 'master' && entry.slots.some(([from, to]) => slot >= from && slot <= to),
+      )?.id;
+    const newId = await this.#poll(
+      timeoutMs,
+      `a replica to take over from ${this.announced(master)}`,
+      async () => {
+        const answering = await this.#answering(others);
+        const owners = new Set(
+          await Promise.all(answering.map(async (node) => ownerIn(await this.#view(node)))),
+        );
+        const [owner] = owners;
+        return owners.size === 1 && owner !== undefined && owner !== id ? owner : undefined;
+      },
+    );
+    await this.waitForAgreement(await this.#answering(others), timeoutMs);
+    const promoted = this.#byId(newId);
+    if (!promoted) throw new ClusterStartError(`unknown node ${newId} took over`);
+    return promoted;
+  }
+
+  async #answering(nodes: RedisServer[] = this.nodes): Promise<RedisServer[]> {
     const alive = await Promise.all(
-      this.nodes.map((node) =>
+      nodes.map((node) =>
         this.#call(node, 'PING').then(
           () => true,
           () => false,
         ),
       ),
     );
-    return this.nodes.filter((_, index) => alive[index]);
+    return nodes.filter((_, index) => alive[index]);
   }
 
   stop(): Promise<void> {

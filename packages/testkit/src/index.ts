@@ -33,3 +33,4 @@ export {
   type ContentDifference,
   type DiffOptions,
 } from './contents-diff.js';
+export { proxyCluster, type ClusterProxies } from './cluster-proxies.js';

@@ -40,6 +40,8 @@ export function trackProcess(child: ChildProcess): void {
   hook();
   live.add(child);
   child.once('exit', () => live.delete(child));
+  // A binary that cannot be spawned emits 'error' and never 'exit'.
+  child.once('error', () => live.delete(child));
 }
 
 /** Remove `dir` at process exit unless {@link untrackDir} is called first. */

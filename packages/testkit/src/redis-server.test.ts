@@ -83,6 +83,14 @@ describe('startRedis (spawned)', () => {
     expect((error as Error).message).toMatch(/no-such-directive/);
   });
 
+  it('uses opts.bin and fails fast when the binary does not exist', async () => {
+    const server = await start({ bin: '/usr/bin/redis-server' });
+    expect(await server.client().ping()).toBe('PONG');
+    const error = await startRedis({ bin: '/nonexistent/redis-server' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisStartError);
+    expect((error as Error).message).toMatch(/ENOENT/);
+  });
+
   it('starts several servers in parallel on distinct ports', async () => {
     const many = await Promise.all([start(), start(), start(), start()]);
     expect(new Set(many.map((s) => s.port)).size).toBe(4);

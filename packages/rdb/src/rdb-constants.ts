@@ -46,6 +46,11 @@ export const RdbOpcode = {
   EOF: 255,
 } as const;
 
+/** rdbIsObjectType: 0..7 and 9..25 (8 was never assigned). */
+export function isValueType(t: number): boolean {
+  return (t >= 0 && t <= 7) || (t >= 9 && t <= 25);
+}
+
 /** Lowest byte value treated as an opcode rather than a value type. */
 export const RDB_OPCODE_RANGE_START = 240;
 

@@ -9,6 +9,7 @@ import {
   RdbUnsupportedVersionError,
 } from './errors.js';
 import {
+  isValueType,
   RDB_MAX_KNOWN_VERSION,
   RDB_OPCODE_RANGE_START,
   RdbOpcode,
@@ -306,7 +307,7 @@ export class RdbParser {
   }
 
   private parseKey(r: ByteReader, type: number, typeAt: number): void {
-    if (type === 8) throw new RdbUnknownTypeError(r.offset(typeAt), type);
+    if (!isValueType(type)) throw new RdbUnknownTypeError(r.offset(typeAt), type);
     const key = r.string();
     const valueAt = r.pos;
     const value = readValue(r, type, this.decode, r.offset(typeAt));

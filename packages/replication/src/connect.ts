@@ -1,0 +1,93 @@
+import net, { type Socket } from 'node:net';
+import tls, { type ConnectionOptions } from 'node:tls';
+import {
+  ReplConnectRefusedError,
+  ReplConnectTimeoutError,
+  ReplConnectionClosedError,
+  type ReplicationError,
+} from './errors.js';
+
+/** Keep-alive probes start after this much idle time; the master's own PINGs arrive every 10 s anyway. */
+const KEEPALIVE_INITIAL_DELAY_MS = 15_000;
+
+/**
+ * Opens a plain or TLS socket to the master with TCP keep-alive and no-delay set. The returned socket is
+ * connecting; `ready` is the event that means it can carry the handshake ('connect' or 'secureConnect').
+ */
+export function openSocket(
+  host: string,
+  port: number,
+  tlsOptions: ConnectionOptions | undefined,
+): { socket: Socket; ready: 'connect' | 'secureConnect' } {
+  let socket: Socket;
+  let ready: 'connect' | 'secureConnect';
+  if (tlsOptions) {
+    socket = tls.connect({
+      host,
+      port,
+      servername: net.isIP(host) === 0 ? host : undefined,
+      ...tlsOptions,
+    });
+    ready = 'secureConnect';
+  } else {
+    socket = net.connect({ host, port });
+    ready = 'connect';
+  }
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
+  return { socket, ready };
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
+
+/** Turns a socket error into the replication error that tells the operator what to check. */
+export function classifySocketError(
+  err: NodeJS.ErrnoException,
+  label: string,
+  connected: boolean,
+  connectTimeoutMs: number,
+): ReplicationError {
+  const code = err.code ?? 'unknown';
+  if (!connected) {
+    if (code === 'ECONNREFUSED') {
+      return new ReplConnectRefusedError(
+        `connection to ${label} refused (ECONNREFUSED): nothing listens there — is Redis running and the port` +
+          ' right? behind NAT, map the announced address to a reachable one',
+        { cause: err },
+      );
+    }
+    if (code === 'ETIMEDOUT') {
+      return new ReplConnectTimeoutError(
+        `could not connect to ${label} within ${connectTimeoutMs} ms (ETIMEDOUT) — is the address reachable from` +
+          ' this host? behind NAT, map the announced address to a reachable one',
+        { cause: err },
+      );
+    }
+    if (UNREACHABLE.has(code)) {
+      return new ReplConnectRefusedError(
+        `cannot reach ${label} (${code}): check the host name and routing from this host; behind NAT, map the` +
+          ' announced address to a reachable one',
+        { cause: err },
+      );
+    }
+    if (code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(err.message)) {
+      return new ReplConnectRefusedError(
+        `TLS handshake with ${label} failed (${code}: ${err.message}): check the tls options (ca, servername) and` +
+          ' that the port speaks TLS',
+        { cause: err },
+      );
+    }
+  }
+  return new ReplConnectionClosedError(
+    `connection to ${label} failed (${code}: ${err.message})` +
+      (connected ? '' : ' while connecting — is the address reachable from this host?'),
+    { cause: err },
+  );
+}

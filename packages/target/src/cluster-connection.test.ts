@@ -87,6 +87,12 @@ describe('TargetWriter (cluster)', () => {
     expect(await client.get('{a}x')).toBe('1');
     expect(await client.get('{b}y')).toBe('2');
 
+    // keyless per-node commands reach every master
+    writer.applyCommand(cmd('FLUSHALL'), (offset += 10));
+    await writer.flush();
+    expect(writer.acknowledgedOffset).toBe(offset);
+    for (const master of await cluster.masters()) expect(await master.client().dbsize()).toBe(0);
+
     const errorPromise = new Promise<TargetError>((r) => writer.once('error', r));
     expect(() => writer.applyCommand(cmd('SELECT', '3'), offset + 10)).toThrow(/only has db 0.*db 3/);
     const error = await errorPromise;
@@ -140,6 +146,21 @@ describe('TargetWriter (cluster)', () => {
     expect(await toClient.cluster('COUNTKEYSINSLOT', slot)).toBe(300 + preexisting);
     expect(await toClient.get(`${tag}:299`)).toBe('299');
     expect(await fromClient.cluster('COUNTKEYSINSLOT', slot)).toBe(0);
+  });
+
+  // Last in this suite: it kills a master.
+  it('treats losing a master as fatal', async () => {
+    const writer = await TargetWriter.connect({ type: 'cluster', seeds: seedsOf(cluster) });
+    for (let i = 0; i < 100; i++) writer.applyCommand(cmd('SET', `lost:${i}`, 'v'), i + 1);
+    await writer.flush();
+    const errorPromise = new Promise<TargetError>((r) => writer.once('error', r));
+    await cluster.nodes[2].kill('SIGKILL');
+    const error = await errorPromise;
+    expect(error.code).toBe('TARGET_CONNECT_FAILED');
+    expect(error.message).toMatch(/resumes from its checkpoint/);
+    expect(writer.acknowledgedOffset).toBe(100);
+    expect(() => writer.applyCommand(cmd('SET', 'after', 'v'), 101)).toThrow(error);
+    await writer.close();
   });
 });
 

@@ -11,6 +11,11 @@ const ABSTTL = Buffer.from('ABSTTL');
 const IDLETIME = Buffer.from('IDLETIME');
 const FREQ = Buffer.from('FREQ');
 const CONNECTION_CLOSED = 'Connection is closed.';
+/**
+ * Keyless commands whose effect is per node: a cluster target needs them on every master (a standalone source
+ * flushing its data must flush every shard of the target).
+ */
+const BROADCAST = new Set(['flushall', 'flushdb', 'function', 'script']);
 
 /**
  * A cluster target through ioredis `Cluster`: commands are routed by the slot of their first key (ioredis knows
@@ -26,6 +31,13 @@ const CONNECTION_CLOSED = 'Connection is closed.';
 export class ClusterConnection implements Transport {
   events: TransportEvents | null = null;
   private closing = false;
+  /** node sockets corked for the current tick: one writev per node per tick instead of one write per command */
+  private corked: Array<Redis['stream']> | null = null;
+  private readonly uncork = (): void => {
+    const corked = this.corked ?? [];
+    this.corked = null;
+    for (const stream of corked) stream.uncork();
+  };
 
   private constructor(
     private readonly cluster: Cluster,
@@ -127,7 +139,9 @@ export class ClusterConnection implements Transport {
   }
 
   command(_db: number, args: Buffer[], pending: PendingReply): void {
-    this.send(args[0].toString('latin1').toLowerCase(), args.slice(1), pending);
+    const name = args[0].toString('latin1').toLowerCase();
+    if (BROADCAST.has(name)) this.broadcast(name, args.slice(1), pending);
+    else this.send(name, args.slice(1), pending);
   }
 
   checkDb(db: number): TargetError | null {
@@ -150,12 +164,46 @@ export class ClusterConnection implements Transport {
       if (this.closing && !err) return;
       this.events?.onReply(pending, err ? this.mapError(err, command, pending) : null);
     });
+    if (this.corked === null) this.corkNodes();
     this.cluster.sendCommand(command);
   }
 
-  private mapError(err: Error, command: Command, pending: PendingReply): TargetError {
+  /** Sends to every master over its own connection (so it stays in order with routed commands there). */
+  private broadcast(name: string, args: Array<Buffer | string>, pending: PendingReply): void {
+    const masters = this.cluster.nodes('master');
+    let remaining = masters.length;
+    let failed = false;
+    for (const node of masters) {
+      const command = new Command(name, args, { replyEncoding: null }, (err?: Error | null) => {
+        if (failed || (this.closing && !err)) return;
+        if (err) {
+          failed = true;
+          const where = `${node.options.host}:${node.options.port}`;
+          this.events?.onReply(pending, this.mapError(err, command, pending, where));
+        } else if (--remaining === 0) {
+          this.events?.onReply(pending, null);
+        }
+      });
+      node.sendCommand(command);
+    }
+  }
+
+  private corkNodes(): void {
+    const corked: Array<Redis['stream']> = [];
+    for (const node of this.cluster.nodes('master')) {
+      const stream = node.stream as Redis['stream'] | undefined;
+      if (stream?.writable) {
+        stream.cork();
+        corked.push(stream);
+      }
+    }
+    this.corked = corked;
+    process.nextTick(this.uncork);
+  }
+
+  private mapError(err: Error, command: Command, pending: PendingReply, nodeKey?: string): TargetError {
     const slot = command.getSlot();
-    const node = slot === null ? undefined : this.cluster.slots[slot]?.[0];
+    const node = nodeKey ?? (slot === null ? undefined : this.cluster.slots[slot]?.[0]);
     const where = node ? `${this.label} node ${node}` : this.label;
     if (err.name === 'ReplyError') return errorFromReply(where, err.message, pending.name, pending.key);
     if (err.message === CONNECTION_CLOSED) {

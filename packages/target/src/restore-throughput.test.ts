@@ -9,7 +9,11 @@ import type { HostPort, RestoreRecord } from './types.js';
  */
 const KEYS = Number(process.env.SHARDBRIDGE_BENCH_KEYS ?? 200_000);
 
-async function restoreAll(type: 'standalone' | 'cluster', seeds: HostPort[], payload: Buffer): Promise<number> {
+async function restoreAll(
+  type: 'standalone' | 'cluster',
+  seeds: HostPort[],
+  payload: Buffer,
+): Promise<number> {
   const writer = await TargetWriter.connect({ type, seeds });
   const started = performance.now();
   for (let i = 0; i < KEYS; i++) {

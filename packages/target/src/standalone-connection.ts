@@ -178,7 +178,13 @@ function handshake(endpoint: Endpoint): Promise<net.Socket> {
   const { label } = endpoint;
   return new Promise<net.Socket>((resolve, reject) => {
     const socket = endpoint.tls
-      ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...endpoint.tls })
+      ? tls.connect({
+          host: endpoint.host,
+          port: endpoint.port,
+          // SNI must be a hostname, never an IP address
+          ...(net.isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
+          ...endpoint.tls,
+        })
       : net.connect({ host: endpoint.host, port: endpoint.port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);

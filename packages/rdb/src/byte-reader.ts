@@ -11,6 +11,7 @@ export class NeedMoreBytes {
 
 const TWO_POW_32 = 2 ** 32;
 const LZF_MAX_RATIO = 100;
+const SMALL_COPY = 64;
 
 /**
  * Cursor over one contiguous buffer holding (a prefix of) the current top-level RDB item.
@@ -163,7 +164,11 @@ export class ByteReader {
       const n = this.len();
       this.ensure(n);
       const out = Buffer.allocUnsafe(n);
-      this.buf.copy(out, 0, this.pos, this.pos + n);
+      const src = this.buf;
+      const from = this.pos;
+      // Buffer#copy has a fixed cost that dominates for the short keys and members RDBs are full of.
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) out[i] = src[from + i];
+      else out.set(src.subarray(from, from + n));
       this.pos += n;
       return out;
     }

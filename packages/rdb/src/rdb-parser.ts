@@ -55,6 +55,10 @@ type State = 'header' | 'body' | 'done' | 'failed';
  *
  * `bytesConsumed` is the file offset just after the last completely parsed item; after EOF it is the
  * RDB's exact length (bytes pushed beyond it are ignored and not counted).
+ *
+ * Errors: problems with the input throw an RdbError subclass (stable `code`, file `offset`); an
+ * exception thrown by a handler propagates unchanged. Either way the parser is then failed and every
+ * later push/end rethrows the same error.
  */
 export class RdbParser {
   bytesConsumed = 0;
@@ -183,7 +187,11 @@ export class RdbParser {
     for (let i = 0; i < Math.min(have, MAGIC.length); i++) {
       if (r.buf[r.pos + i] !== MAGIC[i]) {
         const shown = JSON.stringify(r.buf.subarray(r.pos, r.pos + have).toString('latin1'));
-        throw new RdbBadMagicError(0, `not an RDB file: header starts with ${shown}, expected "REDIS"`);
+        const hint = shown.startsWith('"VALKEY') ? ' (Valkey 9+ RDB format is not supported)' : '';
+        throw new RdbBadMagicError(
+          0,
+          `not an RDB file: header starts with ${shown}, expected "REDIS"${hint}`,
+        );
       }
     }
     const header = r.view(HEADER_SIZE);

@@ -259,6 +259,32 @@ describe('TargetWriter (standalone)', () => {
     }
   });
 
+  it('treats a target that stops answering as fatal after replyTimeoutMs', async () => {
+    const frozen = await startRedis();
+    try {
+      const writer = await TargetWriter.connect({
+        type: 'standalone',
+        seeds: [{ host: frozen.host, port: frozen.port }],
+        replyTimeoutMs: 400,
+      });
+      writer.applyCommand(cmd('SET', 'a', '1'), 10);
+      await writer.flush();
+      // idle with nothing in flight is fine
+      await new Promise((r) => setTimeout(r, 600));
+      await frozen.pause();
+      const errorPromise = nextError(writer);
+      writer.applyCommand(cmd('SET', 'b', '1'), 20);
+      const error = await errorPromise;
+      expect(error.code).toBe('TARGET_CONNECT_FAILED');
+      expect(error.message).toMatch(/answered nothing for \d+ ms with 1 command/);
+      expect(writer.acknowledgedOffset).toBe(10);
+      await writer.close();
+      await frozen.resume();
+    } finally {
+      await frozen.stop();
+    }
+  });
+
   it('treats a lost connection as fatal and never re-sends', async () => {
     const doomed = await startRedis();
     try {

@@ -19,6 +19,7 @@ export interface TargetWriterEvents {
 
 const DEFAULT_MAX_IN_FLIGHT = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 
 interface OpenTransaction {
   /** stream db when MULTI was seen */
@@ -60,6 +61,10 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   private flushWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private restored = 0;
   private applied = 0;
+  private readonly replyTimeoutMs: number;
+  /** when the last reply arrived, or when the window last went from empty to non-empty */
+  private lastProgressAt = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly transport: Transport,
@@ -73,6 +78,11 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       onReply: (pending, error) => this.onReply(pending, error),
       onLost: (error) => this.fail(error),
     };
+    this.replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+    if (this.replyTimeoutMs > 0) {
+      this.stallTimer = setInterval(() => this.checkStall(), Math.min(1000, this.replyTimeoutMs / 4));
+      this.stallTimer.unref();
+    }
   }
 
   /**
@@ -139,7 +149,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const seq = this.tracker.push(-1, this.streamDb, false);
     this.transport.restore(record, { seq, name: 'RESTORE', key: record.key });
     this.restored++;
-    this.inFlightCount++;
+    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     return this.hasRoom();
   }
 
@@ -196,6 +206,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.stallTimer) clearInterval(this.stallTimer);
     this.settleFlushWaiters(this.failure ?? new TargetClosedError(this.label));
     await this.transport.close();
   }
@@ -238,6 +249,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       this.transaction = null;
       const seq = this.tracker.push(offsetAfter, this.streamDb, false);
       this.transport.transaction!(tx.db, tx.commands, tx.pendings, { seq, name: 'EXEC', key: null });
+      if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
       this.inFlightCount += tx.commands.length + 1;
       this.applied += tx.commands.length;
     } else if (this.inUnbufferedTransaction) {
@@ -260,7 +272,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const offset = this.inUnbufferedTransaction ? -1 : offsetAfter;
     const seq = this.tracker.push(offset, this.streamDb, false);
     this.transport.command(this.streamDb, args, { seq, name, key });
-    this.inFlightCount++;
+    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     this.applied++;
   }
 
@@ -278,6 +290,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
 
   private onReply(pending: PendingReply, error: TargetError | null): void {
     if (pending.seq >= NO_ENTRY) this.inFlightCount--;
+    this.lastProgressAt = Date.now();
     if (error) {
       this.fail(error);
       return;
@@ -290,6 +303,21 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       this.emit('drain');
     }
     if (this.inFlightCount === 0 && this.flushWaiters.length > 0) this.settleFlushWaiters(null);
+  }
+
+  private checkStall(): void {
+    if (this.failure || this.closed || this.inFlightCount === 0) return;
+    const silentMs = Date.now() - this.lastProgressAt;
+    if (silentMs < this.replyTimeoutMs) return;
+    this.fail(
+      new TargetConnectError(
+        this.label,
+        `target ${this.label} answered nothing for ${silentMs} ms with ${this.inFlightCount} command(s) in ` +
+          `flight: it may be paused, overloaded or unreachable — check it; the shard resumes from its checkpoint`,
+      ),
+    );
+    // Its replies must not trickle in later: the session resumes from the checkpoint on a new link.
+    void this.transport.close();
   }
 
   private scheduleAck(): void {

@@ -26,6 +26,12 @@ export interface TargetWriterOptions {
    * @defaultValue []
    */
   skipCommands?: string[];
+  /**
+   * commands in flight and no reply for this long = the target is stalled (paused, overloaded, unreachable):
+   * fatal TARGET_CONNECT_FAILED. 0 disables the check.
+   * @defaultValue 60000
+   */
+  replyTimeoutMs?: number;
 }
 
 /** One key of a full sync, as produced by the RDB parser. */

@@ -82,6 +82,19 @@ describe('AckTracker', () => {
     expect(t.acknowledgedDb).toBe(5000 % 16);
   });
 
+  it('rebases to a new resume point while writes of the previous link are pending', () => {
+    const t = new AckTracker();
+    const old = t.push(500, 0, false);
+    t.rebase(200, 2);
+    expect(t.acknowledged).toBe(200);
+    expect(t.acknowledgedDb).toBe(2);
+    const next = t.push(230, 2, false);
+    t.complete(next);
+    expect(t.acknowledged).toBe(200); // still behind the old write
+    t.complete(old);
+    expect(t.acknowledged).toBe(230); // the old write's offset 500 belonged to the old link
+  });
+
   it('rejects unknown sequence numbers', () => {
     const t = new AckTracker();
     expect(() => t.complete(0)).toThrow(/unknown entry/);

@@ -50,9 +50,13 @@ export class AckTracker {
     return this.tail - this.head;
   }
 
-  /** Resets the acknowledged point; only valid while nothing is pending. */
-  reset(acknowledged: number, db: number): void {
-    if (this.head !== this.tail) throw new Error('AckTracker.reset with writes pending');
+  /**
+   * Declares a new resume point (a checkpoint, or -1 for a full resync). Writes still pending keep their place
+   * in the order — later writes still wait for them — but no longer carry an offset: their offsets belonged to
+   * the previous replication link.
+   */
+  rebase(acknowledged: number, db: number): void {
+    for (let s = this.head; s < this.tail; s++) this.offsets[s & this.mask] = -1;
     this.ackOffset = acknowledged;
     this.ackDb = db;
   }
@@ -111,7 +115,7 @@ export class AckTracker {
   }
 
   private setAck(offset: number, db: number): void {
-    // Offsets only grow; a barrier or resume point may repeat one.
+    // Within one link offsets only grow; a barrier may repeat one.
     if (offset > this.ackOffset) this.ackOffset = offset;
     this.ackDb = db;
   }

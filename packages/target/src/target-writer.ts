@@ -122,17 +122,24 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     return { restoredKeys: this.restored, appliedCommands: this.applied };
   }
 
+  /** the fatal error, once the writer has failed (it is then unusable: connect a new one) */
+  get failed(): TargetError | null {
+    return this.failure;
+  }
+
   /**
-   * Sets the resume point (the checkpoint) before any write: the offset already applied to the target and the
-   * source db selected there (a partial resync does not repeat the SELECT).
+   * Declares where the source stream (re)starts: a checkpoint's offset and the source db selected there (a
+   * partial resync does not repeat the SELECT, so the db must be stored with the checkpoint), or -1 before a
+   * full resync. Writes still in flight from an earlier link keep their order but stop carrying offsets.
+   * @throws TargetDbUnsupportedError for a db other than 0 on a cluster target
    */
   setAcknowledgedOffset(offset: number, db = 0): void {
-    if (this.inFlightCount > 0 || this.tracker.size > 0) {
-      throw new Error('setAcknowledgedOffset must be called before any write');
-    }
     const dbError = this.transport.checkDb(db);
     if (dbError) throw dbError;
-    this.tracker.reset(offset, db);
+    // A transaction cut off by the end of the previous link never reached the target.
+    this.transaction = null;
+    this.inUnbufferedTransaction = false;
+    this.tracker.rebase(offset, db);
     this.streamDb = db;
   }
 

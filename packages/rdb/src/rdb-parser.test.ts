@@ -353,3 +353,32 @@ describe('RdbParser errors', () => {
     expect(got.events).toContain('function #!LUA name=mylib \nreturn 1');
   });
 });
+
+describe('RdbParser retry policy', () => {
+  // One ~300 KB hash of small fields: parsed by repeated attempts, doubling the buffered size.
+  const fields: Buffer[] = [];
+  for (let i = 0; i < 20_000; i++) fields.push(str(`field-${i}`), str(`value-${i}`));
+  const file = rdbFile(9, [cat(b(4), str('big'), len(20_000), ...fields)]);
+
+  function pushInChunks(parser: RdbParser): void {
+    for (let at = 0; at < file.length; at += 1000) parser.push(file.subarray(at, at + 1000));
+  }
+
+  it('reports a large last key once the final byte arrives when expectedSize is known', () => {
+    const keys: RdbKeyRecord[] = [];
+    const parser = new RdbParser({ onKey: (k) => keys.push(k) }, { expectedSize: file.length });
+    pushInChunks(parser);
+    expect(parser.finished).toBe(true);
+    expect(keys).toHaveLength(1);
+    expect(parser.bytesConsumed).toBe(file.length);
+  });
+
+  it('without expectedSize still delivers everything by end()', () => {
+    const keys: RdbKeyRecord[] = [];
+    const parser = new RdbParser({ onKey: (k) => keys.push(k) });
+    pushInChunks(parser);
+    parser.end();
+    expect(parser.finished).toBe(true);
+    expect((keys[0].value as { value: unknown[] }).value).toHaveLength(20_000);
+  });
+});

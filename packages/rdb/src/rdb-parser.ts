@@ -33,6 +33,13 @@ export interface RdbParserOptions {
    * @defaultValue true
    */
   verifyChecksum?: boolean;
+  /**
+   * Total RDB size in bytes when the caller knows it (file size, or the `$<len>` of a disk-based
+   * replication transfer). Lets the parser finish the last large key as soon as the final byte arrives
+   * instead of at `end()` (see the retry policy on {@link RdbParser}).
+   * @defaultValue undefined (unknown)
+   */
+  expectedSize?: number;
 }
 
 const MAGIC = Buffer.from('REDIS');
@@ -50,8 +57,8 @@ type State = 'header' | 'body' | 'done' | 'failed';
  * Memory: only the bytes of the item being parsed are buffered (plus the unparsed rest of the last
  * chunk). An incomplete item is retried only once the buffer reaches the minimum size the failed
  * attempt proved necessary; for items above 64 KiB also at least double the previous attempt, so a huge
- * key costs O(size) total re-parsing. Consequence: the last key of a stream may be reported only when
- * enough bytes arrived or at `end()`.
+ * key costs O(size) total re-parsing. Consequence: unless `expectedSize` is given, a large last key
+ * may be reported only at `end()`.
  *
  * `bytesConsumed` is the file offset just after the last completely parsed item; after EOF it is the
  * RDB's exact length (bytes pushed beyond it are ignored and not counted).
@@ -66,6 +73,7 @@ export class RdbParser {
   private readonly handlers: RdbHandlers;
   private readonly decode: boolean;
   private readonly verifyChecksum: boolean;
+  private readonly expectedSize: number;
   private readonly reader = new ByteReader();
   private readonly crc = new Crc64();
   private chunks: Buffer[] = [];
@@ -85,6 +93,7 @@ export class RdbParser {
     this.handlers = handlers;
     this.decode = options.decode ?? true;
     this.verifyChecksum = options.verifyChecksum ?? true;
+    this.expectedSize = options.expectedSize ?? Infinity;
   }
 
   /** True once the EOF opcode (and checksum) have been read. */
@@ -149,7 +158,9 @@ export class RdbParser {
         const attempted = buf.length - start;
         const needed = err.needed - start;
         if (final) this.truncatedInsideItem(needed);
-        this.retryAt = Math.max(needed, attempted >= GEOMETRIC_RETRY_FROM ? attempted * 2 : 0);
+        const amortised = attempted >= GEOMETRIC_RETRY_FROM ? attempted * 2 : 0;
+        const remaining = this.expectedSize - this.bytesConsumed;
+        this.retryAt = Math.max(needed, Math.min(amortised, remaining));
         return;
       }
       this.commit(buf, start, r.pos);

@@ -86,9 +86,14 @@ export function readValue(
       const count = r.len();
       const out: ZsetMembers = [];
       for (let i = 0; i < count; i++) {
-        const member = d ? r.string() : (r.skipString(), undefined);
-        const score = rdbType === RdbType.ZSET_2 ? r.f64le() : r.asciiDouble();
-        if (member) out.push({ member, score });
+        if (!d) {
+          r.skipString();
+          if (rdbType === RdbType.ZSET_2) r.skip(8);
+          else r.asciiDouble();
+          continue;
+        }
+        const member = r.string();
+        out.push({ member, score: rdbType === RdbType.ZSET_2 ? r.f64le() : r.asciiDouble() });
       }
       return d ? { type: 'zset', value: out } : undefined;
     }

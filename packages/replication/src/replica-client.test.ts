@@ -210,6 +210,43 @@ describe('ReplicaClient resume and link loss', () => {
     expect(rec.closed?.message).toContain(`${server.host}:${server.port}`);
   });
 
+  it('pause() inside onRdbData holds the rest of the RDB until resume()', async () => {
+    const redis = server.client();
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 2000; i++) pipeline.set(`rdb:${i}`, 'y'.repeat(200)); // ~400 kB: several socket chunks
+    await pipeline.exec();
+    const rec = new Recorder();
+    let client: ReplicaClient | null = null;
+    let calls = 0;
+    const onRdbData = rec.onRdbData.bind(rec);
+    rec.onRdbData = (chunk) => {
+      onRdbData(chunk);
+      if (++calls === 1) client!.pause();
+    };
+    client = new ReplicaClient({ host: server.host, port: server.port, ackIntervalMs: 100 }, rec);
+    await client.start();
+    await waitFor('the first RDB chunk', () => calls === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1);
+    expect(rec.rdbEnd).toBeNull();
+    client.resume();
+    await waitFor('the rest of the RDB', () => rec.rdbEnd !== null);
+    expect(rec.rdb.length).toBe(rec.rdbSize);
+    await client.close();
+  });
+
+  it('a handler that throws ends the link with its error', async () => {
+    const [client, rec] = connect(server);
+    const boom = new Error('consumer failed');
+    rec.onEveryCommand = () => {
+      throw boom;
+    };
+    await client.start();
+    await server.client().set('t', '1');
+    await waitFor('onClose', () => rec.closed !== undefined);
+    expect(rec.closed).toBe(boom);
+  });
+
   it('pause() inside onCommand holds every further callback until resume()', async () => {
     const redis = server.client();
     const [client, rec] = connect(server);

@@ -60,6 +60,21 @@ describe('ReplicaClient connection errors', () => {
     }
   });
 
+  it('close() during the handshake rejects start() with REPL_CONNECTION_CLOSED', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const client = new ReplicaClient({ host: '127.0.0.1', port }, handlers());
+      const started = client.start().catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 50));
+      await client.close();
+      expect(await started).toMatchObject({ code: 'REPL_CONNECTION_CLOSED' });
+    } finally {
+      silent.close();
+    }
+  });
+
   it('REPL_PROTOCOL when the peer is not a Redis server', async () => {
     const http = net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));

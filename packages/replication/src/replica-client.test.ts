@@ -94,7 +94,7 @@ describe.each([
   afterAll(async () => server?.stop());
 
   it('receives the RDB, then the command stream with the master offsets, and ACKs', async () => {
-    const [client, rec] = connect(server);
+    const [client, rec] = connect(server, { listeningPort: 6399 });
     await client.start();
     expect(rec.fullResync?.replid).toMatch(/^[0-9a-f]{40}$/);
     expect(client.replid).toBe(rec.fullResync?.replid);
@@ -126,6 +126,7 @@ describe.each([
       const info = await server.info('replication');
       return info.connected_slaves === '1' && (info.slave0 ?? '').includes(`offset=${expectedOffset}`);
     });
+    expect((await server.info('replication')).slave0).toContain('port=6399');
     // WAIT makes the master send REPLCONF GETACK *; our immediate ACK lets it return 1 replica
     await redis.set('k2', 'v2');
     expect(await redis.wait(1, 5000)).toBe(1);
@@ -133,6 +134,33 @@ describe.each([
 
     await client.close();
     expect(rec.closed).toBeNull();
+  });
+
+  it('keeps exact offsets when writes race the RDB transfer', async () => {
+    const redis = server.client();
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        const pipeline = redis.pipeline();
+        for (let i = 0; i < 50; i++) pipeline.incr('race').set(`race:${i}`, 'z'.repeat(i * 10));
+        await pipeline.exec();
+      }
+    })();
+    try {
+      const [client, rec] = connect(server);
+      await client.start();
+      await waitFor('the RDB', () => rec.rdbEnd !== null);
+      await new Promise((r) => setTimeout(r, 100));
+      writing = false;
+      await writer;
+      const end = await masterOffset(server);
+      await waitFor('the stream to reach master_repl_offset', () => client.offset === end);
+      expect(rec.dataCommands.some((a) => a[0] === 'incr')).toBe(true);
+      await client.close();
+    } finally {
+      writing = false;
+      await writer;
+    }
   });
 });
 

@@ -1,147 +1,135 @@
-import { Cluster, Command, type Redis } from 'ioredis';
-import { TargetConnectError, TargetDbUnsupportedError, TargetError, TargetWriteError } from './errors.js';
+import { discoverTopology, type ClusterTopology } from './cluster-topology.js';
+import type { CommandKeys } from './command-keys.js';
+import {
+  TargetConnectError,
+  TargetDbUnsupportedError,
+  TargetWriteError,
+  type TargetError,
+} from './errors.js';
+import type { Endpoint } from './handshake.js';
+import { keySlot, SLOT_COUNT } from './key-slot.js';
+import { RedisLink } from './redis-link.js';
 import { errorFromReply } from './reply-error.js';
-import { StandaloneConnection } from './standalone-connection.js';
-import type { PendingReply, Transport, TransportEvents } from './transport.js';
-import type { RestoreRecord, TargetWriterOptions } from './types.js';
+import { INTERNAL, type PendingReply, type Transport, type TransportEvents } from './transport.js';
+import type { HostPort, RestoreRecord, TargetWriterOptions } from './types.js';
 
-const SLOTS = 16384;
-const REPLACE = Buffer.from('REPLACE');
-const ABSTTL = Buffer.from('ABSTTL');
-const IDLETIME = Buffer.from('IDLETIME');
-const FREQ = Buffer.from('FREQ');
-const CONNECTION_CLOSED = 'Connection is closed.';
+/** Redirections one command may follow before the cluster is considered unstable. */
+const MAX_REDIRECTIONS = 16;
+const TRYAGAIN_DELAY_MS = 100;
 /**
  * Keyless commands whose effect is per node: a cluster target needs them on every master (a standalone source
  * flushing its data must flush every shard of the target).
  */
-const BROADCAST = new Set(['flushall', 'flushdb', 'function', 'script']);
+const BROADCAST = new Set(['FLUSHALL', 'FLUSHDB', 'FUNCTION', 'SCRIPT']);
+
+/** A broadcast command: done when every master confirmed it. */
+interface BroadcastGroup {
+  remaining: number;
+  failed: boolean;
+}
+
+/** One command on its way to a node; kept until its reply so a redirection can re-send it. */
+interface Route {
+  pending: PendingReply;
+  args: Buffer[] | null;
+  record: RestoreRecord | null;
+  redirections: number;
+  group: BroadcastGroup | null;
+}
+
+const INTERNAL_ROUTE: Route = {
+  pending: { seq: INTERNAL, name: 'ASKING', key: null },
+  args: null,
+  record: null,
+  redirections: 0,
+  group: null,
+};
+
+/** A master, by its announced address. Commands for it queue while its link is being opened. */
+interface ClusterNode {
+  announced: string;
+  label: string;
+  link: RedisLink<Route> | null;
+  waiting: Array<(link: RedisLink<Route>) => void>;
+}
 
 /**
- * A cluster target through ioredis `Cluster`: commands are routed by the slot of their first key (ioredis knows
- * every command's key positions), MOVED/ASK/TRYAGAIN redirections are followed (the target did not execute
- * those), and announced node addresses are translated with `natMap`.
+ * A cluster target over one raw {@link RedisLink} per master (pipelined, one socket write per node per tick).
+ * Routes by the slot of each command's key; follows MOVED (updating the slot) and ASK (`ASKING` + command on
+ * the importing node) and retries TRYAGAIN — replies that mean the command did NOT run. Announced addresses
+ * (from CLUSTER SLOTS and redirections) are translated with `natMap`. Nothing that may have run is re-sent, and
+ * losing any master link is fatal.
  *
- * Nothing that may have been executed is ever re-sent: failover/cluster-down retries are off, node connections
- * never reconnect, and losing any node that serves slots is fatal.
- *
- * Known limit: while a slot migrates on the target, a redirected command is re-sent when its MOVED arrives, so
- * it can land after a later command for the same slot that was routed to the new owner directly.
+ * Known limit: while a slot migrates on the target, a command redirected by its MOVED/ASK reply is re-sent when
+ * that reply arrives, so it can land after a later command for the same slot that went straight to the new owner.
  */
 export class ClusterConnection implements Transport {
   events: TransportEvents | null = null;
+  private readonly nodes = new Map<string, ClusterNode>();
+  private readonly slots: ClusterNode[] = new Array<ClusterNode>(SLOT_COUNT);
+  private readonly masters: ClusterNode[];
+  private readonly commandKeys: CommandKeys;
+  private nextKeyless = 0;
   private closing = false;
-  /** node sockets corked for the current tick: one writev per node per tick instead of one write per command */
-  private corked: Array<Redis['stream']> | null = null;
-  private readonly uncork = (): void => {
-    const corked = this.corked ?? [];
-    this.corked = null;
-    for (const stream of corked) stream.uncork();
-  };
+  private redirected = 0;
 
   private constructor(
-    private readonly cluster: Cluster,
+    private readonly options: TargetWriterOptions,
     readonly label: string,
+    private readonly connectTimeoutMs: number,
+    topology: ClusterTopology,
   ) {
-    const watch = (redis: Redis): void => {
-      redis.once('close', () => {
-        // A node dropped by a slot refresh is already out of the pool; one that died is still in it.
-        if (this.closing || !this.cluster.nodes('all').includes(redis)) return;
-        this.lose(`node ${redis.options.host}:${redis.options.port} closed the connection`);
-      });
-    };
-    for (const node of cluster.nodes('all')) watch(node);
-    cluster.on('+node', watch);
-    cluster.on('end', () => this.lose('the cluster client ended'));
+    this.commandKeys = topology.commandKeys;
+    this.masters = topology.masters.map((announced) => this.node(announced));
+    for (let slot = 0; slot < SLOT_COUNT; slot++) this.slots[slot] = this.node(topology.slotOwners[slot]);
   }
 
   /**
-   * Probes a seed directly (clear connect/auth errors), then opens the cluster client, checks that all 16384
-   * slots are served and that every master answers PING.
+   * Discovers the slot map through a seed, checks every slot is served, and opens (AUTH + PING) a link to
+   * every master at its reachable address.
+   * @throws TargetConnectError | TargetAuthError
    */
   static async open(
     options: TargetWriterOptions,
     label: string,
     connectTimeoutMs: number,
   ): Promise<ClusterConnection> {
-    await probeSeeds(options, label, connectTimeoutMs);
-    const cluster = new Cluster(
-      options.seeds.map((s) => ({ host: s.host, port: s.port })),
-      {
-        lazyConnect: true,
-        natMap: options.natMap,
-        scaleReads: 'master',
-        clusterRetryStrategy: () => null,
-        retryDelayOnFailover: 0,
-        retryDelayOnClusterDown: 0,
-        retryDelayOnMoved: 0,
-        slotsRefreshTimeout: connectTimeoutMs,
-        redisOptions: {
-          username: options.username,
-          password: options.password,
-          tls: options.tls,
-          connectTimeout: connectTimeoutMs,
-          autoResendUnfulfilledCommands: false,
-          maxRetriesPerRequest: 0,
-        },
-      },
-    );
-    const nodeErrors: string[] = [];
-    const onNodeError = (err: Error, key: string): void => {
-      if (nodeErrors.length < 5) nodeErrors.push(`${key}: ${err.message}`);
-    };
-    cluster.on('node error', onNodeError);
-    // ioredis also emits 'error' on the cluster; failures are reported through connect() and commands.
-    cluster.on('error', () => undefined);
-    try {
-      await withTimeout(cluster.connect(), connectTimeoutMs * 2, 'the cluster client did not become ready');
-      const uncovered = uncoveredSlots(cluster);
-      if (uncovered.count > 0) {
-        throw new TargetConnectError(
-          label,
-          `cluster target ${label} does not serve ${uncovered.count} of ${SLOTS} slots (first: ${uncovered.first}): ` +
-            `fix the cluster (redis-cli --cluster fix) before syncing`,
-        );
-      }
-      await Promise.all(
-        cluster.nodes('master').map((node) =>
-          withTimeout(node.ping(), connectTimeoutMs, 'no PING reply').catch((err: Error) => {
-            throw new TargetConnectError(
-              label,
-              `cluster target ${label}: master ${node.options.host}:${node.options.port} does not answer ` +
-                `(${err.message}) — if that is an address the cluster announces but this worker cannot reach, ` +
-                `map it to a reachable address in natMap`,
-            );
-          }),
-        ),
-      );
-    } catch (err) {
-      cluster.disconnect();
-      if (err instanceof TargetError) throw err;
-      const detail = nodeErrors.length > 0 ? ` (node errors: ${nodeErrors.join('; ')})` : '';
+    const topology = await discoverTopology(options, label, connectTimeoutMs);
+    const uncovered = topology.slotOwners.filter((owner) => owner === '').length;
+    if (uncovered > 0) {
       throw new TargetConnectError(
         label,
-        `cannot open cluster target ${label}: ${(err as Error).message}${detail} — check the seeds, that the ` +
-          `cluster is healthy, and that every announced node address is reachable (else map it in natMap)`,
-        { cause: err },
+        `cluster target ${label} does not serve ${uncovered} of ${SLOT_COUNT} slots (first: ` +
+          `${topology.slotOwners.indexOf('')}): fix the cluster (redis-cli --cluster fix) before syncing`,
       );
     }
-    cluster.off('node error', onNodeError);
-    return new ClusterConnection(cluster, label);
+    const connection = new ClusterConnection(options, label, connectTimeoutMs, topology);
+    try {
+      await Promise.all(connection.masters.map((node) => connection.connectNode(node)));
+    } catch (err) {
+      await connection.close();
+      throw err;
+    }
+    return connection;
+  }
+
+  get redirections(): number {
+    return this.redirected;
   }
 
   restore(record: RestoreRecord, pending: PendingReply): void {
-    const ttl = record.expireAt === null ? '0' : String(Math.max(1, record.expireAt));
-    const args: Array<Buffer | string> = [record.key, ttl, record.payload, REPLACE, ABSTTL];
-    if (record.idle != null) args.push(IDLETIME, String(record.idle));
-    else if (record.freq != null) args.push(FREQ, String(record.freq));
-    this.send('restore', args, pending);
+    const route: Route = { pending, args: null, record, redirections: 0, group: null };
+    this.send(this.slots[keySlot(record.key)], route, false);
   }
 
   command(_db: number, args: Buffer[], pending: PendingReply): void {
-    const name = args[0].toString('latin1').toLowerCase();
-    if (BROADCAST.has(name)) this.broadcast(name, args.slice(1), pending);
-    else this.send(name, args.slice(1), pending);
+    if (BROADCAST.has(pending.name)) {
+      this.broadcast(args, pending);
+      return;
+    }
+    const key = this.commandKeys.routingKey(pending.name, args);
+    const node = key ? this.slots[keySlot(key)] : this.masters[this.nextKeyless++ % this.masters.length];
+    this.send(node, { pending, args, record: null, redirections: 0, group: null }, false);
   }
 
   checkDb(db: number): TargetError | null {
@@ -154,137 +142,148 @@ export class ClusterConnection implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closing) return;
     this.closing = true;
-    this.cluster.disconnect();
+    await Promise.all([...this.nodes.values()].map((node) => node.link?.close()));
   }
 
-  private send(name: string, args: Array<Buffer | string>, pending: PendingReply): void {
-    const command = new Command(name, args, { replyEncoding: null }, (err?: Error | null) => {
-      if (this.closing && !err) return;
-      this.events?.onReply(pending, err ? this.mapError(err, command, pending) : null);
-    });
-    if (this.corked === null) this.corkNodes();
-    this.cluster.sendCommand(command);
+  private broadcast(args: Buffer[], pending: PendingReply): void {
+    const group: BroadcastGroup = { remaining: this.masters.length, failed: false };
+    for (const node of this.masters)
+      this.send(node, { pending, args, record: null, redirections: 0, group }, false);
   }
 
-  /** Sends to every master over its own connection (so it stays in order with routed commands there). */
-  private broadcast(name: string, args: Array<Buffer | string>, pending: PendingReply): void {
-    const masters = this.cluster.nodes('master');
-    let remaining = masters.length;
-    let failed = false;
-    for (const node of masters) {
-      const command = new Command(name, args, { replyEncoding: null }, (err?: Error | null) => {
-        if (failed || (this.closing && !err)) return;
-        if (err) {
-          failed = true;
-          const where = `${node.options.host}:${node.options.port}`;
-          this.events?.onReply(pending, this.mapError(err, command, pending, where));
-        } else if (--remaining === 0) {
-          this.events?.onReply(pending, null);
-        }
-      });
-      node.sendCommand(command);
+  private send(node: ClusterNode, route: Route, asking: boolean): void {
+    const link = node.link;
+    if (!link) {
+      node.waiting.push((ready) => this.write(ready, route, asking));
+      return;
     }
+    this.write(link, route, asking);
   }
 
-  private corkNodes(): void {
-    const corked: Array<Redis['stream']> = [];
-    for (const node of this.cluster.nodes('master')) {
-      const stream = node.stream as Redis['stream'] | undefined;
-      if (stream?.writable) {
-        stream.cork();
-        corked.push(stream);
+  private write(link: RedisLink<Route>, route: Route, asking: boolean): void {
+    if (asking) link.asking(route.args ?? route.record!, route);
+    else if (route.record) link.restore(route.record, route);
+    else link.command(0, route.args!, route);
+  }
+
+  private onReply(node: ClusterNode, route: Route, error: string | null): void {
+    if (this.closing) return;
+    if (error !== null) {
+      const space = error.indexOf(' ');
+      const word = space === -1 ? error : error.slice(0, space);
+      if ((word === 'MOVED' || word === 'ASK' || word === 'TRYAGAIN') && route !== INTERNAL_ROUTE) {
+        this.redirect(node, route, word, error);
+        return;
       }
+      const mapped = errorFromReply(node.label, error, route.pending.name, route.pending.key);
+      if (route.group) {
+        if (route.group.failed) return;
+        route.group.failed = true;
+      }
+      this.events?.onReply(route.pending, mapped);
+      return;
     }
-    this.corked = corked;
-    process.nextTick(this.uncork);
+    if (route === INTERNAL_ROUTE) return;
+    if (route.group && (route.group.failed || --route.group.remaining > 0)) return;
+    this.events?.onReply(route.pending, null);
   }
 
-  private mapError(err: Error, command: Command, pending: PendingReply, nodeKey?: string): TargetError {
-    const slot = command.getSlot();
-    const node = nodeKey ?? (slot === null ? undefined : this.cluster.slots[slot]?.[0]);
-    const where = node ? `${this.label} node ${node}` : this.label;
-    if (err.name === 'ReplyError') return errorFromReply(where, err.message, pending.name, pending.key);
-    if (err.message === CONNECTION_CLOSED) {
-      return new TargetConnectError(
-        where,
-        `lost the connection to cluster target ${where} before ${pending.name} was confirmed; unconfirmed ` +
-          `commands are not re-sent — check the target's health; the shard resumes from its checkpoint`,
+  /** MOVED/ASK/TRYAGAIN: the node did not run the command; send it where the cluster says. */
+  private redirect(from: ClusterNode, route: Route, word: string, error: string): void {
+    this.redirected++;
+    if (++route.redirections > MAX_REDIRECTIONS) {
+      this.events?.onReply(
+        route.pending,
+        new TargetWriteError(
+          from.label,
+          `cluster target ${from.label}: ${route.pending.name} was redirected ${MAX_REDIRECTIONS} times ` +
+            `(last: ${error}) — the target's slots keep moving; retry once resharding has finished`,
+        ),
+      );
+      return;
+    }
+    if (word === 'TRYAGAIN') {
+      // A multi-key command during a migration: same node again, shortly.
+      setTimeout(() => !this.closing && this.send(from, route, false), TRYAGAIN_DELAY_MS);
+      return;
+    }
+    const [, slotText, address] = error.split(' ');
+    const to = this.node(address ?? '');
+    if (word === 'MOVED') this.slots[Number(slotText)] = to;
+    this.send(to, route, word === 'ASK');
+    if (!to.link && to.waiting.length === 1)
+      void this.connectNode(to).catch((err: TargetError) => this.lose(err));
+  }
+
+  /** The node record for an announced address (created on first mention, not yet connected). */
+  private node(announced: string): ClusterNode {
+    let node = this.nodes.get(announced);
+    if (!node) {
+      const reachable = this.reachable(announced);
+      const via = `${reachable.host}:${reachable.port}`;
+      const label = `${this.label} node ${announced}${via === announced ? '' : ` (via ${via})`}`;
+      node = { announced, label, link: null, waiting: [] };
+      this.nodes.set(announced, node);
+    }
+    return node;
+  }
+
+  private reachable(announced: string): HostPort {
+    const mapped = this.options.natMap?.[announced];
+    if (mapped) return mapped;
+    const colon = announced.lastIndexOf(':');
+    return { host: announced.slice(0, colon), port: Number(announced.slice(colon + 1)) };
+  }
+
+  private async connectNode(node: ClusterNode): Promise<void> {
+    const { host, port } = this.reachable(node.announced);
+    const endpoint: Endpoint = {
+      host,
+      port,
+      tls: this.options.tls,
+      username: this.options.username,
+      password: this.options.password,
+      connectTimeoutMs: this.connectTimeoutMs,
+      label: node.label,
+    };
+    let link: RedisLink<Route>;
+    try {
+      link = await RedisLink.open(endpoint, INTERNAL_ROUTE);
+    } catch (err) {
+      const error = err as TargetError;
+      if (error.code !== 'TARGET_CONNECT_FAILED') throw error;
+      throw new TargetConnectError(
+        node.label,
+        `${error.message} — the cluster announces this node as ${node.announced}; if that address is not ` +
+          `reachable from this worker, map it to a reachable address in natMap`,
+        { cause: error },
       );
     }
-    return new TargetWriteError(
-      where,
-      `cluster target ${where} could not run ${pending.name}: ${err.message}`,
-    );
-  }
-
-  private lose(why: string): void {
-    if (this.closing) return;
-    this.closing = true;
-    this.cluster.disconnect();
-    this.events?.onLost(
-      new TargetConnectError(
-        this.label,
-        `lost the cluster target ${this.label}: ${why}; unconfirmed commands are not re-sent — check the ` +
-          `target's health (failover, restarts); the shard resumes from its checkpoint`,
-      ),
-    );
-  }
-}
-
-/** Opens and closes a plain connection to the first seed that answers, for precise connect/auth errors. */
-async function probeSeeds(
-  options: TargetWriterOptions,
-  label: string,
-  connectTimeoutMs: number,
-): Promise<void> {
-  let lastError: TargetError | null = null;
-  for (const seed of options.seeds) {
-    try {
-      const probe = await StandaloneConnection.open({
-        host: seed.host,
-        port: seed.port,
-        tls: options.tls,
-        username: options.username,
-        password: options.password,
-        connectTimeoutMs,
-        label: `${label} seed ${seed.host}:${seed.port}`,
-      });
-      await probe.close();
+    if (this.closing) {
+      await link.close();
       return;
-    } catch (err) {
-      if (!(err instanceof TargetError) || err.code !== 'TARGET_CONNECT_FAILED') throw err;
-      lastError = err;
     }
+    link.handlers = {
+      onReply: (route, error) => this.onReply(node, route, error),
+      onLost: (why, unconfirmed) =>
+        this.lose(
+          new TargetConnectError(
+            node.label,
+            `lost the connection to cluster target ${node.label}: ${why}; ${unconfirmed} command(s) were ` +
+              `unconfirmed and are not re-sent — check the target's health (failover, restarts); the shard ` +
+              `resumes from its checkpoint`,
+          ),
+        ),
+    };
+    node.link = link;
+    const waiting = node.waiting;
+    node.waiting = [];
+    for (const write of waiting) write(link);
   }
-  throw lastError ?? new TargetConnectError(label, `cluster target ${label}: no seed address given`);
-}
 
-function uncoveredSlots(cluster: Cluster): { count: number; first: number } {
-  let count = 0;
-  let first = -1;
-  for (let slot = 0; slot < SLOTS; slot++) {
-    if (!cluster.slots[slot]?.length) {
-      if (first < 0) first = slot;
-      count++;
-    }
+  private lose(error: TargetError): void {
+    if (this.closing) return;
+    this.events?.onLost(error);
   }
-  return { count, first };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

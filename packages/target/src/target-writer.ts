@@ -118,8 +118,12 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   /** counters for metrics */
-  get stats(): { restoredKeys: number; appliedCommands: number } {
-    return { restoredKeys: this.restored, appliedCommands: this.applied };
+  get stats(): { restoredKeys: number; appliedCommands: number; redirections: number } {
+    return {
+      restoredKeys: this.restored,
+      appliedCommands: this.applied,
+      redirections: this.transport.redirections ?? 0,
+    };
   }
 
   /** the fatal error, once the writer has failed (it is then unusable: connect a new one) */

@@ -33,6 +33,8 @@ export interface TransportEvents {
 export interface Transport {
   readonly label: string;
   events: TransportEvents | null;
+  /** MOVED/ASK/TRYAGAIN replies followed so far (cluster only) */
+  readonly redirections?: number;
   /** RESTORE of one key into `record.db` */
   restore(record: RestoreRecord, pending: PendingReply): void;
   /** one command, in stream `db` */

@@ -12,6 +12,7 @@ export {
   ReplProtocolError,
 } from './errors.js';
 export { RdbTransfer, EOF_MARK_LENGTH, type RdbTransferEvent } from './rdb-transfer.js';
+export { ReplicationStream, type StreamEvent } from './replication-stream.js';
 export {
   handshakeSteps,
   psyncCommand,

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { RespDecoder, RespProtocolError, encodeCommand, frameToArgs } from '@shardbridge/resp';
+import { encodeCommand } from '@shardbridge/resp';
 import { classifySocketError, openSocket } from './connect.js';
 import {
   ReplConnectTimeoutError,
@@ -15,7 +15,7 @@ import {
   psyncCommand,
   type HandshakeStep,
 } from './handshake.js';
-import { RdbTransfer } from './rdb-transfer.js';
+import { ReplicationStream, type StreamEvent } from './replication-stream.js';
 import { ReplyLineReader } from './reply-line-reader.js';
 import type { ReplicaClientOptions, ReplicaHandlers } from './types.js';
 
@@ -23,12 +23,9 @@ import type { ReplicaClientOptions, ReplicaHandlers } from './types.js';
 type Delivery =
   | { kind: 'fullResync'; replid: string; offset: number }
   | { kind: 'continue'; replid: string; offset: number }
-  | { kind: 'rdbStart'; size: number | null }
-  | { kind: 'rdbData'; chunk: Buffer }
-  | { kind: 'rdbEnd'; bytes: number }
-  | { kind: 'command'; args: Buffer[]; offsetAfter: number };
+  | StreamEvent;
 
-type Phase = 'new' | 'connecting' | 'handshake' | 'rdb' | 'stream' | 'closed';
+type Phase = 'new' | 'connecting' | 'handshake' | 'stream' | 'closed';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -55,14 +52,12 @@ export class ReplicaClient {
   private stepIndex = 0;
   private psyncSent = false;
   private readonly lines = new ReplyLineReader();
-  private rdb: RdbTransfer | null = null;
-  private decoder: RespDecoder | null = null;
+  private stream: ReplicationStream | null = null;
+  /** the RDB (if any) was handed over: ACKs may start */
   private rdbLoaded = false;
 
   private currentReplid: string | null;
   private deliveredOffset: number;
-  /** offset just after the last command framed (delivered or still queued) */
-  private decodedOffset = 0;
   /** where this connection's stream started: the FULLRESYNC offset or the resume offset */
   private startOffset = 0;
   private acknowledged: number | null = null;
@@ -202,17 +197,8 @@ export class ReplicaClient {
         this.lines.push(chunk);
         this.readReplies();
         return;
-      case 'rdb': {
-        const rest = this.rdb!.push(chunk, (event) => {
-          if (event.type === 'start') this.enqueue({ kind: 'rdbStart', size: event.size });
-          else if (event.type === 'data') this.enqueue({ kind: 'rdbData', chunk: event.chunk });
-          else this.enqueue({ kind: 'rdbEnd', bytes: event.bytes });
-        });
-        if (rest !== null) this.enterStream(rest);
-        return;
-      }
       case 'stream':
-        this.decoder!.push(chunk);
+        this.stream!.push(chunk);
         return;
       default:
         return;
@@ -247,8 +233,6 @@ export class ReplicaClient {
     if (reply.kind === 'fullresync') {
       this.currentReplid = reply.replid;
       this.startOffset = reply.offset;
-      this.phase = 'rdb';
-      this.rdb = new RdbTransfer();
       this.enqueue({ kind: 'fullResync', replid: reply.replid, offset: reply.offset });
     } else {
       if (!this.options.resume)
@@ -257,34 +241,17 @@ export class ReplicaClient {
       this.startOffset = this.options.resume.offset;
       this.rdbLoaded = true;
       this.enqueue({ kind: 'continue', replid: this.currentReplid!, offset: this.startOffset });
-      this.enterStream(Buffer.alloc(0));
     }
+    this.phase = 'stream';
+    this.stream = new ReplicationStream(this.startOffset, reply.kind === 'fullresync', (e) =>
+      this.enqueue(e),
+    );
     this.deliveredOffset = this.startOffset;
-    this.decodedOffset = this.startOffset;
     this.armReadTimer();
     this.ackTimer = setInterval(() => this.keepAlive(), this.ackIntervalMs);
     this.ackTimer.unref();
     this.started = true;
     this.startWaiter?.resolve();
-  }
-
-  private enterStream(first: Buffer): void {
-    this.phase = 'stream';
-    this.rdb = null;
-    this.decoder = new RespDecoder((frame) => {
-      let args: Buffer[];
-      try {
-        args = frameToArgs(frame.value);
-      } catch (err) {
-        throw new ReplProtocolError(
-          `${this.label} sent something other than a command in the replication stream after offset ` +
-            `${this.decodedOffset}: ${(err as Error).message}`,
-        );
-      }
-      this.decodedOffset += frame.byteLength;
-      this.enqueue({ kind: 'command', args, offsetAfter: this.decodedOffset });
-    });
-    if (first.length > 0) this.decoder.push(first);
   }
 
   private enqueue(delivery: Delivery): void {
@@ -418,7 +385,7 @@ export class ReplicaClient {
       const where =
         this.phase === 'handshake' || this.phase === 'connecting'
           ? `during the handshake (${this.psyncSent ? 'PSYNC' : (this.steps[this.stepIndex]?.name ?? 'connect')})`
-          : `at offset ${this.decodedOffset}`;
+          : `at offset ${this.stream?.offset ?? this.startOffset}`;
       this.fail(
         new ReplConnectionClosedError(
           `connection to ${this.label} closed by the master or the network ${where}: CLIENT KILL, a restart,` +
@@ -475,13 +442,6 @@ export class ReplicaClient {
       });
     }
     if (err instanceof ReplicationError) return err;
-    if (err instanceof RespProtocolError) {
-      return new ReplProtocolError(
-        `${this.label} sent invalid RESP in the replication stream at offset ${this.startOffset + err.offset}` +
-          ` (${err.message})`,
-        { cause: err },
-      );
-    }
     return err instanceof Error ? err : new Error(String(err));
   }
 }

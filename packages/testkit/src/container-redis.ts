@@ -99,6 +99,7 @@ class ContainerRedis implements RedisServer {
       lazyConnect: false,
       ...overrides,
     });
+    client.on('error', () => undefined);
     this.#clients.add(client);
     client.once('end', () => this.#clients.delete(client));
     return client;

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { WaitTimeoutError } from './errors.js';
 import { parseInfo } from './info.js';
 
 /**
@@ -96,7 +97,7 @@ function isCluster(client: AnyClient): client is Cluster {
 export async function contentsOf(client: AnyClient, options: ContentsOptions = {}): Promise<RedisContents> {
   const contents: RedisContents = { dbs: {} };
   if (isCluster(client)) {
-    if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+    if (client.status !== 'ready') await readyWithin(client, 30_000);
     const db: Record<string, KeyContents> = {};
     for (const node of client.nodes('master')) Object.assign(db, await readDb(node, options));
     contents.dbs['0'] = db;
@@ -114,6 +115,20 @@ export async function contentsOf(client: AnyClient, options: ContentsOptions = {
     }
   }
   return contents;
+}
+
+function readyWithin(client: Cluster, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new WaitTimeoutError(`cluster client not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
 }
 
 async function keyspaceDbs(client: Redis): Promise<number[]> {
@@ -241,7 +256,7 @@ async function decodeValue(client: Redis, key: Buffer, type: string, replies: un
     case 'set':
       return (reply as Buffer[]).map(b64).sort();
     case 'zset':
-      return pairs(reply as Buffer[]).map(([member, score]) => [
+      return pairs(reply as Buffer[]).map(([member, score]): [string, string] => [
         member,
         Buffer.from(score, 'base64').toString(),
       ]);

@@ -7,7 +7,10 @@ export const FAR_EXPIRY_MS = Date.UTC(2100, 0, 1);
  * Loads one of everything replication must carry: every type in several encodings, binary keys, expiries,
  * several dbs, a stream with groups/PEL/consumers, Lua functions and (optionally) one big string.
  */
-export async function loadEveryType(client: Redis, options: { keysPerType?: number; bigKeyBytes?: number } = {}) {
+export async function loadEveryType(
+  client: Redis,
+  options: { keysPerType?: number; bigKeyBytes?: number } = {},
+) {
   const n = options.keysPerType ?? 200;
   const pipeline = client.pipeline();
   for (let i = 0; i < n; i++) {
@@ -60,7 +63,10 @@ export async function loadEveryType(client: Redis, options: { keysPerType?: numb
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + 7) & 0xff;
     await client.del('big:string');
     for (let written = 0; written < options.bigKeyBytes; written += chunk.length) {
-      await client.append('big:string', chunk.subarray(0, Math.min(chunk.length, options.bigKeyBytes - written)));
+      await client.append(
+        'big:string',
+        chunk.subarray(0, Math.min(chunk.length, options.bigKeyBytes - written)),
+      );
     }
   }
 }
@@ -100,7 +106,13 @@ export async function writeEveryCommandOnce(client: Redis, round: number): Promi
   if (r % 7 === 0) p.persist(`live:str:${(r + 1) % 50}`);
   p.del(`str:${r % 200}`);
   p.rename(`hash:${(r % 100) + 100}`, `renamed:${r}`);
-  p.eval("redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", 2, 'live:eval', 'live:eval:n', `e${r}`);
+  p.eval(
+    "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])",
+    2,
+    'live:eval',
+    'live:eval:n',
+    `e${r}`,
+  );
   p.fcall('sb_echo', 0, 'ping');
   p.select(7);
   p.set(`db7:${r}`, 'tmp');

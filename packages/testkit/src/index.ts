@@ -34,3 +34,4 @@ export {
   type DiffOptions,
 } from './contents-diff.js';
 export { proxyCluster, type ClusterProxies } from './cluster-proxies.js';
+export { FAR_EXPIRY_MS, loadEveryType, writeEveryCommandOnce } from './dataset.js';

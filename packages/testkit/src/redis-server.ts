@@ -55,13 +55,19 @@ export interface RedisServer {
   readonly pid: number;
   /** How the server runs: a spawned binary or a container. */
   readonly kind: 'spawn' | 'container';
-  /** A new connected ioredis client (authenticated), disconnected automatically by stop(). */
+  /**
+   * A new connected ioredis client (authenticated), disconnected automatically by stop(). It reconnects by
+   * itself after kill()/restart(); its 'error' events are silenced (commands still reject).
+   */
   client(overrides?: RedisOptions): Redis;
   /** `INFO <section>` parsed into `field -> value`, over a one-shot connection that never retries. */
   info(section?: string): Promise<Record<string, string>>;
   /** SIGTERM, SIGKILL after 5 s, then removes {@link RedisServer.dir}. Idempotent. */
   stop(): Promise<void>;
-  /** Sends `signal` and waits for the process to exit; leaves the dir so restart() finds its data. */
+  /**
+   * Sends `signal` (default SIGKILL) and waits for the process to exit (not for SIGSTOP/SIGCONT/SIGTSTP);
+   * leaves the dir so restart() finds its data.
+   */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts again on the same port and dir (gracefully stopping first if still running). */
   restart(): Promise<void>;

@@ -38,7 +38,7 @@ interface Route {
 }
 
 const INTERNAL_ROUTE: Route = {
-  pending: { seq: INTERNAL, name: 'ASKING', key: null },
+  pending: { seq: INTERNAL, name: 'ASKING', key: null, bytes: 0 },
   args: null,
   record: null,
   redirections: 0,

@@ -6,7 +6,7 @@ import { INTERNAL, type PendingReply, type Transport, type TransportEvents } fro
 import type { RestoreRecord } from './types.js';
 
 /** Tag of commands the link adds itself (SELECT, MULTI): errors name the SELECT/MULTI that failed. */
-const INTERNAL_REPLY: PendingReply = { seq: INTERNAL, name: 'SELECT/MULTI', key: null };
+const INTERNAL_REPLY: PendingReply = { seq: INTERNAL, name: 'SELECT/MULTI', key: null, bytes: 0 };
 
 /** A standalone target: one {@link RedisLink}; every db is available. */
 export class StandaloneConnection implements Transport {

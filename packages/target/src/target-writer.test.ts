@@ -166,6 +166,19 @@ describe('TargetWriter (standalone)', () => {
     expect(await targetClient.get(`pipe:${n}`)).toBe(String(n));
   });
 
+  it('bounds the bytes in flight as well as the command count', async () => {
+    const writer = await connect({ maxInFlightBytes: 50_000 });
+    const value = Buffer.alloc(20_000, 0x78);
+    expect(writer.applyCommand(cmd('SET', 'b1', value), 10)).toBe(true);
+    expect(writer.applyCommand(cmd('SET', 'b2', value), 20)).toBe(true);
+    expect(writer.applyCommand(cmd('SET', 'b3', value), 30)).toBe(false);
+    await new Promise<void>((r) => writer.once('drain', r));
+    await writer.flush();
+    expect(writer.acknowledgedOffset).toBe(30);
+    await writer.close();
+    expect(await targetClient.strlen('b3')).toBe(20_000);
+  });
+
   it('names the command and key of a rejected write, never its value, and stops', async () => {
     const writer = await connect();
     await targetClient.set('str', 'x');

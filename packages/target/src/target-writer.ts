@@ -18,6 +18,7 @@ export interface TargetWriterEvents {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 1000;
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 
@@ -46,6 +47,8 @@ interface OpenTransaction {
 export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   readonly label: string;
   private readonly maxInFlight: number;
+  private readonly maxInFlightBytes: number;
+  private inFlightBytes = 0;
   private readonly skipped: ReadonlySet<string>;
   private readonly tracker = new AckTracker();
   private inFlightCount = 0;
@@ -73,6 +76,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     super();
     this.label = transport.label;
     this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     this.skipped = new Set([...ALWAYS_SKIPPED, ...(options.skipCommands ?? []).map((n) => n.toUpperCase())]);
     transport.events = {
       onReply: (pending, error) => this.onReply(pending, error),
@@ -158,8 +162,10 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const dbError = this.transport.checkDb(record.db);
     if (dbError) this.failNow(dbError);
     const seq = this.tracker.push(-1, this.streamDb, false);
-    this.transport.restore(record, { seq, name: 'RESTORE', key: record.key });
+    const bytes = record.key.length + record.payload.length;
+    this.transport.restore(record, { seq, name: 'RESTORE', key: record.key, bytes });
     this.restored++;
+    this.inFlightBytes += bytes;
     if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     return this.hasRoom();
   }
@@ -239,7 +245,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     this.streamDb = db;
     if (this.transaction) {
       this.transaction.commands.push(args);
-      this.transaction.pendings.push({ seq: NO_ENTRY, name: 'SELECT', key: null });
+      this.transaction.pendings.push({ seq: NO_ENTRY, name: 'SELECT', key: null, bytes: 0 });
     } else if (!this.inUnbufferedTransaction) {
       // Sent lazily by the connection before the next write that needs this db.
       this.pushDone(offsetAfter);
@@ -259,9 +265,15 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     if (tx) {
       this.transaction = null;
       const seq = this.tracker.push(offsetAfter, this.streamDb, false);
-      this.transport.transaction!(tx.db, tx.commands, tx.pendings, { seq, name: 'EXEC', key: null });
+      this.transport.transaction!(tx.db, tx.commands, tx.pendings, {
+        seq,
+        name: 'EXEC',
+        key: null,
+        bytes: 0,
+      });
       if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
       this.inFlightCount += tx.commands.length + 1;
+      for (const pending of tx.pendings) this.inFlightBytes += pending.bytes;
       this.applied += tx.commands.length;
     } else if (this.inUnbufferedTransaction) {
       this.inUnbufferedTransaction = false;
@@ -277,18 +289,20 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const key = firstKey(name, args);
     if (this.transaction) {
       this.transaction.commands.push(args);
-      this.transaction.pendings.push({ seq: NO_ENTRY, name, key });
+      this.transaction.pendings.push({ seq: NO_ENTRY, name, key, bytes: argumentBytes(args) });
       return;
     }
     const offset = this.inUnbufferedTransaction ? -1 : offsetAfter;
     const seq = this.tracker.push(offset, this.streamDb, false);
-    this.transport.command(this.streamDb, args, { seq, name, key });
+    const bytes = argumentBytes(args);
+    this.transport.command(this.streamDb, args, { seq, name, key, bytes });
+    this.inFlightBytes += bytes;
     if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     this.applied++;
   }
 
   private hasRoom(): boolean {
-    if (this.inFlightCount < this.maxInFlight) return true;
+    if (this.inFlightCount < this.maxInFlight && this.inFlightBytes < this.maxInFlightBytes) return true;
     this.needDrain = true;
     return false;
   }
@@ -300,7 +314,10 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   private onReply(pending: PendingReply, error: TargetError | null): void {
-    if (pending.seq >= NO_ENTRY) this.inFlightCount--;
+    if (pending.seq >= NO_ENTRY) {
+      this.inFlightCount--;
+      this.inFlightBytes -= pending.bytes;
+    }
     this.lastProgressAt = Date.now();
     if (error) {
       this.fail(error);
@@ -309,7 +326,11 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     // Completions after a failure still count: in a cluster they may belong to writes before the failed one.
     if (pending.seq >= 0 && this.tracker.complete(pending.seq)) this.scheduleAck();
     if (this.failure) return;
-    if (this.needDrain && this.inFlightCount < this.maxInFlight) {
+    if (
+      this.needDrain &&
+      this.inFlightCount < this.maxInFlight &&
+      this.inFlightBytes < this.maxInFlightBytes
+    ) {
       this.needDrain = false;
       this.emit('drain');
     }
@@ -366,6 +387,12 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       else w.resolve();
     }
   }
+}
+
+function argumentBytes(args: readonly Buffer[]): number {
+  let bytes = 0;
+  for (let i = 0; i < args.length; i++) bytes += args[i].length;
+  return bytes;
 }
 
 /** Tries the seeds in order; authentication errors are final, connection errors move on to the next seed. */

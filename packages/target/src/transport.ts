@@ -15,6 +15,8 @@ export interface PendingReply {
   seq: number;
   name: string;
   key: Buffer | null;
+  /** bytes of arguments this command holds on to until its reply (counted against `maxInFlightBytes`) */
+  bytes: number;
 }
 
 /** What a transport reports to its writer. */

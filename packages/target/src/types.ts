@@ -16,6 +16,12 @@ export interface TargetWriterOptions {
   natMap?: Record<string, HostPort>;
   /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
   maxInFlight?: number;
+  /**
+   * bytes of keys/payloads/arguments sent but not yet confirmed before `write` returns false (bounds memory
+   * when values are large; at least one command is always accepted).
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxInFlightBytes?: number;
   /** @defaultValue 5000 */
   connectTimeoutMs?: number;
   /** a human name for errors/logs; @defaultValue the first seed */

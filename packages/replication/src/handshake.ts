@@ -20,7 +20,6 @@ export interface HandshakeInput {
   username?: string;
   password?: string;
   listeningPort: number;
-  resume?: { replid: string; offset: number };
 }
 
 /** AUTH (when a password is set), PING, REPLCONF listening-port, REPLCONF capa. PSYNC is {@link psyncCommand}. */

@@ -88,6 +88,45 @@ describe('ReplicaClient connection errors', () => {
   });
 });
 
+describe('ReplicaClient and a peer that breaks the protocol mid-stream', () => {
+  it('delivers the commands framed before the bad byte, then onClose(REPL_PROTOCOL) naming the offset', async () => {
+    // A scripted peer, because no real master sends invalid RESP: it answers the four handshake commands,
+    // then a full resync with an empty RDB, one PING, and a byte that is not RESP.
+    const peer = net.createServer((socket) => {
+      let replies = 0;
+      socket.on('data', (data) => {
+        for (const _ of data.toString().matchAll(/\*\d+\r\n/g)) {
+          replies++;
+          if (replies < 4) socket.write(replies === 1 ? '+PONG\r\n' : '+OK\r\n');
+          if (replies === 4) socket.write(`+FULLRESYNC ${'f'.repeat(40)} 100\r\n$0\r\n*1\r\n$4\r\nPING\r\n?`);
+        }
+      });
+    });
+    await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+    const port = (peer.address() as net.AddressInfo).port;
+    try {
+      const commands: Array<[string, number]> = [];
+      let closed: Error | null | undefined;
+      const client = new ReplicaClient(
+        { host: '127.0.0.1', port },
+        {
+          ...handlers((e) => (closed = e)),
+          onCommand: (args, offset) => commands.push([args[0].toString(), offset]),
+        },
+      );
+      await client.start();
+      const deadline = Date.now() + 10_000;
+      while (closed === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(commands).toEqual([['PING', 114]]);
+      expect(closed).toMatchObject({ code: 'REPL_PROTOCOL' });
+      expect(closed?.message).toContain('offset 114');
+      expect(closed?.message).toContain(`127.0.0.1:${port}`);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
 describe('ReplicaClient against a password-protected master', () => {
   let server: RedisServer;
   beforeAll(async () => {

@@ -92,7 +92,6 @@ export class ReplicaClient {
       username: options.username,
       password: options.password,
       listeningPort: options.listeningPort ?? 0,
-      resume: options.resume,
     });
     this.currentReplid = options.resume?.replid ?? null;
     this.deliveredOffset = options.resume?.offset ?? 0;
@@ -151,10 +150,7 @@ export class ReplicaClient {
     this.paused = false;
     this.lastReadAt = Date.now();
     if (this.terminal === null) this.socket?.resume();
-    setImmediate(() => {
-      this.drain();
-      this.maybeNotifyClose();
-    });
+    setImmediate(() => this.drain());
   }
 
   /** Ends the link; resolves after the socket closed and onClose(null) ran. Undelivered data is dropped. */
@@ -185,8 +181,8 @@ export class ReplicaClient {
     try {
       this.ingest(chunk);
     } catch (err) {
+      // what was framed before the bad byte is still valid and is delivered before onClose
       this.fail(this.asProtocolError(err), false);
-      return;
     }
     this.drain();
   }
@@ -277,6 +273,7 @@ export class ReplicaClient {
     } finally {
       this.draining = false;
     }
+    this.maybeNotifyClose();
   }
 
   private deliver(d: Delivery): void {
@@ -394,7 +391,7 @@ export class ReplicaClient {
         false,
       );
     }
-    this.maybeNotifyClose();
+    this.drain();
   }
 
   /** Ends the link once; `error` null means close(). `dropQueue` discards undelivered data. */

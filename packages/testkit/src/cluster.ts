@@ -142,7 +142,7 @@ class SpawnedCluster implements RedisCluster {
   readonly password?: string;
   readonly announcesHostnames: boolean;
   #ids = new Map<RedisServer, string>();
-  #admins = new Map<RedisServer, Redis>();
+  #admins = new Map<RedisServer, { client: Redis; connected: Promise<unknown> }>();
   #clients = new Set<Cluster>();
   #stopping: Promise<void> | undefined;
 
@@ -154,21 +154,24 @@ class SpawnedCluster implements RedisCluster {
     this.announcesHostnames = options.announceHostnames ?? false;
   }
 
-  /** Admin connection per node that fails fast instead of queueing while the node is down. */
+  /**
+   * Admin connection per node that fails fast instead of queueing while the node is down. Concurrent first
+   * callers share the same pending connect.
+   */
   async #admin(node: RedisServer): Promise<Redis> {
     let admin = this.#admins.get(node);
     if (!admin) {
-      admin = node.client({
+      const client = node.client({
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
         commandTimeout: 2000,
         lazyConnect: true,
       });
-      admin.on('error', () => undefined);
+      admin = { client, connected: client.connect().catch(() => undefined) };
       this.#admins.set(node, admin);
-      await admin.connect().catch(() => undefined);
     }
-    return admin;
+    await admin.connected;
+    return admin.client;
   }
 
   async #call(node: RedisServer, ...args: string[]): Promise<unknown> {
@@ -420,7 +423,7 @@ class SpawnedCluster implements RedisCluster {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       for (const client of this.#clients) client.disconnect();
-      for (const admin of this.#admins.values()) admin.disconnect();
+      for (const admin of this.#admins.values()) admin.client.disconnect();
       await Promise.all(this.nodes.map((node) => node.stop()));
     })();
     return this.#stopping;

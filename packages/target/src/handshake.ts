@@ -65,11 +65,13 @@ export function handshake(endpoint: Endpoint): Promise<net.Socket> {
       fail(new TargetConnectError(label, `target ${label} closed the connection during the handshake`)),
     );
 
-    const steps: Array<'AUTH' | 'PING'> = endpoint.password !== undefined ? ['AUTH', 'PING'] : ['PING'];
+    // An ACL user is always named (it may be `nopass`); a bare empty password means "no password".
+    const authenticate = endpoint.username !== undefined || (endpoint.password ?? '') !== '';
+    const steps: Array<'AUTH' | 'PING'> = authenticate ? ['AUTH', 'PING'] : ['PING'];
     const reader = new ReplyReader((error) => {
       const step = steps.shift();
       if (error !== null) {
-        fail(handshakeError(label, step ?? 'PING', error, endpoint.password !== undefined));
+        fail(handshakeError(label, step ?? 'PING', error, authenticate));
       } else if (steps.length === 0 && !settled) {
         settled = true;
         clearTimeout(timer);
@@ -87,10 +89,10 @@ export function handshake(endpoint: Endpoint): Promise<net.Socket> {
       }
     });
     const encoder = new CommandEncoder();
-    if (endpoint.password !== undefined) {
+    if (authenticate) {
       const auth = [Buffer.from('AUTH')];
       if (endpoint.username !== undefined) auth.push(Buffer.from(endpoint.username));
-      auth.push(Buffer.from(endpoint.password));
+      auth.push(Buffer.from(endpoint.password ?? ''));
       encoder.command(auth);
     }
     encoder.command([Buffer.from('PING')]);

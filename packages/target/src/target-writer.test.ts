@@ -247,6 +247,32 @@ describe('TargetWriter (standalone)', () => {
     }
   });
 
+  it('authenticates as an ACL user', async () => {
+    const acl = await startRedis({ username: 'syncer', password: 'pw' });
+    try {
+      const seeds = [{ host: acl.host, port: acl.port }];
+      const writer = await TargetWriter.connect({
+        type: 'standalone',
+        seeds,
+        username: 'syncer',
+        password: 'pw',
+      });
+      writer.applyCommand(cmd('SET', 'acl', '1'), 1);
+      await writer.flush();
+      await writer.close();
+      await expect(writer.flush()).rejects.toMatchObject({ code: 'TARGET_CLOSED' });
+      const wrongUser = await TargetWriter.connect({
+        type: 'standalone',
+        seeds,
+        username: 'nobody',
+        password: 'pw',
+      }).catch((e) => e);
+      expect(wrongUser.code).toBe('TARGET_AUTH_FAILED');
+    } finally {
+      await acl.stop();
+    }
+  });
+
   it('fails with TARGET_CONNECT_FAILED when the target is down or silent', async () => {
     const refused = await TargetWriter.connect({
       type: 'standalone',

@@ -215,6 +215,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   /** Resolves once every command handed over so far is confirmed; rejects with the fatal error. */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new TargetClosedError(this.label));
     if (this.inFlightCount === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
   }

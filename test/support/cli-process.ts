@@ -56,12 +56,18 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
             resolve(match);
           } else if (done) {
             cleanup();
-            reject(new Error(`shardbridge exited before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+            reject(
+              new Error(`shardbridge exited before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`),
+            );
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

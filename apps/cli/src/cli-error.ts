@@ -17,7 +17,10 @@ export class CliError extends Error {
 export function reportError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
-  process.stderr.write(`error: ${message}${typeof code === 'string' && !message.includes(code) ? ` [${code}]` : ''}\n`);
-  if (process.env.SHARDBRIDGE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(
+    `error: ${message}${typeof code === 'string' && !message.includes(code) ? ` [${code}]` : ''}\n`,
+  );
+  if (process.env.SHARDBRIDGE_DEBUG && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
   return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
 }

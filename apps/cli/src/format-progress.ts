@@ -20,8 +20,10 @@ export function formatProgress(p: ShardProgress): string {
     parts.push(`rdb ${formatBytes(p.rdbBytesDone)}/${total}`);
   }
   parts.push(`keys ${p.keysWritten}`, `commands ${p.commandsApplied}`);
-  if (p.sourceOffset >= 0) parts.push(`offset ${p.sourceOffset}`, `acked ${p.acknowledgedOffset}`, `lag ${formatBytes(p.lagBytes)}`);
+  if (p.sourceOffset >= 0)
+    parts.push(`offset ${p.sourceOffset}`, `acked ${p.acknowledgedOffset}`, `lag ${formatBytes(p.lagBytes)}`);
   if (p.reconnects) parts.push(`reconnects ${p.reconnects}`);
-  if (p.lastError && p.phase !== 'incremental') parts.push(`last error ${p.lastError.code}: ${p.lastError.message}`);
+  if (p.lastError && p.phase !== 'incremental')
+    parts.push(`last error ${p.lastError.code}: ${p.lastError.message}`);
   return parts.join('  ');
 }

@@ -6,7 +6,8 @@ import { demoCommand } from './commands/demo-command.js';
 
 function positiveInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError('expected a non-negative integer');
   return value;
 }
 
@@ -18,7 +19,9 @@ const program = new Command('shardbridge')
 
 program
   .command('run')
-  .description('sync a standalone source into a standalone or cluster target: full sync, then live until SIGINT/SIGTERM')
+  .description(
+    'sync a standalone source into a standalone or cluster target: full sync, then live until SIGINT/SIGTERM',
+  )
   .argument('<plan.json>', 'the sync plan (see README: "Plan")')
   .option('--checkpoint-dir <dir>', 'where resume points are kept', '.shardbridge/checkpoints')
   .option('--log-level <level>', 'pino log level on stderr (trace|debug|info|warn|error)', 'info')

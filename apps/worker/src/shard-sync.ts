@@ -9,6 +9,7 @@ import { errorCode, isTransient, ModuleValueError, ShardSyncError } from './sync
 
 const RDB_TYPE_MODULE = 6;
 const RDB_TYPE_MODULE_2 = 7;
+const [FUNCTION, LOAD, REPLACE] = ['FUNCTION', 'LOAD', 'REPLACE'].map((word) => Buffer.from(word));
 
 export interface ShardSyncOptions {
   /** stable name of the shard; keys its checkpoint */
@@ -58,6 +59,7 @@ export class ShardSync {
   private savingCheckpoint: Promise<void> | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
   private waitingForDrain = false;
+  private acknowledgedDb = 0;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -142,8 +144,13 @@ export class ShardSync {
       this.writer.on('error', (error: Error) => this.recordError(error));
     }
     const writer = this.writer;
-    if (checkpoint) writer.setAcknowledgedOffset(checkpoint.offset);
-    this.checkpointed = checkpoint ? { replid: checkpoint.replid, offset: checkpoint.offset } : { replid: '', offset: -2 };
+    if (checkpoint) {
+      writer.setAcknowledgedOffset(checkpoint.offset, checkpoint.db);
+      this.acknowledgedDb = checkpoint.db;
+    }
+    this.checkpointed = checkpoint
+      ? { replid: checkpoint.replid, offset: checkpoint.offset }
+      : { replid: '', offset: -2 };
 
     await new Promise<void>((_resolve, reject) => {
       let parser: RdbParser | null = null;
@@ -193,7 +200,15 @@ export class ShardSync {
               (error: Error) => fail(error),
             );
             this.checkpointed = { replid: '', offset: -2 };
-            parser = new RdbParser({ onKey: (record) => this.restoreKey(record, client) }, { decode: false });
+            parser = new RdbParser(
+              {
+                onKey: (record) => this.restoreKey(record, client),
+                onFunction: (code) => {
+                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
+                },
+              },
+              { decode: false },
+            );
           }),
           onContinue: guard(({ replid, offset }) => {
             this.progressState.partialSyncs += 1;
@@ -223,7 +238,9 @@ export class ShardSync {
             this.setPhase('incremental');
             onStreaming();
           }),
-          onCommand: guard((args: Buffer[], offsetAfter: number) => this.applyCommand(args, offsetAfter, client)),
+          onCommand: guard((args: Buffer[], offsetAfter: number) =>
+            this.applyCommand(args, offsetAfter, client),
+          ),
           onClose: (error) => fail(error ?? new LinkStopped('closed')),
         },
       );
@@ -275,9 +292,16 @@ export class ShardSync {
     this.client?.resume();
   }
 
+  /** Copies the writer's confirmed position (offset and the db selected there) into the shard's state. */
+  private captureAcknowledged(writer: TargetWriter): void {
+    if (writer.acknowledgedOffset < 0) return;
+    this.progressState.acknowledgedOffset = writer.acknowledgedOffset;
+    this.acknowledgedDb = writer.acknowledgedDb;
+  }
+
   private onAcknowledged(offset: number): void {
-    if (offset < 0) return;
-    this.progressState.acknowledgedOffset = offset;
+    if (offset < 0 || !this.writer) return;
+    this.captureAcknowledged(this.writer);
     this.client?.setAcknowledgedOffset(offset);
     if (Date.now() - this.lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 1000)) {
       void this.saveCheckpoint(false).catch((error: Error) =>
@@ -293,11 +317,12 @@ export class ShardSync {
       if (!force) return;
     }
     const { replid, acknowledgedOffset: offset, phase } = this.progressState;
-    if (!replid || offset < 0 || (phase !== 'incremental' && phase !== 'stopping' && phase !== 'connecting')) return;
+    if (!replid || offset < 0 || (phase !== 'incremental' && phase !== 'stopping' && phase !== 'connecting'))
+      return;
     if (this.checkpointed.replid === replid && this.checkpointed.offset === offset) return;
     this.lastCheckpointAt = Date.now();
     this.savingCheckpoint = this.options.checkpoints
-      .save(this.options.shardId, { replid, offset, savedAt: Date.now() })
+      .save(this.options.shardId, { replid, offset, db: this.acknowledgedDb, savedAt: Date.now() })
       .then(() => {
         this.checkpointed = { replid, offset };
       })
@@ -314,6 +339,7 @@ export class ShardSync {
     if (writer) {
       const inFullSync = this.progressState.phase === 'full-sync';
       await writer.flush().catch((error: Error) => this.recordError(error));
+      this.captureAcknowledged(writer);
       if (!inFullSync) await this.saveCheckpoint(true);
       await writer.close().catch(() => undefined);
       this.writer = null;
@@ -334,12 +360,16 @@ export class ShardSync {
     this.writer = null;
     if (writer) {
       await writer.flush().catch(() => undefined);
+      this.captureAcknowledged(writer);
       await writer.close().catch(() => undefined);
     }
   }
 
   private recordError(error: unknown): void {
-    this.progressState.lastError = { code: errorCode(error), message: (error as Error)?.message ?? String(error) };
+    this.progressState.lastError = {
+      code: errorCode(error),
+      message: (error as Error)?.message ?? String(error),
+    };
   }
 
   private setPhase(phase: ShardPhase): void {

@@ -22,7 +22,7 @@ export class ShardSyncError extends Error {
   readonly code: string;
   constructor(
     readonly shardId: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`shard ${shardId}: ${(cause as Error)?.message ?? String(cause)}`);
     this.code = errorCode(cause);

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { parseHostPort, parsePlanText, PlanValidationError, resolveSecret, type Plan } from '@shardbridge/plan';
+import {
+  parseHostPort,
+  parsePlanText,
+  PlanValidationError,
+  resolveSecret,
+  type Plan,
+} from '@shardbridge/plan';
 import { FileCheckpointStore, ShardSync, type ShardProgress } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
@@ -22,7 +28,10 @@ export async function loadPlan(path: string): Promise<Plan> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read plan ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`, EXIT_USAGE);
+    throw new CliError(
+      `cannot read plan ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      EXIT_USAGE,
+    );
   }
   try {
     return parsePlanText(text);
@@ -38,7 +47,13 @@ export async function loadPlan(path: string): Promise<Plan> {
 /** Builds the one-shard sync a standalone source needs. */
 export function shardSyncFromPlan(
   plan: Plan,
-  options: { checkpointDir: string; logger: Logger; onProgress?: (p: ShardProgress) => void; maxReconnects?: number; progressIntervalMs?: number },
+  options: {
+    checkpointDir: string;
+    logger: Logger;
+    onProgress?: (p: ShardProgress) => void;
+    maxReconnects?: number;
+    progressIntervalMs?: number;
+  },
 ): ShardSync {
   const seed = parseHostPort(plan.source.seeds[0])!;
   const shardId = `${plan.name}-0`;
@@ -96,5 +111,7 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
   process.once('SIGTERM', () => stop('SIGTERM'));
   await sync.run();
   const { acknowledgedOffset, replid } = sync.progress;
-  process.stdout.write(`stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`);
+  process.stdout.write(
+    `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
+  );
 }

@@ -5,6 +5,8 @@
 export interface Checkpoint {
   replid: string;
   offset: number;
+  /** the source db selected at `offset`: a partial resync does not repeat the SELECT */
+  db: number;
   /** unix ms of the save */
   savedAt: number;
 }

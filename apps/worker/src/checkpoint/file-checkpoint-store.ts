@@ -24,9 +24,18 @@ export class FileCheckpointStore implements CheckpointStore {
     }
     try {
       const parsed = JSON.parse(text) as Partial<Checkpoint>;
-      if (typeof parsed.replid !== 'string' || !/^[0-9a-f]{40}$/.test(parsed.replid)) throw new Error('bad replid');
-      if (typeof parsed.offset !== 'number' || !Number.isSafeInteger(parsed.offset)) throw new Error('bad offset');
-      return { replid: parsed.replid, offset: parsed.offset, savedAt: Number(parsed.savedAt ?? 0) };
+      if (typeof parsed.replid !== 'string' || !/^[0-9a-f]{40}$/.test(parsed.replid))
+        throw new Error('bad replid');
+      if (typeof parsed.offset !== 'number' || !Number.isSafeInteger(parsed.offset))
+        throw new Error('bad offset');
+      if (typeof parsed.db !== 'number' || !Number.isInteger(parsed.db) || parsed.db < 0)
+        throw new Error('bad db');
+      return {
+        replid: parsed.replid,
+        offset: parsed.offset,
+        db: parsed.db,
+        savedAt: Number(parsed.savedAt ?? 0),
+      };
     } catch (error) {
       throw new CheckpointCorruptError(
         `checkpoint ${file} is unreadable (${(error as Error).message}); delete it to force a full resync`,

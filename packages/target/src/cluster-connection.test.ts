@@ -1,4 +1,4 @@
-import { keySlot, SLOT_COUNT, startCluster, type RedisCluster } from '@shardbridge/testkit';
+import { keySlot, SLOT_COUNT, startCluster, startFaultProxy, type RedisCluster } from '@shardbridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetError } from './errors.js';
 import { TargetWriter } from './target-writer.js';
@@ -149,6 +149,49 @@ describe('TargetWriter (cluster)', () => {
     expect(await toClient.cluster('COUNTKEYSINSLOT', slot)).toBe(300 + preexisting);
     expect(await toClient.get(`${tag}:299`)).toBe('299');
     expect(await fromClient.cluster('COUNTKEYSINSLOT', slot)).toBe(0);
+  });
+
+  it('keeps the order of commands for a slot that moved while they were in flight', async () => {
+    const tag = '{ordered}';
+    const slot = keySlot(tag);
+    const from = await cluster.nodeForSlot(slot);
+    const to = (await cluster.masters()).find((m) => m.port !== from.port)!;
+    // The old owner's replies come late (through a delaying proxy), the new owner's at once.
+    const proxy = await startFaultProxy({ host: from.host, port: from.port });
+    try {
+      const writer = await TargetWriter.connect({
+        type: 'cluster',
+        seeds: [{ host: to.host, port: to.port }],
+        natMap: { [cluster.announced(from)]: { host: proxy.host, port: proxy.port } },
+        maxInFlight: 1000,
+      });
+      // Move the (empty) slot behind the writer's back: its map is stale from now on.
+      const toId = await cluster.nodeId(to);
+      for (const master of await cluster.masters())
+        await master.client().cluster('SETSLOT', slot, 'NODE', toId);
+      proxy.setDelay(150);
+
+      const total = 5000;
+      let next = 0;
+      let offset = 0;
+      const push = () => writer.applyCommand(cmd('RPUSH', `${tag}:list`, String(next++)), (offset += 10));
+      for (let i = 0; i < 1000; i++) push(); // burst 1: MOVED back after ~300 ms
+      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100; i++) push(); // burst 2: MOVED back ~50 ms after burst 1's
+      // Burst 3 is written from 'drain', as soon as the new owner confirmed burst 1: before burst 2's MOVED.
+      writer.on('drain', () => {
+        while (next < total && push());
+      });
+      while (next < total) await new Promise((r) => setTimeout(r, 10));
+      await writer.flush();
+      expect(writer.acknowledgedOffset).toBe(total * 10);
+      expect(writer.stats.redirections).toBeGreaterThanOrEqual(1100);
+      await writer.close();
+      const list = await to.client().lrange(`${tag}:list`, 0, -1);
+      expect(list).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    } finally {
+      await proxy.close();
+    }
   });
 
   // Last in this suite: it kills a master.

@@ -31,6 +31,8 @@ interface BroadcastGroup {
 /** One command on its way to a node; kept until its reply so a redirection can re-send it. */
 interface Route {
   pending: PendingReply;
+  /** slot of its key; -1 for keyless and broadcast commands */
+  slot: number;
   args: Buffer[] | null;
   record: RestoreRecord | null;
   redirections: number;
@@ -39,11 +41,23 @@ interface Route {
 
 const INTERNAL_ROUTE: Route = {
   pending: { seq: INTERNAL, name: 'ASKING', key: null, bytes: 0 },
+  slot: -1,
   args: null,
   record: null,
   redirections: 0,
   group: null,
 };
+
+/**
+ * A slot whose owner changed (MOVED) while commands for it were still out at the old owner: new commands for it
+ * wait here until the old owner has answered all of those (their MOVED re-sends go first), so the new owner
+ * receives the slot's commands in source order.
+ */
+interface MovingSlot {
+  /** replies still expected from previous owners */
+  stale: number;
+  held: Route[];
+}
 
 /** A master, by its announced address. Commands for it queue while its link is being opened. */
 interface ClusterNode {
@@ -51,6 +65,8 @@ interface ClusterNode {
   label: string;
   link: RedisLink<Route> | null;
   waiting: Array<(link: RedisLink<Route>) => void>;
+  /** per slot: routes sent to this node and not yet answered */
+  outstanding: Uint32Array;
 }
 
 /**
@@ -60,8 +76,9 @@ interface ClusterNode {
  * (from CLUSTER SLOTS and redirections) are translated with `natMap`. Nothing that may have run is re-sent, and
  * losing any master link is fatal.
  *
- * Known limit: while a slot migrates on the target, a command redirected by its MOVED/ASK reply is re-sent when
- * that reply arrives, so it can land after a later command for the same slot that went straight to the new owner.
+ * Order per slot survives a MOVED: later commands for that slot wait until the old owner has answered every
+ * command it still had (see {@link MovingSlot}). Known limit: ASK and TRYAGAIN re-sends are not fenced that way
+ * (ASK only concerns keys already gone from the old owner; TRYAGAIN only multi-key commands mid-migration).
  */
 export class ClusterConnection implements Transport {
   events: TransportEvents | null = null;
@@ -72,6 +89,7 @@ export class ClusterConnection implements Transport {
   private nextKeyless = 0;
   private closing = false;
   private redirected = 0;
+  private readonly moving = new Map<number, MovingSlot>();
 
   private constructor(
     private readonly options: TargetWriterOptions,
@@ -118,8 +136,8 @@ export class ClusterConnection implements Transport {
   }
 
   restore(record: RestoreRecord, pending: PendingReply): void {
-    const route: Route = { pending, args: null, record, redirections: 0, group: null };
-    this.send(this.slots[keySlot(record.key)], route, false);
+    const slot = keySlot(record.key);
+    this.route(slot, { pending, slot, args: null, record, redirections: 0, group: null });
   }
 
   command(_db: number, args: Buffer[], pending: PendingReply): void {
@@ -128,8 +146,10 @@ export class ClusterConnection implements Transport {
       return;
     }
     const key = this.commandKeys.routingKey(pending.name, args);
-    const node = key ? this.slots[keySlot(key)] : this.masters[this.nextKeyless++ % this.masters.length];
-    this.send(node, { pending, args, record: null, redirections: 0, group: null }, false);
+    const slot = key ? keySlot(key) : -1;
+    const route: Route = { pending, slot, args, record: null, redirections: 0, group: null };
+    if (slot >= 0) this.route(slot, route);
+    else this.send(this.masters[this.nextKeyless++ % this.masters.length], route, false);
   }
 
   checkDb(db: number): TargetError | null {
@@ -148,11 +168,20 @@ export class ClusterConnection implements Transport {
 
   private broadcast(args: Buffer[], pending: PendingReply): void {
     const group: BroadcastGroup = { remaining: this.masters.length, failed: false };
-    for (const node of this.masters)
-      this.send(node, { pending, args, record: null, redirections: 0, group }, false);
+    for (const node of this.masters) {
+      this.send(node, { pending, slot: -1, args, record: null, redirections: 0, group }, false);
+    }
+  }
+
+  /** A new command for `slot`: to its owner, unless the slot is moving (then after the stale replies). */
+  private route(slot: number, route: Route): void {
+    const moving = this.moving.get(slot);
+    if (moving) moving.held.push(route);
+    else this.send(this.slots[slot], route, false);
   }
 
   private send(node: ClusterNode, route: Route, asking: boolean): void {
+    if (route.slot >= 0) node.outstanding[route.slot]++;
     const link = node.link;
     if (!link) {
       node.waiting.push((ready) => this.write(ready, route, asking));
@@ -169,6 +198,7 @@ export class ClusterConnection implements Transport {
 
   private onReply(node: ClusterNode, route: Route, error: string | null): void {
     if (this.closing) return;
+    if (route.slot >= 0) this.settleSlot(node, route.slot);
     if (error !== null) {
       const space = error.indexOf(' ');
       const word = space === -1 ? error : error.slice(0, space);
@@ -187,6 +217,20 @@ export class ClusterConnection implements Transport {
     if (route === INTERNAL_ROUTE) return;
     if (route.group && (route.group.failed || --route.group.remaining > 0)) return;
     this.events?.onReply(route.pending, null);
+  }
+
+  /** Counts a reply for `slot`; a moving slot whose stale replies are all in releases its held commands. */
+  private settleSlot(from: ClusterNode, slot: number): void {
+    from.outstanding[slot]--;
+    const moving = this.moving.get(slot);
+    if (!moving || from === this.slots[slot]) return;
+    if (--moving.stale > 0) return;
+    // After this reply's own handling (a MOVED re-send must go first), release the held commands in order.
+    queueMicrotask(() => {
+      if (this.moving.get(slot) !== moving || this.closing) return;
+      this.moving.delete(slot);
+      for (const route of moving.held) this.send(this.slots[slot], route, false);
+    });
   }
 
   /** MOVED/ASK/TRYAGAIN: the node did not run the command; send it where the cluster says. */
@@ -210,7 +254,15 @@ export class ClusterConnection implements Transport {
     }
     const [, slotText, address] = error.split(' ');
     const to = this.node(address ?? '');
-    if (word === 'MOVED') this.slots[Number(slotText)] = to;
+    if (word === 'MOVED') {
+      const slot = Number(slotText);
+      if (this.slots[slot] !== to) {
+        this.slots[slot] = to;
+        let stale = 0;
+        for (const node of this.nodes.values()) if (node !== to) stale += node.outstanding[slot];
+        if (stale > 0 && !this.moving.has(slot)) this.moving.set(slot, { stale, held: [] });
+      }
+    }
     this.send(to, route, word === 'ASK');
     if (!to.link && to.waiting.length === 1)
       void this.connectNode(to).catch((err: TargetError) => this.lose(err));
@@ -223,7 +275,7 @@ export class ClusterConnection implements Transport {
       const reachable = this.reachable(announced);
       const via = `${reachable.host}:${reachable.port}`;
       const label = `${this.label} node ${announced}${via === announced ? '' : ` (via ${via})`}`;
-      node = { announced, label, link: null, waiting: [] };
+      node = { announced, label, link: null, waiting: [], outstanding: new Uint32Array(SLOT_COUNT) };
       this.nodes.set(announced, node);
     }
     return node;

@@ -166,9 +166,11 @@ export class ClusterConnection implements Transport {
     await Promise.all([...this.nodes.values()].map((node) => node.link?.close()));
   }
 
+  /** To every node that owns slots now (after redirections that may include nodes added since open). */
   private broadcast(args: Buffer[], pending: PendingReply): void {
-    const group: BroadcastGroup = { remaining: this.masters.length, failed: false };
-    for (const node of this.masters) {
+    const owners = new Set(this.slots);
+    const group: BroadcastGroup = { remaining: owners.size, failed: false };
+    for (const node of owners) {
       this.send(node, { pending, slot: -1, args, record: null, redirections: 0, group }, false);
     }
   }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
+import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
-import { errorCode, isTransient, ModuleValueError, ShardSyncError } from './sync-errors.js';
+import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
 
 const RDB_TYPE_MODULE = 6;
 const RDB_TYPE_MODULE_2 = 7;
@@ -225,10 +225,10 @@ export class ShardSync {
           }),
           onRdbData: guard((chunk: Buffer) => {
             this.progressState.rdbBytesDone += chunk.length;
-            parser?.push(chunk);
+            this.parseRdb(() => parser?.push(chunk));
           }),
           onRdbEnd: guard(() => {
-            parser?.end();
+            this.parseRdb(() => parser?.end());
             parser = null;
             writer.barrier(fullSyncOffset);
             this.logger.info(
@@ -249,6 +249,18 @@ export class ShardSync {
     }).finally(() => {
       this.endLink = null;
     });
+  }
+
+  private parseRdb(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof RdbError) {
+        const source = this.options.source.label ?? `${this.options.source.host}:${this.options.source.port}`;
+        throw new SourceRdbError(source, error);
+      }
+      throw error;
+    }
   }
 
   private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {

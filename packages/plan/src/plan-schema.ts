@@ -29,7 +29,10 @@ export const targetSchema = z.strictObject({
 export const planSchema = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1-64 letters, digits, ".", "_" or "-" (it names checkpoints and jobs)'),
+    .regex(
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      'use 1-64 letters, digits, ".", "_" or "-" (it names checkpoints and jobs)',
+    ),
   source: sourceSchema,
   target: targetSchema,
 });

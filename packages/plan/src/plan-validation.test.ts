@@ -43,7 +43,10 @@ describe('parsePlan', () => {
 
 describe('parseHostPort', () => {
   it('parses hostnames, IPv4 and bracketed IPv6', () => {
-    expect(parseHostPort('node-1.internal.invalid:6379')).toEqual({ host: 'node-1.internal.invalid', port: 6379 });
+    expect(parseHostPort('node-1.internal.invalid:6379')).toEqual({
+      host: 'node-1.internal.invalid',
+      port: 6379,
+    });
     expect(parseHostPort('[::1]:7000')).toEqual({ host: '::1', port: 7000 });
     expect(parseHostPort('127.0.0.1:0')).toBeNull();
     expect(parseHostPort('::1:7000')).toBeNull();

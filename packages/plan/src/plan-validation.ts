@@ -17,7 +17,9 @@ export class PlanValidationError extends Error {
 
 function fieldPath(path: PropertyKey[]): string {
   if (path.length === 0) return '(plan)';
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`)).join('');
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`))
+    .join('');
 }
 
 /** Validates untrusted plan input (parsed JSON). Throws PlanValidationError listing every problem. */
@@ -25,7 +27,10 @@ export function parsePlan(input: unknown): Plan {
   const result = planSchema.safeParse(input);
   if (result.success) return result.data;
   throw new PlanValidationError(
-    result.error.issues.map((issue: z.core.$ZodIssue) => ({ field: fieldPath(issue.path), reason: issue.message })),
+    result.error.issues.map((issue: z.core.$ZodIssue) => ({
+      field: fieldPath(issue.path),
+      reason: issue.message,
+    })),
   );
 }
 
@@ -35,7 +40,9 @@ export function parsePlanText(text: string): Plan {
   try {
     input = JSON.parse(text);
   } catch (error) {
-    throw new PlanValidationError([{ field: '(plan)', reason: `not valid JSON: ${(error as Error).message}` }]);
+    throw new PlanValidationError([
+      { field: '(plan)', reason: `not valid JSON: ${(error as Error).message}` },
+    ]);
   }
   return parsePlan(input);
 }

@@ -2,3 +2,4 @@ export * from './host-port.js';
 export * from './secret-reference.js';
 export * from './plan-schema.js';
 export * from './plan-validation.js';
+export * from './shard-job.js';

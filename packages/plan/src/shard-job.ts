@@ -1,0 +1,91 @@
+/**
+ * The contract between the coordinator (which plans and enqueues) and the workers (which run shards), and the
+ * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
+ * addresses and secret *references* (`env:NAME`, `file:/path`), never a password.
+ */
+
+/** BullMQ queue that carries one job per shard. */
+export const SHARD_QUEUE = 'shardbridge-shards';
+
+/** Prefix of every key ShardBridge itself writes into the queue's Redis (BullMQ's own keys start with `bull:`). */
+export const KEY_PREFIX = 'shardbridge';
+
+export const keys = {
+  /** hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | deleted`), `shards` (JSON ShardRecord[]) */
+  plan: (planId: string) => `${KEY_PREFIX}:plan:${planId}`,
+  /** sorted set of plan ids by creation time (ms) */
+  plans: () => `${KEY_PREFIX}:plans`,
+  /** hash: `replid`, `offset`, `db`, `savedAt` — the shard's resume point (see apps/worker checkpoint store) */
+  checkpoint: (shardId: string) => `${KEY_PREFIX}:checkpoint:${shardId}`,
+  /** string: the desired state of a shard, `run` or `stop`; durable, read by a worker when it takes the job */
+  control: (shardId: string) => `${KEY_PREFIX}:control:${shardId}`,
+  /** pub/sub channel: message = shardId whose control key changed (for promptness; the key is the truth) */
+  controlChannel: () => `${KEY_PREFIX}:control`,
+  /** hash: workerId -> JSON { host, pid, concurrency, seenAt } (heartbeat, for metrics and status) */
+  workers: () => `${KEY_PREFIX}:workers`,
+};
+
+/** Connection settings of one side as a worker needs them. Secrets are references only. */
+export interface JobEndpoint {
+  username?: string;
+  /** `env:NAME` or `file:/path`, resolved on the worker */
+  password?: string;
+  tls: boolean;
+}
+
+/** Data of one shard job. jobId = shardId (no ':' allowed by BullMQ). */
+export interface ShardJobData {
+  planId: string;
+  planName: string;
+  /** `<planId>-<index>`, stable for the life of the plan; keys the checkpoint */
+  shardId: string;
+  /** cluster node id of the source master, null for a standalone source */
+  nodeId: string | null;
+  /** inclusive slot ranges served by this shard; [[0, 16383]] for a standalone source */
+  slots: Array<[number, number]>;
+  /** address the source announces for this node (`host:port`) */
+  announced: string;
+  /** address the worker dials (`host:port`), after NAT mapping */
+  reachable: string;
+  source: JobEndpoint;
+  target: JobEndpoint & {
+    type: 'standalone' | 'cluster';
+    /** reachable seeds */
+    seeds: string[];
+    /** announced -> reachable, for a cluster target behind NAT */
+    natMap?: Record<string, string>;
+  };
+}
+
+/** What a worker reports through `job.updateProgress` (about once a second). Offsets are stream bytes. */
+export interface ShardJobProgress {
+  phase: 'queued' | 'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'failed';
+  workerId: string;
+  replid: string | null;
+  rdbBytesDone: number;
+  rdbBytesTotal: number | null;
+  keysWritten: number;
+  commandsApplied: number;
+  sourceOffset: number;
+  acknowledgedOffset: number;
+  lagBytes: number;
+  /** ms since the last byte the target confirmed was received from the source; 0 when caught up */
+  lagMs: number;
+  opsPerSecond: number;
+  fullSyncs: number;
+  partialSyncs: number;
+  reconnects: number;
+  lastError: { code: string; message: string } | null;
+  /** unix ms of this report */
+  reportedAt: number;
+}
+
+/** One shard as planned by the coordinator (returned by POST /v1/plans and stored with the plan). */
+export interface ShardRecord {
+  id: string;
+  nodeId: string | null;
+  slots: Array<[number, number]>;
+  announced: string;
+  reachable: string;
+  jobId: string;
+}

@@ -29,6 +29,7 @@ describe('keySlot', () => {
     for (const key of keys) {
       const bytes = Buffer.from(key, 'latin1');
       expect(keySlot(bytes), key).toBe(await client.cluster('KEYSLOT', bytes));
+      expect(keySlot(key), key).toBe(await client.cluster('KEYSLOT', key));
     }
   });
 });

@@ -21,13 +21,14 @@ function crc16(key: Buffer, start: number, end: number): number {
 
 /**
  * The slot of a key: only the part between the first `{` and the next `}` is hashed when that part is
- * non-empty (a hash tag), else the whole key.
+ * non-empty (a hash tag), else the whole key. A string key is hashed as its UTF-8 bytes, as a client sends it.
  */
-export function keySlot(key: Buffer): number {
-  const open = key.indexOf(0x7b);
+export function keySlot(key: string | Buffer): number {
+  const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+  const open = bytes.indexOf(0x7b);
   if (open !== -1) {
-    const close = key.indexOf(0x7d, open + 1);
-    if (close > open + 1) return crc16(key, open + 1, close) & (SLOT_COUNT - 1);
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) return crc16(bytes, open + 1, close) & (SLOT_COUNT - 1);
   }
-  return crc16(key, 0, key.length) & (SLOT_COUNT - 1);
+  return crc16(bytes, 0, bytes.length) & (SLOT_COUNT - 1);
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announcedHostname, startCluster, type RedisCluster } from './cluster.js';
 import { proxyCluster } from './cluster-proxies.js';
-import { keySlot } from './key-slot.js';
+import { keySlot } from '@shardbridge/target';
 
 describe('startCluster: 3 masters', () => {
   let cluster: RedisCluster;

@@ -1,7 +1,7 @@
 import { Cluster, type ClusterOptions, type Redis } from 'ioredis';
 import { ClusterStartError, WaitTimeoutError } from './errors.js';
 import { parseClusterNodes, topologyFingerprint, type ClusterNodeEntry } from './cluster-nodes.js';
-import { keySlot, SLOT_COUNT } from './key-slot.js';
+import { keySlot, SLOT_COUNT } from '@shardbridge/target';
 import type { RedisConfig } from './redis-config.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 import { sleep } from './sleep.js';

@@ -7,7 +7,7 @@ export type { RedisConfig } from './redis-config.js';
 export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
 export { announcedHostname, startCluster, type RedisCluster, type StartClusterOptions } from './cluster.js';
 export { parseClusterNodes, topologyFingerprint, type ClusterNodeEntry } from './cluster-nodes.js';
-export { keySlot, SLOT_COUNT } from './key-slot.js';
+export { keySlot, SLOT_COUNT } from '@shardbridge/target';
 export {
   startFaultProxy,
   type FaultProxy,

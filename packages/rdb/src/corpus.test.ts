@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { byteByByte, randomChunks, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { RdbError } from './errors.js';
 import { inspectRdb, type InspectSummary } from './inspect-rdb.js';
@@ -30,31 +31,6 @@ const manifest: ManifestEntry[] = corpusPresent
   : [];
 const nameOf = (e: ManifestEntry): string => path.basename(e.file, '.rdb');
 const readRdb = (e: ManifestEntry): Buffer => readFileSync(path.join(corpusDir, e.file));
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function* randomSplits(buf: Buffer, seed: number, maxChunk: number): Generator<Buffer> {
-  const rnd = prng(seed);
-  for (let at = 0; at < buf.length;) {
-    const n = 1 + Math.floor(rnd() * maxChunk);
-    yield buf.subarray(at, at + n);
-    at += n;
-  }
-}
-
-function* byteByByte(buf: Buffer): Generator<Buffer> {
-  for (let i = 0; i < buf.length; i++) yield buf.subarray(i, i + 1);
-}
 
 async function inspectLines(
   source: Buffer | Iterable<Buffer>,
@@ -141,7 +117,7 @@ describe.skipIf(!corpusPresent)('RDB corpus chunking', () => {
       const buf = readRdb(entry);
       const whole = await inspectLines(buf);
       const maxChunk = entry.bytes > 1_000_000 ? 100_000 : 700;
-      const split = await inspectLines(randomSplits(buf, entry.bytes, maxChunk));
+      const split = await inspectLines(randomChunks(buf, seededRandom(entry.bytes), maxChunk));
       expect(split.lines, nameOf(entry)).toEqual(whole.lines);
     }
   });
@@ -165,7 +141,7 @@ describe.skipIf(!corpusPresent)('RDB corpus damage', () => {
   });
 
   it('random byte flips give a coded RdbError or a result, never another crash', () => {
-    const rnd = prng(42);
+    const rnd = seededRandom(42);
     for (const entry of valid.filter((e) => e.bytes < 2_000_000)) {
       const original = readRdb(entry);
       for (let trial = 0; trial < 25; trial++) {

@@ -1,3 +1,4 @@
+import { byteByByte, randomChunks, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { crc64 } from './crc64.js';
 import { RdbError } from './errors.js';
@@ -85,18 +86,13 @@ function feed(buf: Buffer, mode: Mode, options?: RdbParserOptions, extra?: Parti
     options,
   );
   try {
-    if (mode === 'whole') parser.push(buf);
-    else if (mode === 'byte-by-byte')
-      for (let i = 0; i < buf.length; i++) parser.push(buf.subarray(i, i + 1));
-    else {
-      let seed = buf.length;
-      for (let at = 0; at < buf.length;) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-        const n = 1 + (seed % 13);
-        parser.push(buf.subarray(at, at + n));
-        at += n;
-      }
-    }
+    const chunks =
+      mode === 'whole'
+        ? [buf]
+        : mode === 'byte-by-byte'
+          ? byteByByte(buf)
+          : randomChunks(buf, seededRandom(buf.length), 13);
+    for (const chunk of chunks) parser.push(chunk);
     parser.end();
     return { keys, events, parser };
   } catch (error) {

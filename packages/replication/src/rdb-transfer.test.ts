@@ -1,21 +1,10 @@
+import { everyByteSplitPoints, randomSplitPoints, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { ReplProtocolError } from './errors.js';
 import { EOF_MARK_LENGTH, RdbTransfer, type RdbTransferEvent } from './rdb-transfer.js';
 
-/** mulberry32: small seeded PRNG so random splits are reproducible */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function payloadOf(length: number, seed: number): Buffer {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const out = Buffer.alloc(length);
   for (let i = 0; i < length; i++) out[i] = Math.floor(rnd() * 256);
   return out;
@@ -55,12 +44,10 @@ function run(wire: Buffer, splits: number[]): Outcome {
   return { events, payload: Buffer.concat(data), rest: rest ?? Buffer.alloc(0) };
 }
 
+/** 1 to 12 random split points. */
 function splitsFor(length: number, seed: number): number[] {
-  const rnd = prng(seed);
-  const points = new Set<number>();
-  const count = 1 + Math.floor(rnd() * 12);
-  for (let i = 0; i < count; i++) points.add(Math.floor(rnd() * length));
-  return [...points].sort((a, b) => a - b);
+  const rnd = seededRandom(seed);
+  return randomSplitPoints(length, rnd, 1 + Math.floor(rnd() * 12));
 }
 
 const sizes = [0, 1, 39, 40, 41, 79, 80, 1000, 70_000];
@@ -75,7 +62,7 @@ describe('RdbTransfer', () => {
       ['diskless', diskless, null],
     ] as const) {
       it(`${form} ${size} bytes: one chunk, byte by byte, random splits`, () => {
-        const all = [[], Array.from({ length: wire.length - 1 }, (_, i) => i + 1)];
+        const all = [[], everyByteSplitPoints(wire.length)];
         for (let seed = 1; seed <= 30; seed++) all.push(splitsFor(wire.length, seed));
         for (const splits of size > 5000 ? all.filter((s) => s.length < 100) : all) {
           const out = run(wire, splits);

@@ -1,19 +1,8 @@
 import { encodeCommand } from '@shardbridge/resp';
+import { everyByteSplitPoints, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { ReplProtocolError } from './errors.js';
 import { ReplicationStream, type StreamEvent } from './replication-stream.js';
-
-/** mulberry32: small seeded PRNG so random splits are reproducible */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MARK = Buffer.from('m'.repeat(40));
 const rdb = Buffer.concat([Buffer.from('REDIS0010'), Buffer.alloc(3000, 0xab)]);
@@ -55,8 +44,8 @@ describe('ReplicationStream', () => {
   for (const form of ['disk', 'diskless', 'continue'] as const) {
     it(`${form}: RDB then commands with exact offsets, at any split`, () => {
       const wire = forms[form];
-      const rnd = prng(form.length);
-      const splitSets: number[][] = [[], Array.from({ length: wire.length - 1 }, (_, i) => i + 1)];
+      const rnd = seededRandom(form.length);
+      const splitSets: number[][] = [[], everyByteSplitPoints(wire.length)];
       for (let i = 0; i < 50; i++) {
         const points = new Set<number>();
         for (let j = 0; j < 1 + Math.floor(rnd() * 10); j++) points.add(Math.floor(rnd() * wire.length));

@@ -1,3 +1,4 @@
+import { everyByteSplitPoints, randomSplitPoints, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { RespDecoder } from './decoder.js';
 import { encodeValue } from './encoder.js';
@@ -15,18 +16,6 @@ function plain(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   }
   return value;
-}
-
-/** mulberry32: small seeded PRNG so random splits are reproducible */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const bigPayload = Buffer.alloc(1024 * 1024);
@@ -204,14 +193,7 @@ function decodeWith(wire: Buffer, splits: number[]): RespFrame[] {
 }
 
 function randomSplits(length: number, seed: number, count: number): number[] {
-  const rnd = prng(seed);
-  const points = new Set<number>();
-  for (let i = 0; i < count; i++) points.add(Math.floor(rnd() * length));
-  return [...points].sort((x, y) => x - y);
-}
-
-function everyByte(length: number): number[] {
-  return Array.from({ length: Math.max(0, length - 1) }, (_, i) => i + 1);
+  return randomSplitPoints(length, seededRandom(seed), count);
 }
 
 describe('RespDecoder', () => {
@@ -227,8 +209,8 @@ describe('RespDecoder', () => {
       it('byte by byte', () => {
         // 1 MiB byte by byte is still linear, but keep it to the first and last few KiB of splits
         const splits = small
-          ? everyByte(c.wire.length)
-          : [...everyByte(3000), ...randomSplits(c.wire.length, 1, 2000)];
+          ? everyByteSplitPoints(c.wire.length)
+          : [...everyByteSplitPoints(3000), ...randomSplits(c.wire.length, 1, 2000)];
         check(
           decodeWith(
             c.wire,
@@ -307,7 +289,7 @@ describe('RespDecoder protocol errors', () => {
   ];
   for (const c of errorCases) {
     it(`${c.name}: offset ${c.offset}, one chunk and byte by byte`, () => {
-      for (const splits of [[], everyByte(c.wire.length)]) {
+      for (const splits of [[], everyByteSplitPoints(c.wire.length)]) {
         const decoder = new RespDecoder(() => {}, c.options);
         const wire = b(c.wire);
         let caught: unknown;

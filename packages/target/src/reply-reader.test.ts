@@ -1,3 +1,4 @@
+import { byteByByte, randomChunks, seededRandom } from '@shardbridge/testkit';
 import { describe, expect, it } from 'vitest';
 import { ReplyReader } from './reply-reader.js';
 
@@ -40,23 +41,13 @@ describe('ReplyReader', () => {
   });
 
   it('reads a stream given byte by byte', () => {
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < STREAM.length; i++) chunks.push(STREAM.subarray(i, i + 1));
-    expect(readAll(chunks)).toEqual(EXPECTED);
+    expect(readAll([...byteByByte(STREAM)])).toEqual(EXPECTED);
   });
 
   it('reads a stream split at random points', () => {
-    let seed = 7;
-    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const random = seededRandom(7);
     for (let round = 0; round < 300; round++) {
-      const chunks: Buffer[] = [];
-      let pos = 0;
-      while (pos < STREAM.length) {
-        const n = 1 + Math.floor(rand() * 12);
-        chunks.push(STREAM.subarray(pos, pos + n));
-        pos += n;
-      }
-      expect(readAll(chunks)).toEqual(EXPECTED);
+      expect(readAll([...randomChunks(STREAM, random, 12)])).toEqual(EXPECTED);
     }
   });
 

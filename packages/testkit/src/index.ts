@@ -35,3 +35,10 @@ export {
 } from './contents-diff.js';
 export { proxyCluster, type ClusterProxies } from './cluster-proxies.js';
 export { FAR_EXPIRY_MS, loadEveryType, writeEveryCommandOnce } from './dataset.js';
+export {
+  byteByByte,
+  everyByteSplitPoints,
+  randomChunks,
+  randomSplitPoints,
+  seededRandom,
+} from './chunking.js';

@@ -1,0 +1,161 @@
+import type { ConnectionOptions } from 'node:tls';
+import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
+import { NatMapper } from '../nat-map.js';
+import type { SourceSpec } from '../plan-schema.js';
+import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
+import { authError, readTopologyFromSeeds } from './cluster-seed.js';
+import { withNode, type DiscoveryContext } from './discovery-context.js';
+import { DiscoveryError } from './errors.js';
+import { checkMasters, type MasterAddress } from './master-reachability.js';
+import { NodeProbeError, parseInfo } from './probe-node.js';
+import { formatSlotRanges, missingSlotRanges, SLOT_COUNT, type SlotRange } from './slot-ranges.js';
+
+/** One source shard: a master and the slots it serves, as a shard job needs it. */
+export interface DiscoveredShard {
+  /** cluster node id; null for a standalone source */
+  nodeId: string | null;
+  /** merged, sorted, inclusive; `[[0, 16383]]` for a standalone source */
+  slots: Array<[number, number]>;
+  /** `host:port` the source hands out for this node (for a standalone source: the seed as written) */
+  announced: string;
+  /** `host:port` this side dials */
+  reachable: string;
+  /**
+   * `natMap`: an entry mapped the announced address; `identity`: dialled as announced; `seed`: the node announces
+   * no endpoint (or, standalone, the seed has no natMap entry) and is dialled at the seed's address.
+   */
+  mappedBy: 'natMap' | 'identity' | 'seed';
+  /** `redis_version` of the master */
+  version?: string;
+}
+
+/** Options for {@link discoverSourceShards}. */
+export interface DiscoverSourceOptions {
+  /**
+   * Bound, in ms, on each connect and each reply. Discovery makes a few round trips per node, so a dead
+   * address costs at most a few times this.
+   * @defaultValue 5000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Turns `source.password` (a literal, `env:NAME` or `file:/path`) into the password; `field` names it for
+   * errors.
+   * @defaultValue `resolveSecret` from secret-reference.ts
+   */
+  resolveSecret?: (value: string | undefined, field: string) => string | undefined;
+  /**
+   * Extra TLS settings when `source.tls` is set (CA, client certificate).
+   * @defaultValue `{}` (system CAs)
+   */
+  tlsOptions?: ConnectionOptions;
+  /**
+   * How many masters are probed at once.
+   * @defaultValue 16
+   */
+  concurrency?: number;
+}
+
+/**
+ * Finds the shards to replicate: for a standalone source its one node (checked to answer and to be a master),
+ * for a cluster one shard per master from CLUSTER SHARDS (or SLOTS), checked to cover every slot, with every
+ * master dialled at its reachable (natMap-mapped) address. Throws {@link DiscoveryError}; every connection is
+ * closed before this returns.
+ */
+export async function discoverSourceShards(
+  source: SourceSpec,
+  options: DiscoverSourceOptions = {},
+): Promise<DiscoveredShard[]> {
+  const resolve = options.resolveSecret ?? defaultResolveSecret;
+  const context: DiscoveryContext = {
+    natMapper: new NatMapper(source.natMap),
+    concurrency: options.concurrency ?? 16,
+    link: {
+      username: source.username,
+      password: resolve(source.password, 'source.password'),
+      tls: source.tls,
+      tlsOptions: options.tlsOptions,
+      timeoutMs: options.connectTimeoutMs ?? 5000,
+    },
+  };
+  return source.type === 'standalone'
+    ? [await discoverStandalone(source.seeds[0], context)]
+    : discoverCluster(source.seeds, context);
+}
+
+async function discoverStandalone(text: string, context: DiscoveryContext): Promise<DiscoveredShard> {
+  const seed = parseSeed(text);
+  const { reachable, mappedBy } = context.natMapper.map(seed);
+  let info: Map<string, string>;
+  try {
+    info = await withNode(context, seed, reachable, async (link) => parseInfo(String(await link.call('INFO'))));
+  } catch (error) {
+    if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
+    const via = formatHostPort(reachable);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DiscoveryError(
+      'DISCOVERY_NO_SEED',
+      `the source ${text}${via === text ? '' : ` (via ${via})`} does not answer (${reason}): check source.seeds` +
+        `${mappedBy === 'natMap' ? ' and its natMap entry' : ''}`,
+      { seeds: [{ seed: text, reachable: via, error: reason }] },
+    );
+  }
+  if (info.get('cluster_enabled') === '1') {
+    throw new DiscoveryError(
+      'DISCOVERY_WRONG_TYPE',
+      `the source ${text} is a cluster node: set source.type to "cluster" to replicate every shard`,
+    );
+  }
+  const role = info.get('role');
+  if (role !== 'master') {
+    const master = `${info.get('master_host') ?? '?'}:${info.get('master_port') ?? '?'}`;
+    throw new DiscoveryError(
+      'DISCOVERY_SEED_IS_REPLICA',
+      `the source ${text} is a replica of ${master}: replicate from the master — set source.seeds to ` +
+        `["${master}"] (its reachable address, or add a natMap entry for "${master}" if it is behind NAT)`,
+      { seed: text, role, master },
+    );
+  }
+  return {
+    nodeId: null,
+    slots: [[0, SLOT_COUNT - 1]],
+    announced: formatHostPort(seed),
+    reachable: formatHostPort(reachable),
+    mappedBy: mappedBy === 'natMap' ? 'natMap' : 'seed',
+    version: info.get('redis_version'),
+  };
+}
+
+async function discoverCluster(seeds: readonly string[], context: DiscoveryContext): Promise<DiscoveredShard[]> {
+  const topology = await readTopologyFromSeeds(seeds, context);
+  const seedText = formatHostPort(topology.seed);
+  const missing = missingSlotRanges(topology.masters.flatMap((master) => master.slots));
+  if (missing.length > 0) {
+    throw new DiscoveryError(
+      'DISCOVERY_SLOTS_UNCOVERED',
+      `the source cluster (as ${seedText} sees it) has no master for slots ${formatSlotRanges(missing)}: ` +
+        'assign them (CLUSTER ADDSLOTS) or wait for a failover to finish, then plan again',
+      { missing, seed: seedText },
+    );
+  }
+  const masters: MasterAddress[] = topology.masters.map((master) => {
+    if (!master.announced) {
+      return { ...master, announced: topology.seed, reachable: topology.reachable, mappedBy: 'seed' as const };
+    }
+    return { ...master, announced: master.announced, ...context.natMapper.map(master.announced) };
+  });
+  const facts = await checkMasters(masters, context);
+  return masters.map((master, index) => ({
+    nodeId: master.nodeId,
+    slots: master.slots.map(([first, last]): SlotRange => [first, last]),
+    announced: formatHostPort(master.announced),
+    reachable: formatHostPort(master.reachable),
+    mappedBy: master.mappedBy,
+    ...(facts[index].version ? { version: facts[index].version } : {}),
+  }));
+}
+
+function parseSeed(text: string): HostPort {
+  const seed = parseHostPort(text);
+  if (!seed) throw new DiscoveryError('DISCOVERY_NO_SEED', `source seed "${text}" is not "host:port"`);
+  return seed;
+}

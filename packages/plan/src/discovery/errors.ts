@@ -1,0 +1,36 @@
+/**
+ * Errors raised while discovering a source's shards. Each carries a stable machine `code`, a message that names
+ * the addresses involved and the fix, and optional structured `details` for an API to return as-is. Messages
+ * never contain a password.
+ */
+
+export type DiscoveryErrorCode =
+  /** no seed answered; details.seeds lists each seed and why */
+  | 'DISCOVERY_NO_SEED'
+  /** a master (or the standalone seed) does not answer at its reachable address; details.unreachable */
+  | 'DISCOVERY_UNREACHABLE'
+  /** AUTH was refused, or the server wants a password that was not given */
+  | 'DISCOVERY_AUTH'
+  /** some slots have no master; details.missing lists the ranges */
+  | 'DISCOVERY_SLOTS_UNCOVERED'
+  /** a standalone seed is a replica; details.master is the address it replicates from */
+  | 'DISCOVERY_SEED_IS_REPLICA'
+  /** `type` in the plan does not match the server (cluster node given as standalone or vice versa) */
+  | 'DISCOVERY_WRONG_TYPE'
+  /** the address a natMap entry leads to is a different cluster node than the one announced there */
+  | 'DISCOVERY_WRONG_NODE'
+  /** the topology reply could not be understood */
+  | 'DISCOVERY_TOPOLOGY';
+
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+
+  constructor(
+    readonly code: DiscoveryErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,109 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Redis } from 'ioredis';
+import type { HostPort } from '../host-port.js';
+
+/** Options for {@link openNode}. */
+export interface NodeLinkOptions {
+  /** ACL user; omitted = the default user */
+  username?: string;
+  /** resolved password (not a reference) */
+  password?: string;
+  /** connect with TLS */
+  tls: boolean;
+  /**
+   * Extra TLS settings (CA, client certificate). `servername` defaults to the announced host when it is a name,
+   * so a certificate issued for the announced name still verifies behind a NAT mapping.
+   * @defaultValue `{}`
+   */
+  tlsOptions?: ConnectionOptions;
+  /** Host to verify the certificate against when it differs from the dialled one. */
+  servername?: string;
+  /** Bound, in ms, on the TCP/TLS connect and on each command's reply. */
+  timeoutMs: number;
+}
+
+/** Why a node could not be used: it did not answer, or it refused the credentials. */
+export class NodeProbeError extends Error {
+  override name = 'NodeProbeError';
+  constructor(
+    readonly kind: 'unreachable' | 'auth',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An authenticated link to one node. `close` is idempotent and must always be called. */
+export interface NodeLink {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  close(): void;
+}
+
+const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR invalid (username-)?password|ERR AUTH .* without any password)/i;
+
+/**
+ * Connects to `address`, authenticates (AUTH [username] password, when either is given) and checks that the node
+ * answers PING. Throws {@link NodeProbeError}: `auth` when the server refuses the credentials or wants some,
+ * `unreachable` for everything else (refused, unresolvable, timed out, not speaking RESP). The returned link
+ * fails fast: no retries, no offline queue, every reply bounded by `timeoutMs`.
+ */
+export async function openNode(address: HostPort, options: NodeLinkOptions): Promise<NodeLink> {
+  const servername = options.servername ?? (isIP(address.host) ? undefined : address.host);
+  const client = new Redis({
+    host: address.host,
+    port: address.port,
+    lazyConnect: true,
+    connectTimeout: options.timeoutMs,
+    commandTimeout: options.timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+    enableOfflineQueue: false,
+    // Our own AUTH and PING below stand in for the ready check, so their errors reach us unwrapped.
+    enableReadyCheck: false,
+    ...(options.tls ? { tls: { ...(servername ? { servername } : {}), ...options.tlsOptions } } : {}),
+  });
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => {
+    lastError = error;
+  });
+  const link: NodeLink = {
+    call: (command, ...args) => client.call(command, ...args),
+    close: () => client.disconnect(),
+  };
+  try {
+    await client.connect();
+  } catch (error) {
+    link.close();
+    throw new NodeProbeError('unreachable', reasonOf(lastError ?? error));
+  }
+  try {
+    if (options.username !== undefined || options.password !== undefined) {
+      const credentials = [options.username, options.password ?? ''].filter((part) => part !== undefined);
+      await client.call('AUTH', ...credentials);
+    }
+    const pong = await client.call('PING');
+    if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
+    return link;
+  } catch (error) {
+    link.close();
+    const reason = reasonOf(error);
+    throw new NodeProbeError(AUTH_REFUSED.test(reason) ? 'auth' : 'unreachable', reason);
+  }
+}
+
+/** Parses INFO text into field → value (section headers and blank lines skipped). */
+export function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

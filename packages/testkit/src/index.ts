@@ -42,3 +42,4 @@ export {
   randomSplitPoints,
   seededRandom,
 } from './chunking.js';
+export { startTlsRedis, type TlsRedis } from './tls-fixture.js';

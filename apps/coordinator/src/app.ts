@@ -1,0 +1,120 @@
+import express from 'express';
+import helmet from 'helmet';
+import { Queue } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import { requireToken, requireUiToken } from './auth.js';
+import { errorHandler, notFoundHandler } from './errors/error-handler.js';
+import { openApiDocument } from './openapi.js';
+import { PlanService } from './plan-service.js';
+import { PlanStore } from './plan-store.js';
+import { healthRouter } from './routes/health.js';
+import { createMetrics, metricsRouter } from './routes/metrics.js';
+import { plansRouter } from './routes/plans.js';
+import { defaultDiscover, type DiscoverShards } from './shard-discovery.js';
+import { queueUiRouter, UI_PATH } from './ui.js';
+
+export interface CoordinatorOptions {
+  /** the queue's Redis: a `redis://` URL or ioredis options. Plans, controls and BullMQ jobs all live there. */
+  queue: string | RedisOptions;
+  /**
+   * Bearer token required by everything under /v1 and /ui (SHARDBRIDGE_API_TOKEN). Unset = no authentication.
+   * @defaultValue undefined
+   */
+  apiToken?: string;
+  /** @defaultValue pino at level `info` on stdout */
+  logger?: Logger;
+  /** @defaultValue `discoverSourceShards` of @shardbridge/plan */
+  discover?: DiscoverShards;
+  /** connect timeout of each source node during discovery. @defaultValue 5000 */
+  connectTimeoutMs?: number;
+  /** BullMQ `attempts` of each shard job (a worker retries reconnects itself). @defaultValue 1 */
+  jobAttempts?: number;
+}
+
+export interface Coordinator {
+  app: express.Express;
+  /** closes the queue and its Redis connection; the HTTP server (if any) is the caller's */
+  close(): Promise<void>;
+}
+
+/** Body limit of JSON requests: a plan is a few hundred bytes. */
+const BODY_LIMIT = '256kb';
+
+/** Header and cookie names (with the query token) that must never reach a log line. */
+const REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+
+function scrubUrl(url: string | undefined): string | undefined {
+  return url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+}
+
+function connect(queue: string | RedisOptions): Redis {
+  // A bounded retry per command: /readyz and the API fail fast while the queue Redis is down instead of hanging.
+  const overrides: RedisOptions = { maxRetriesPerRequest: 1 };
+  return typeof queue === 'string' ? new Redis(queue, overrides) : new Redis({ ...queue, ...overrides });
+}
+
+/** Builds the coordinator's Express app over the queue Redis. Listening is left to the caller (see startCoordinator). */
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const logger = options.logger ?? pino({ name: 'shardbridge-coordinator' });
+  const redis = connect(options.queue);
+  redis.on('error', (error: Error) => logger.warn({ err: error }, 'queue redis connection error'));
+  const queue = new Queue<ShardJobData>(SHARD_QUEUE, { connection: redis });
+  queue.on('error', (error: Error) => logger.warn({ err: error }, 'shard queue error'));
+
+  const store = new PlanStore(redis);
+  const plans = new PlanService({
+    queue,
+    store,
+    discover: options.discover ?? defaultDiscover,
+    logger,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    jobAttempts: options.jobAttempts ?? 1,
+  });
+  const metrics = createMetrics();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      redact: { paths: REDACTED, censor: '[redacted]' },
+      serializers: {
+        req(req: { url?: string }) {
+          req.url = scrubUrl(req.url);
+          return req;
+        },
+      },
+    }),
+  );
+  app.use(healthRouter(redis));
+  app.use(metricsRouter(metrics, plans, store, queue));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use(
+    '/v1/plans',
+    requireToken(options.apiToken),
+    express.json({ limit: BODY_LIMIT, strict: true }),
+    plansRouter(plans),
+  );
+  app.use(UI_PATH, requireUiToken(options.apiToken), queueUiRouter(queue));
+  app.use(notFoundHandler(metrics.observeError));
+  app.use(errorHandler(logger, metrics.observeError));
+
+  return {
+    app,
+    async close() {
+      await queue.close();
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/** One problem in a request body: the dotted field path and why it is wrong. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+/**
+ * An error whose title and detail are safe to send to the client. Everything else reaching the error handler is
+ * answered with a generic 500, so a message that was never meant to be public cannot leak by accident.
+ */
+export class PublicError extends Error {
+  override name = 'PublicError';
+  constructor(
+    /** HTTP status of the answer */
+    readonly status: number,
+    /** stable machine code, also the last part of the problem `type` */
+    readonly code: string,
+    /** short summary, the same for every occurrence of `code` */
+    readonly title: string,
+    /** this occurrence, in words */
+    readonly detail: string,
+    /** per-field problems (validation errors) */
+    readonly errors?: FieldProblem[],
+    /** structured, public facts about this occurrence */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(detail);
+  }
+}
+
+export class RequestInvalidError extends PublicError {
+  override name = 'RequestInvalidError';
+  constructor(code: string, detail: string, errors?: FieldProblem[]) {
+    super(400, code, 'Invalid request', detail, errors);
+  }
+}
+
+export class UnauthorizedError extends PublicError {
+  override name = 'UnauthorizedError';
+  constructor(detail: string) {
+    super(401, 'UNAUTHORIZED', 'Authentication required', detail);
+  }
+}
+
+export class NotFoundError extends PublicError {
+  override name = 'NotFoundError';
+  constructor(code: string, detail: string) {
+    super(404, code, 'Not found', detail);
+  }
+}
+
+export class ConflictError extends PublicError {
+  override name = 'ConflictError';
+  constructor(code: string, detail: string) {
+    super(409, code, 'Conflict with the current state', detail);
+  }
+}
+
+export class UnsupportedMediaTypeError extends PublicError {
+  override name = 'UnsupportedMediaTypeError';
+  constructor(detail: string) {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', detail);
+  }
+}
+
+/** The plan is well-formed but its source cannot be mapped to shards (the discovery error's code is kept). */
+export class UnprocessablePlanError extends PublicError {
+  override name = 'UnprocessablePlanError';
+  constructor(code: string, detail: string, details?: Record<string, unknown>) {
+    super(422, code, 'Source cannot be planned', detail, undefined, details);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Hand-written OpenAPI 3.1 description of the coordinator's HTTP API (served at /openapi.json). Kept next to the
+ * routes it describes; the test checks every documented path answers.
+ */
+const problem = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+const planId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]{1,32}$' } };
+const accepted = {
+  description: 'accepted; workers act on it asynchronously',
+  content: { 'application/json': { schema: { type: 'object' } } },
+};
+const bearer = [{ bearer: [] }];
+const hostPort = { type: 'string', description: '"host:port", IPv6 as "[addr]:port"' };
+const slotRanges = {
+  type: 'array',
+  items: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 16383 }, minItems: 2, maxItems: 2 },
+};
+const connection = {
+  seeds: { type: 'array', items: hostPort, minItems: 1 },
+  username: { type: 'string' },
+  password: { type: 'string', pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$', description: 'a reference only' },
+  tls: { type: 'boolean', default: false },
+  natMap: { type: 'object', additionalProperties: hostPort, description: 'announced -> reachable' },
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'ShardBridge coordinator',
+    version: '0.1.0',
+    description:
+      'Plans Redis-to-Redis syncs and queues one job per source shard. When the coordinator has an API token, ' +
+      'everything under /v1 and /ui needs `Authorization: Bearer <token>` (reads included: plans name ' +
+      'infrastructure); /healthz, /readyz, /metrics and /openapi.json stay open. Passwords are accepted as ' +
+      'references only (env:NAME, file:/path), resolved on the worker.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail', 'instance', 'code'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          instance: { type: 'string' },
+          code: { type: 'string', examples: ['PLAN_INVALID', 'DISCOVERY_UNREACHABLE', 'PLAN_NOT_FOUND'] },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['field', 'reason'],
+              properties: { field: { type: 'string' }, reason: { type: 'string' } },
+            },
+          },
+        },
+      },
+      Plan: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'source', 'target'],
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+          source: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type', 'seeds'],
+            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
+          },
+          target: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type', 'seeds'],
+            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
+          },
+        },
+      },
+      PlannedShard: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          slots: slotRanges,
+          announced: hostPort,
+          reachable: hostPort,
+          jobId: { type: 'string' },
+        },
+      },
+      ShardStatus: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          nodeId: { type: ['string', 'null'] },
+          slots: slotRanges,
+          announced: hostPort,
+          reachable: hostPort,
+          jobId: { type: 'string' },
+          phase: {
+            enum: ['queued', 'connecting', 'full-sync', 'incremental', 'stopping', 'stopped', 'failed', 'missing'],
+          },
+          jobState: { type: 'string' },
+          rdbBytesDone: { type: 'integer' },
+          rdbBytesTotal: { type: ['integer', 'null'] },
+          keysWritten: { type: 'integer' },
+          commandsApplied: { type: 'integer' },
+          sourceOffset: { type: 'integer', description: 'stream bytes, -1 before the first sync' },
+          acknowledgedOffset: { type: 'integer' },
+          lagBytes: { type: 'integer' },
+          lagMs: { type: 'integer' },
+          opsPerSecond: { type: 'number' },
+          fullSyncs: { type: 'integer' },
+          partialSyncs: { type: 'integer' },
+          reconnects: { type: 'integer' },
+          attempts: { type: 'integer' },
+          workerId: { type: ['string', 'null'] },
+          lastError: {
+            type: ['object', 'null'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+          reportedAt: { type: ['integer', 'null'] },
+        },
+      },
+    },
+  },
+  paths: {
+    '/v1/plans': {
+      post: {
+        summary: 'Submit a plan: discover the source shards and queue one job per shard',
+        security: bearer,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Plan' } } },
+        },
+        responses: {
+          '201': {
+            description: 'planned and queued',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' },
+                    name: { type: 'string' },
+                    shards: { type: 'array', items: { $ref: '#/components/schemas/PlannedShard' } },
+                  },
+                },
+              },
+            },
+          },
+          '400': problem,
+          '401': problem,
+          '413': problem,
+          '415': problem,
+          '422': { ...problem, description: 'the source cannot be discovered (code DISCOVERY_*); nothing queued' },
+        },
+      },
+      get: {
+        summary: 'List plans with a phase summary',
+        security: bearer,
+        responses: { '200': { description: 'plans, oldest first' }, '401': problem },
+      },
+    },
+    '/v1/plans/{id}': {
+      parameters: [planId],
+      get: {
+        summary: 'A plan and the status of each shard',
+        security: bearer,
+        responses: {
+          '200': {
+            description: 'the plan',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' },
+                    name: { type: 'string' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    state: { enum: ['active', 'stopped'] },
+                    phases: { type: 'object', additionalProperties: { type: 'integer' } },
+                    shards: { type: 'array', items: { $ref: '#/components/schemas/ShardStatus' } },
+                  },
+                },
+              },
+            },
+          },
+          '401': problem,
+          '404': problem,
+        },
+      },
+      delete: {
+        summary: 'Stop the plan and, once no shard runs, remove its jobs, controls and checkpoints',
+        security: bearer,
+        responses: {
+          '204': { description: 'deleted' },
+          '401': problem,
+          '404': problem,
+          '409': { ...problem, description: 'a shard still runs; it was told to stop, delete again later' },
+        },
+      },
+    },
+    '/v1/plans/{id}/stop': {
+      parameters: [planId],
+      post: {
+        summary: 'Tell every shard to stop (workers finish their jobs gracefully)',
+        security: bearer,
+        responses: { '202': accepted, '401': problem, '404': problem },
+      },
+    },
+    '/v1/plans/{id}/resume': {
+      parameters: [planId],
+      post: {
+        summary: 'Tell every shard to run and re-queue stopped or failed shard jobs',
+        security: bearer,
+        responses: { '202': accepted, '401': problem, '404': problem },
+      },
+    },
+    '/v1/plans/{id}/shards/{shard}/retry': {
+      parameters: [
+        planId,
+        {
+          name: 'shard',
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+          description: 'shard id or its index',
+        },
+      ],
+      post: {
+        summary: 'Re-queue one failed or stopped shard',
+        security: bearer,
+        responses: {
+          '202': accepted,
+          '401': problem,
+          '404': problem,
+          '409': { ...problem, description: 'the shard job waits or runs' },
+        },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'the process answers' } } } },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: the queue Redis answers PING',
+        responses: { '200': { description: 'ready' }, '503': problem },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (per-shard gauges labelled plan and shard, queue depth, workers)',
+        responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } },
+      },
+    },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/ui': {
+      get: {
+        summary: 'Queue UI (bull-board). Bearer token, or open /ui?token=<token> once to get a session cookie',
+        security: bearer,
+        responses: { '200': { description: 'HTML' }, '303': { description: 'cookie set' }, '401': problem },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Plan, ShardJobData, ShardRecord } from '@shardbridge/plan';
+import { ConflictError, NotFoundError } from './errors/public-error.js';
+import { shardJobData } from './plan-submission.js';
+import type { PlanStore, StoredPlan } from './plan-store.js';
+import type { DiscoverShards } from './shard-discovery.js';
+import { shardStatus, type ShardJob, type ShardJobState, type ShardStatus } from './shard-status.js';
+
+export interface PlanServiceOptions {
+  queue: Queue<ShardJobData>;
+  store: PlanStore;
+  discover: DiscoverShards;
+  logger: Logger;
+  /** per-source-node connect timeout of discovery */
+  connectTimeoutMs: number;
+  /** BullMQ `attempts` of each shard job */
+  jobAttempts: number;
+}
+
+export interface PlanWithShards {
+  plan: StoredPlan;
+  shards: ShardStatus[];
+}
+
+const PLAN_ID = /^[a-z0-9]{1,32}$/;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 12 characters of [a-z0-9]: no ':' (BullMQ job ids) and no '-' (the shard id separator). */
+function newPlanId(): string {
+  return Array.from(randomBytes(12), (byte) => ID_ALPHABET[byte % ID_ALPHABET.length]).join('');
+}
+
+const RETRYABLE: ReadonlySet<ShardJobState> = new Set(['completed', 'failed']);
+
+/** What the HTTP routes do, in terms of the plan store and the shard queue. */
+export class PlanService {
+  constructor(private readonly options: PlanServiceOptions) {}
+
+  /** Discovers the source's shards, stores the plan and enqueues one job per shard. Nothing is stored on failure. */
+  async create(plan: Plan): Promise<StoredPlan> {
+    const { queue, store, discover, connectTimeoutMs, jobAttempts } = this.options;
+    const discovered = await discover(plan.source, { connectTimeoutMs });
+    const id = newPlanId();
+    const shards: ShardRecord[] = discovered.map((shard, index) => ({
+      id: `${id}-${index}`,
+      nodeId: shard.nodeId,
+      slots: shard.slots,
+      announced: shard.announced,
+      reachable: shard.reachable,
+      jobId: `${id}-${index}`,
+    }));
+    const record: StoredPlan = { id, plan, createdAt: Date.now(), state: 'active', shards };
+    await store.create(record);
+    await queue.addBulk(
+      shards.map((shard) => ({
+        name: 'shard',
+        data: shardJobData(id, plan, shard),
+        opts: { jobId: shard.jobId, attempts: jobAttempts, removeOnComplete: false, removeOnFail: false },
+      })),
+    );
+    this.options.logger.info({ planId: id, name: plan.name, shards: shards.length }, 'plan created');
+    return record;
+  }
+
+  /** The plan or a 404. Ids that cannot be plan ids never reach Redis. */
+  async get(planId: string): Promise<StoredPlan> {
+    const plan = PLAN_ID.test(planId) ? await this.options.store.get(planId) : null;
+    if (!plan) throw new NotFoundError('PLAN_NOT_FOUND', `no plan with id "${planId}"`);
+    return plan;
+  }
+
+  async list(): Promise<StoredPlan[]> {
+    return this.options.store.list();
+  }
+
+  async status(plan: StoredPlan): Promise<ShardStatus[]> {
+    return Promise.all(
+      plan.shards.map(async (shard) => {
+        const { job, state } = await this.jobOf(shard);
+        return shardStatus(shard, job, state);
+      }),
+    );
+  }
+
+  /** Tells every shard to stop. Waiting jobs stay queued: a worker completes a job whose control is `stop` at once. */
+  async stop(plan: StoredPlan): Promise<void> {
+    await this.options.store.setControl(
+      plan.shards.map((shard) => shard.id),
+      'stop',
+    );
+    await this.options.store.setState(plan.id, 'stopped');
+  }
+
+  /** Tells every shard to run and re-queues the ones whose job has finished (stopped or failed). */
+  async resume(plan: StoredPlan): Promise<void> {
+    await this.options.store.setControl(
+      plan.shards.map((shard) => shard.id),
+      'run',
+    );
+    for (const shard of plan.shards) {
+      const { job, state } = await this.jobOf(shard);
+      if (!job) await this.enqueue(plan, shard);
+      else if (RETRYABLE.has(state)) await this.requeue(job, state as 'completed' | 'failed');
+    }
+    await this.options.store.setState(plan.id, 'active');
+  }
+
+  /** Re-queues one finished shard; 409 while its job waits or runs. */
+  async retryShard(plan: StoredPlan, shardRef: string): Promise<ShardRecord> {
+    const shard = plan.shards.find((candidate) => candidate.id === shardRef || candidate.id === `${plan.id}-${shardRef}`);
+    if (!shard) throw new NotFoundError('SHARD_NOT_FOUND', `plan "${plan.id}" has no shard "${shardRef}"`);
+    const { job, state } = await this.jobOf(shard);
+    if (job && !RETRYABLE.has(state)) {
+      throw new ConflictError('SHARD_NOT_FINISHED', `shard ${shard.id} is ${state}; only a failed or stopped shard can be retried`);
+    }
+    await this.options.store.setControl([shard.id], 'run');
+    if (job) await this.requeue(job, state as 'completed' | 'failed');
+    else await this.enqueue(plan, shard);
+    await this.options.store.setState(plan.id, 'active');
+    return shard;
+  }
+
+  /**
+   * Stops the plan's shards and, when none is running, removes its jobs, controls, checkpoints and the plan itself.
+   * A running shard answers 409: its worker has been told to stop, and the client deletes again once it has.
+   */
+  async delete(plan: StoredPlan): Promise<void> {
+    await this.stop(plan);
+    const jobs = await Promise.all(plan.shards.map((shard) => this.jobOf(shard)));
+    const running = plan.shards.filter((_, index) => jobs[index].state === 'active');
+    if (running.length > 0) throw this.stillRunning(running);
+    for (const [index, { job }] of jobs.entries()) {
+      if (!job) continue;
+      try {
+        await job.remove();
+      } catch (error) {
+        // A worker took the job between the state check and the removal: it holds the lock.
+        this.options.logger.info({ err: error, jobId: job.id }, 'shard job not removable');
+        throw this.stillRunning([plan.shards[index]]);
+      }
+    }
+    await this.options.store.delete(plan);
+    this.options.logger.info({ planId: plan.id }, 'plan deleted');
+  }
+
+  private stillRunning(shards: ShardRecord[]): ConflictError {
+    return new ConflictError(
+      'PLAN_RUNNING',
+      `shards ${shards.map((shard) => shard.id).join(', ')} are still running; they have been told to stop, ` +
+        'delete again once they are stopped',
+    );
+  }
+
+  private async jobOf(shard: ShardRecord): Promise<{ job: ShardJob | undefined; state: ShardJobState }> {
+    const job = (await this.options.queue.getJob(shard.jobId)) as ShardJob | undefined;
+    if (!job) return { job: undefined, state: 'missing' };
+    return { job, state: await job.getState() };
+  }
+
+  private async requeue(job: ShardJob, state: 'completed' | 'failed'): Promise<void> {
+    // A fresh attempts budget: the retry is a decision of the operator, not the automatic one already spent.
+    await job.retry(state, { resetAttemptsMade: true });
+  }
+
+  private async enqueue(plan: StoredPlan, shard: ShardRecord): Promise<void> {
+    await this.options.queue.add('shard', shardJobData(plan.id, plan.plan, shard), {
+      jobId: shard.jobId,
+      attempts: this.options.jobAttempts,
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  }
+}

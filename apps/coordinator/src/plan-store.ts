@@ -1,0 +1,100 @@
+import type { Redis } from 'ioredis';
+import { keys, type Plan, type ShardRecord } from '@shardbridge/plan';
+
+/** Desired state of a whole plan, as the API last set it. */
+export type PlanState = 'active' | 'stopped';
+
+export interface StoredPlan {
+  id: string;
+  /** validated plan; secrets are references only */
+  plan: Plan;
+  /** unix ms */
+  createdAt: number;
+  state: PlanState;
+  shards: ShardRecord[];
+}
+
+/** Desired state of one shard, read by the worker that owns (or takes) its job. */
+export type ShardControl = 'run' | 'stop';
+
+/**
+ * Plans and shard controls in the queue's Redis (layout in `keys` of @shardbridge/plan). The queue's Redis is the
+ * only state: a restarted coordinator reads everything back from here.
+ */
+export class PlanStore {
+  constructor(private readonly redis: Redis) {}
+
+  /** Stores a new plan and sets every shard's control to `run`, atomically. */
+  async create(record: StoredPlan): Promise<void> {
+    const multi = this.redis.multi();
+    multi.hset(keys.plan(record.id), {
+      plan: JSON.stringify(record.plan),
+      createdAt: String(record.createdAt),
+      state: record.state,
+      shards: JSON.stringify(record.shards),
+    });
+    multi.zadd(keys.plans(), record.createdAt, record.id);
+    for (const shard of record.shards) multi.set(keys.control(shard.id), 'run');
+    await multi.exec();
+  }
+
+  async get(planId: string): Promise<StoredPlan | null> {
+    return decode(planId, await this.redis.hgetall(keys.plan(planId)));
+  }
+
+  /** Every plan, oldest first. */
+  async list(): Promise<StoredPlan[]> {
+    const ids = await this.redis.zrange(keys.plans(), 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.plan(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const plans: StoredPlan[] = [];
+    ids.forEach((id, index) => {
+      const [error, fields] = replies[index] ?? [null, null];
+      if (error) throw error;
+      const plan = decode(id, fields as Record<string, string>);
+      if (plan) plans.push(plan);
+    });
+    return plans;
+  }
+
+  async setState(planId: string, state: PlanState): Promise<void> {
+    await this.redis.hset(keys.plan(planId), 'state', state);
+  }
+
+  /** Sets the control key of each shard, then announces each change on the control channel. */
+  async setControl(shardIds: string[], control: ShardControl): Promise<void> {
+    if (shardIds.length === 0) return;
+    const multi = this.redis.multi();
+    for (const id of shardIds) multi.set(keys.control(id), control);
+    // Published after the keys are set in the same transaction: a worker woken by the message reads the new value.
+    for (const id of shardIds) multi.publish(keys.controlChannel(), id);
+    await multi.exec();
+  }
+
+  /** Removes the plan, its shards' controls and checkpoints (they belong to the plan). Jobs are the caller's. */
+  async delete(plan: StoredPlan): Promise<void> {
+    const multi = this.redis.multi();
+    multi.del(keys.plan(plan.id));
+    multi.zrem(keys.plans(), plan.id);
+    for (const shard of plan.shards) multi.del(keys.control(shard.id), keys.checkpoint(shard.id));
+    await multi.exec();
+  }
+
+  /** Workers that registered a heartbeat (HLEN of the workers hash). */
+  async workerCount(): Promise<number> {
+    return this.redis.hlen(keys.workers());
+  }
+}
+
+function decode(id: string, fields: Record<string, string> | null): StoredPlan | null {
+  if (!fields || fields.plan === undefined) return null;
+  return {
+    id,
+    plan: JSON.parse(fields.plan) as Plan,
+    createdAt: Number(fields.createdAt),
+    state: fields.state === 'stopped' ? 'stopped' : 'active',
+    shards: JSON.parse(fields.shards ?? '[]') as ShardRecord[],
+  };
+}

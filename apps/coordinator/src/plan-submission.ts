@@ -1,0 +1,74 @@
+import {
+  parsePlan,
+  PlanValidationError,
+  type JobEndpoint,
+  type Plan,
+  type PlanIssue,
+  type ShardJobData,
+  type ShardRecord,
+} from '@shardbridge/plan';
+
+const REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
+const LITERAL_REASON =
+  'passwords travel in job data in plain text; give env:NAME or file:/path resolved on the worker';
+
+/** Literal passwords in untrusted input, found before (and besides) schema validation so both are reported. */
+function literalPasswords(input: unknown): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  if (typeof input !== 'object' || input === null) return issues;
+  for (const side of ['source', 'target'] as const) {
+    const spec = (input as Record<string, unknown>)[side];
+    if (typeof spec !== 'object' || spec === null) continue;
+    const password = (spec as Record<string, unknown>).password;
+    if (typeof password === 'string' && password !== '' && !REFERENCE.test(password)) {
+      issues.push({ field: `${side}.password`, reason: LITERAL_REASON });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates a plan submitted over the API: the plan schema plus the API's own rule that passwords are references.
+ * Throws PlanValidationError listing every problem.
+ */
+export function parseSubmittedPlan(input: unknown): Plan {
+  const literals = literalPasswords(input);
+  let plan: Plan;
+  try {
+    plan = parsePlan(input);
+  } catch (error) {
+    if (!(error instanceof PlanValidationError)) throw error;
+    const known = new Set(error.issues.map((issue) => issue.field));
+    throw new PlanValidationError([...error.issues, ...literals.filter((issue) => !known.has(issue.field))]);
+  }
+  if (literals.length > 0) throw new PlanValidationError(literals);
+  return plan;
+}
+
+function endpoint(spec: Plan['source'] | Plan['target']): JobEndpoint {
+  return {
+    tls: spec.tls,
+    ...(spec.username === undefined ? {} : { username: spec.username }),
+    ...(spec.password === undefined ? {} : { password: spec.password }),
+  };
+}
+
+/** Job data of one shard. Only call with a plan that went through parseSubmittedPlan (references only). */
+export function shardJobData(planId: string, plan: Plan, shard: ShardRecord): ShardJobData {
+  return {
+    planId,
+    planName: plan.name,
+    shardId: shard.id,
+    nodeId: shard.nodeId,
+    slots: shard.slots,
+    announced: shard.announced,
+    reachable: shard.reachable,
+    source: endpoint(plan.source),
+    target: {
+      ...endpoint(plan.target),
+      type: plan.target.type,
+      seeds: plan.target.seeds,
+      ...(plan.target.natMap === undefined ? {} : { natMap: plan.target.natMap }),
+    },
+  };
+}

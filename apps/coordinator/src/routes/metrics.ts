@@ -1,0 +1,116 @@
+import { Router } from 'express';
+import type { Queue } from 'bullmq';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Problem } from '../errors/error-handler.js';
+import type { PlanService } from '../plan-service.js';
+import type { PlanStore } from '../plan-store.js';
+import type { ShardStatus } from '../shard-status.js';
+
+/** Per-shard gauges: metric name suffix -> how to read it from a status. Units are Prometheus base units. */
+const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
+  ['lag_bytes', 'stream bytes received from the source and not yet confirmed by the target', (s) => s.lagBytes],
+  ['lag_seconds', 'age of the oldest unconfirmed source byte (0 when caught up)', (s) => s.lagMs / 1000],
+  ['ops_per_second', 'commands applied to the target per second, as last reported', (s) => s.opsPerSecond],
+  ['rdb_bytes_done', 'RDB bytes received in the current or last full sync', (s) => s.rdbBytesDone],
+  ['rdb_bytes_total', 'announced RDB size (0 when unknown: diskless or not started)', (s) => s.rdbBytesTotal ?? 0],
+  ['keys_written', 'keys restored from RDBs since the worker took the job', (s) => s.keysWritten],
+  ['source_offset_bytes', 'replication offset of the last byte received from the source', (s) => s.sourceOffset],
+  ['acknowledged_offset_bytes', 'replication offset the target has confirmed', (s) => s.acknowledgedOffset],
+  ['reconnects', 'reconnects to the source since the worker took the job', (s) => s.reconnects],
+  ['full_syncs', 'full syncs since the worker took the job', (s) => s.fullSyncs],
+  ['partial_syncs', 'partial syncs (PSYNC continue) since the worker took the job', (s) => s.partialSyncs],
+  ['attempts', 'failed runs of the job since it was last queued', (s) => s.attempts],
+  ['failed', '1 when the shard job has failed', (s) => (s.phase === 'failed' ? 1 : 0)],
+];
+
+const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+export interface CoordinatorMetrics {
+  registry: Registry;
+  /** counts an answered API error (for the error counter) */
+  observeError(problem: Problem): void;
+}
+
+/**
+ * A registry of its own per coordinator (several can live in one process, e.g. in tests). Queue and shard gauges
+ * are filled when /metrics is scraped, from the same reads the API does; nothing polls in the background.
+ */
+export function createMetrics(): CoordinatorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'shardbridge_coordinator_' });
+  const apiErrors = new Counter({
+    name: 'shardbridge_api_errors_total',
+    help: 'API requests answered with a problem, by code and status',
+    labelNames: ['code', 'status'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeError: (problem) => apiErrors.inc({ code: problem.code, status: String(problem.status) }),
+  };
+}
+
+export function metricsRouter(metrics: CoordinatorMetrics, plans: PlanService, store: PlanStore, queue: Queue): Router {
+  const { registry } = metrics;
+  const shardGauges = SHARD_GAUGES.map(
+    ([suffix, help, read]) =>
+      [
+        new Gauge({ name: `shardbridge_shard_${suffix}`, help, labelNames: ['plan', 'shard'], registers: [registry] }),
+        read,
+      ] as const,
+  );
+  const phase = new Gauge({
+    name: 'shardbridge_shard_phase',
+    help: '1 for the phase each shard is in',
+    labelNames: ['plan', 'shard', 'phase'],
+    registers: [registry],
+  });
+  const jobs = new Gauge({
+    name: 'shardbridge_queue_jobs',
+    help: 'shard jobs in the queue by BullMQ state',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const workers = new Gauge({
+    name: 'shardbridge_workers',
+    help: 'workers with a heartbeat entry in the queue Redis',
+    registers: [registry],
+  });
+  const plansGauge = new Gauge({
+    name: 'shardbridge_plans',
+    help: 'stored plans by desired state',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+
+  async function collect(): Promise<void> {
+    const [all, counts, workerCount] = await Promise.all([
+      plans.list(),
+      queue.getJobCounts(...JOB_STATES),
+      store.workerCount(),
+    ]);
+    const statuses = await Promise.all(all.map(async (plan) => ({ plan, shards: await plans.status(plan) })));
+    // Reset first: shards of a deleted plan must disappear, not keep their last values.
+    for (const [gauge] of shardGauges) gauge.reset();
+    phase.reset();
+    for (const { plan, shards } of statuses) {
+      for (const shard of shards) {
+        const labels = { plan: plan.id, shard: shard.id };
+        for (const [gauge, read] of shardGauges) gauge.set(labels, read(shard));
+        phase.set({ ...labels, phase: shard.phase }, 1);
+      }
+    }
+    for (const state of JOB_STATES) jobs.set({ state }, counts[state] ?? 0);
+    workers.set(workerCount);
+    plansGauge.reset();
+    plansGauge.set({ state: 'active' }, all.filter((plan) => plan.state === 'active').length);
+    plansGauge.set({ state: 'stopped' }, all.filter((plan) => plan.state === 'stopped').length);
+  }
+
+  const router = Router();
+  router.get('/metrics', async (_req, res) => {
+    await collect();
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return router;
+}

@@ -163,6 +163,8 @@ export class ShardSync {
         reject(error);
       };
       this.endLink = fail;
+      // stop() during the checkpoint load or the target connect found no link to end: end this one at once.
+      if (this.stopRequested) return fail(new LinkStopped('stopped'));
       writer.once('error', fail);
 
       const guard =

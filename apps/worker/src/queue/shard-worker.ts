@@ -1,0 +1,277 @@
+import { hostname } from 'node:os';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
+import { ShardSync } from '../shard-sync.js';
+import { ShardSyncError } from '../sync-errors.js';
+import { JobProgressReporter } from './job-progress-reporter.js';
+import { bullConnection, connectQueueRedis, type QueueConnection } from './queue-connection.js';
+import { ShardControl } from './shard-control.js';
+import { syncOptionsFromJob, type SecretResolver } from './sync-options-from-job.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
+
+export interface ShardWorkerOptions {
+  /** the queue's Redis (BullMQ keys, checkpoints, control, heartbeats); run it with `appendonly yes` */
+  connection: QueueConnection;
+  /** shards this process runs at once; each running shard holds one slot for as long as it syncs. @defaultValue 1 */
+  concurrency?: number;
+  /** @defaultValue `${hostname}-${pid}` */
+  workerId?: string;
+  /** @defaultValue pino at level `info` on stdout */
+  logger?: Logger;
+  /**
+   * How long a job's lock lives without renewal. BullMQ renews it every `lockDurationMs / 2` while the processor's
+   * promise is pending, which for a shard is as long as it syncs. When a worker dies (kill -9, lost host) nothing
+   * renews it: the lock lapses after at most this long, the next stalled check of any live worker marks the job
+   * and the one after moves it back to wait, where another worker takes it and resumes from the checkpoint with
+   * +CONTINUE. So a dead worker's shard restarts about `lockDurationMs + stalledIntervalMs` (at most
+   * `lockDurationMs + 2 × stalledIntervalMs`) after the death. Shorter means faster recovery but a live worker
+   * whose event loop or link to the queue's Redis stalls longer than this loses its shard (it notices through a
+   * failed renewal and stops its sync, see `lockRenewalFailed`). 10 s is well above any event-loop pause of a
+   * streaming sync and short next to the source's replication backlog, which must cover the outage for +CONTINUE.
+   * @defaultValue 10000
+   */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs (of any worker). See `lockDurationMs`. @defaultValue 5000 */
+  stalledIntervalMs?: number;
+  /**
+   * How many times a job may be recovered from a stall before BullMQ fails it. BullMQ never resets the count
+   * while a job lives, and for a shard each stall is one worker death that was survived by resuming from the
+   * checkpoint, which is safe: it is set high so a long-lived shard is not failed by its tenth lost host.
+   * @defaultValue 1000
+   */
+  maxStalledCount?: number;
+  /** resolves `env:`/`file:` password references on this host. @defaultValue the plan package's `resolveSecret` */
+  resolveSecret?: SecretResolver;
+  /** minimum time between two `job.updateProgress` calls per shard (phase changes go out at once). @defaultValue 1000 */
+  progressIntervalMs?: number;
+  /** how often this worker's record in `keys.workers()` is refreshed. @defaultValue 5000 */
+  heartbeatIntervalMs?: number;
+  /** fallback read of the control keys of running shards, should a pub/sub message be lost. @defaultValue 3000 */
+  controlPollIntervalMs?: number;
+  /** passed to each ShardSync. @defaultValue ShardSync's (10) */
+  maxReconnectAttempts?: number;
+}
+
+/** Return value of a shard job that completed: it only completes when told to stop. */
+export interface ShardJobResult {
+  stopped: true;
+  workerId: string;
+  replid: string | null;
+  /** the acknowledged offset the checkpoint holds (-1 when none was reached) */
+  acknowledgedOffset: number;
+}
+
+export interface ShardWorkerStopOptions {
+  /**
+   * `true`: each running shard stops gracefully (target flushed, checkpoint saved) and its job goes straight back
+   * to the queue (delayed until now, neither completed nor failed) for another worker, which resumes it within
+   * seconds. A shard whose control says `stop` completes instead. `false`: the shards stop gracefully but their
+   * jobs are left active with their locks unrenewed; the stalled check recovers them after ~`lockDurationMs`, as
+   * after a crash but without losing in-flight commands.
+   * @defaultValue true
+   */
+  handOff?: boolean;
+}
+
+type StopReason = 'control' | 'hand-off' | 'abandon' | 'lock-lost';
+
+interface RunningShard {
+  job: Job<ShardJobData, ShardJobResult>;
+  sync: ShardSync;
+  reporter: JobProgressReporter;
+  stopReason: StopReason | null;
+  /** settles when the sync's `run()` has settled */
+  done: Promise<unknown>;
+}
+
+/**
+ * A BullMQ worker for shard jobs: each job is one long-lived ShardSync whose processor promise stays pending for
+ * as long as the shard syncs (BullMQ keeps renewing the lock). A job completes only when the shard's control says
+ * `stop`; it fails on a non-transient sync error (message from ShardSyncError: shard, address, fix); a retry of
+ * either runs the processor again, which resumes from the checkpoint in the queue's Redis.
+ */
+export class ShardWorker {
+  readonly workerId: string;
+  private readonly logger: Logger;
+  private readonly running = new Map<string, RunningShard>();
+  private client: Redis | null = null;
+  private control: ShardControl | null = null;
+  private heartbeat: WorkerHeartbeat | null = null;
+  private worker: Worker<ShardJobData, ShardJobResult> | null = null;
+  private stopping: Promise<void> | null = null;
+  private releaseAbandoned: () => void = () => undefined;
+  private readonly abandoned = new Promise<void>((resolve) => (this.releaseAbandoned = resolve));
+
+  constructor(private readonly options: ShardWorkerOptions) {
+    this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
+    this.logger = (options.logger ?? pino({ level: 'info' })).child({ worker: this.workerId });
+  }
+
+  /** Shard ids this worker is syncing right now. */
+  get runningShards(): string[] {
+    return [...this.running.values()].map((shard) => shard.job.data.shardId);
+  }
+
+  /** Connects, starts the heartbeat and starts taking jobs. Resolves once the worker is ready. */
+  async start(): Promise<void> {
+    if (this.worker) return;
+    const { options } = this;
+    const concurrency = options.concurrency ?? 1;
+    this.client = connectQueueRedis(options.connection, { connectionName: `shardbridge-worker-${this.workerId}` });
+    this.client.on('error', (error: Error) => this.logger.debug({ err: error.message }, 'queue connection error'));
+    this.control = new ShardControl(options.connection, {
+      pollIntervalMs: options.controlPollIntervalMs,
+      logger: this.logger,
+    });
+    await this.control.ready();
+    this.heartbeat = new WorkerHeartbeat(
+      this.client,
+      this.workerId,
+      { host: hostname(), pid: process.pid, concurrency },
+      options.heartbeatIntervalMs ?? 5000,
+      this.logger,
+    );
+    await this.heartbeat.start();
+    const worker = new Worker<ShardJobData, ShardJobResult>(SHARD_QUEUE, (job, token) => this.process(job, token), {
+      connection: bullConnection(options.connection),
+      name: this.workerId,
+      concurrency,
+      lockDuration: options.lockDurationMs ?? 10_000,
+      stalledInterval: options.stalledIntervalMs ?? 5_000,
+      maxStalledCount: options.maxStalledCount ?? 1000,
+      autorun: false,
+    });
+    worker.on('error', (error) => this.logger.error({ err: error.message }, 'queue worker error'));
+    worker.on('failed', (job, error) =>
+      this.logger.error({ shard: job?.data.shardId, jobId: job?.id }, `shard job failed: ${error.message}`),
+    );
+    worker.on('stalled', (jobId) => this.logger.warn({ jobId }, 'stalled shard job moved back to wait'));
+    // Lost lock = the job may already be another worker's: stop writing to the target from here.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        const shard = this.running.get(jobId);
+        if (shard) this.stopShard(shard, 'lock-lost');
+      }
+    });
+    this.worker = worker;
+    worker.run().catch((error: Error) => this.logger.error({ err: error.message }, 'queue worker stopped'));
+    await worker.waitUntilReady();
+    this.logger.info({ concurrency }, 'shard worker started');
+  }
+
+  /** Stops every running shard (see {@link ShardWorkerStopOptions}), closes the worker and its connections. */
+  async stop(options: ShardWorkerStopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.handOff ?? true);
+    await this.stopping;
+  }
+
+  private async shutdown(handOff: boolean): Promise<void> {
+    const worker = this.worker;
+    this.logger.info({ shards: this.runningShards, handOff }, 'shard worker stopping');
+    const reason: StopReason = handOff ? 'hand-off' : 'abandon';
+    for (const shard of this.running.values()) this.stopShard(shard, reason);
+    if (worker) {
+      if (handOff) {
+        // Waits for the processors: each hands its job back (or completes it) once its sync has checkpointed.
+        await worker.close();
+      } else {
+        await Promise.allSettled([...this.running.values()].map((shard) => shard.done));
+        await worker.close(true);
+        this.releaseAbandoned();
+      }
+    }
+    await this.heartbeat?.stop().catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat'));
+    await this.control?.close();
+    await this.client?.quit().catch(() => this.client?.disconnect());
+    this.logger.info('shard worker stopped');
+  }
+
+  private stopShard(shard: RunningShard, reason: StopReason): void {
+    if (shard.stopReason) return;
+    shard.stopReason = reason;
+    this.logger.info({ shard: shard.job.data.shardId, reason }, 'stopping shard');
+    void shard.sync.stop();
+  }
+
+  private async process(job: Job<ShardJobData, ShardJobResult>, token?: string): Promise<ShardJobResult> {
+    const data = job.data;
+    const control = this.control!;
+    const logger = this.logger.child({ shard: data.shardId, jobId: job.id });
+    if (this.stopping) return this.handBack(job, token);
+    if ((await control.desiredState(data.shardId)) === 'stop') {
+      logger.info('control says stop: completing the job without syncing');
+      return this.result(null, -1);
+    }
+    const reporter = new JobProgressReporter({
+      workerId: this.workerId,
+      intervalMs: this.options.progressIntervalMs ?? 1000,
+      publish: (progress) => job.updateProgress(progress),
+      onError: (error) => logger.debug({ err: error.message }, 'progress update failed'),
+    });
+    let sync: ShardSync;
+    try {
+      sync = new ShardSync({
+        ...syncOptionsFromJob(data, {
+          checkpoints: new RedisCheckpointStore(this.client!),
+          logger,
+          resolveSecret: this.options.resolveSecret,
+        }),
+        onProgress: (progress) => reporter.onProgress(progress),
+        progressIntervalMs: this.options.progressIntervalMs,
+        maxReconnectAttempts: this.options.maxReconnectAttempts,
+      });
+    } catch (error) {
+      const failure = new ShardSyncError(data.shardId, error);
+      await reporter.finish('failed', { code: failure.code, message: failure.message });
+      throw failure;
+    }
+    reporter.onProgress(sync.progress);
+    const running = sync.run();
+    const shard: RunningShard = { job, sync, reporter, stopReason: null, done: running.catch(() => undefined) };
+    this.running.set(job.id!, shard);
+    const unwatch = control.watch(data.shardId, () => this.stopShard(shard, 'control'));
+    if (this.stopping) this.stopShard(shard, 'hand-off'); // shutdown began while this job was being taken
+    try {
+      await running;
+    } catch (error) {
+      await reporter.finish('failed');
+      throw error; // a ShardSyncError: names the shard, the address and the fix, never a secret
+    } finally {
+      unwatch();
+      this.running.delete(job.id!);
+    }
+    const { replid, acknowledgedOffset } = sync.progress;
+    switch (shard.stopReason) {
+      case 'hand-off':
+        if ((await control.desiredState(data.shardId)) === 'stop') break;
+        await reporter.finish('queued');
+        return this.handBack(job, token);
+      case 'abandon':
+        await reporter.finish('queued');
+        await this.abandoned; // after worker.close(true): BullMQ no longer records an outcome
+        throw new DelayedError();
+      case 'lock-lost':
+        reporter.discard();
+        logger.warn('lost the job lock; leaving the shard to whichever worker holds it now');
+        throw new DelayedError(); // the job is no longer ours to move
+      default:
+        break;
+    }
+    await reporter.finish('stopped');
+    return this.result(replid, acknowledgedOffset);
+  }
+
+  /** Puts a job this worker holds back in the queue for any worker, neither completed nor failed. */
+  private async handBack(job: Job<ShardJobData, ShardJobResult>, token?: string): Promise<never> {
+    await job.moveToDelayed(Date.now(), token);
+    this.logger.info({ shard: job.data.shardId, jobId: job.id }, 'shard handed back to the queue');
+    throw new DelayedError();
+  }
+
+  private result(replid: string | null, acknowledgedOffset: number): ShardJobResult {
+    return { stopped: true, workerId: this.workerId, replid, acknowledgedOffset };
+  }
+}

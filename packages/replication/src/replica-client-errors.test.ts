@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { freePort, startFaultProxy, startRedis, type RedisServer } from '@shardbridge/testkit';
+import { freePort, startFaultProxy, startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicaClient } from './replica-client.js';
 import type { ReplicaClientOptions, ReplicaHandlers } from './types.js';
@@ -115,8 +115,7 @@ describe('ReplicaClient and a peer that breaks the protocol mid-stream', () => {
         },
       );
       await client.start();
-      const deadline = Date.now() + 10_000;
-      while (closed === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('onClose', () => closed !== undefined, 10_000);
       expect(commands).toEqual([['PING', 114]]);
       expect(closed).toMatchObject({ code: 'REPL_PROTOCOL' });
       expect(closed?.message).toContain('offset 114');
@@ -167,8 +166,7 @@ describe('ReplicaClient against a password-protected master', () => {
         { ...handlers(), onRdbEnd: () => (rdbEnd = true) },
       );
       await client.start();
-      const deadline = Date.now() + 10_000;
-      while (!rdbEnd && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('the end of the RDB', () => rdbEnd, 10_000);
       expect(rdbEnd).toBe(true);
       await client.close();
     }
@@ -191,8 +189,7 @@ describe('ReplicaClient silence', () => {
     await client.start();
     await server.pause();
     try {
-      const deadline = Date.now() + 10_000;
-      while (closedWith === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('onClose', () => closedWith !== undefined, 10_000);
     } finally {
       await server.resume();
     }

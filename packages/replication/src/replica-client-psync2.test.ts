@@ -1,4 +1,4 @@
-import { startRedis, type RedisServer } from '@shardbridge/testkit';
+import { startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicaClient } from './replica-client.js';
 import type { ReplicaHandlers } from './types.js';
@@ -23,18 +23,6 @@ function recorder(): [ReplicaHandlers, Seen] {
     onClose: () => {},
   };
   return [handlers, seen];
-}
-
-async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('ReplicaClient and PSYNC2 after a failover', () => {

@@ -1,4 +1,4 @@
-import { startTlsRedis, type TlsRedis } from '@shardbridge/testkit';
+import { startTlsRedis, waitFor, type TlsRedis } from '@shardbridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicaClient } from './replica-client.js';
 import type { ReplicaHandlers } from './types.js';
@@ -28,9 +28,7 @@ describe('ReplicaClient over TLS', () => {
     const client = new ReplicaClient({ host: '127.0.0.1', port: tls.tlsPort, tls: { ca: tls.ca } }, handlers);
     await client.start();
     await tls.server.client().set('over', 'tls');
-    const deadline = Date.now() + 15_000;
-    while (!commands.some((c) => c[1] === 'over') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the SET in the stream', () => commands.some((c) => c[1] === 'over'));
     expect(rdbDone).toBe(true);
     expect(rdbHead!.toString()).toBe('REDIS00');
     expect(commands).toContainEqual(['set', 'over', 'tls']);

@@ -1,4 +1,4 @@
-import { startRedis, type RedisServer } from '@shardbridge/testkit';
+import { startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicaClient } from './replica-client.js';
 import type { ReplicaClientOptions, ReplicaHandlers } from './types.js';
@@ -45,18 +45,6 @@ class Recorder implements ReplicaHandlers {
   /** commands other than the master's keep-alive PINGs and REPLCONF GETACK */
   get dataCommands(): string[][] {
     return this.commands.map((c) => c.args).filter((a) => a[0] !== 'PING' && a[0] !== 'REPLCONF');
-  }
-}
-
-async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -2,15 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { startRedis, type RedisServer } from './redis-server.js';
-import { sleep } from './sleep.js';
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+import { waitFor } from './wait-for.js';
 
 describe('startFaultProxy', () => {
   let server: RedisServer;
@@ -85,7 +77,7 @@ describe('startFaultProxy', () => {
     const closed = Promise.all([a, b].map((client) => new Promise((resolve) => client.once('end', resolve))));
     proxy.cutAll();
     await closed;
-    await until(() => proxy.connections === 0);
+    await waitFor('the proxy to drop every connection', () => proxy.connections === 0, 10_000);
     expect(await connect().ping()).toBe('PONG');
   });
 

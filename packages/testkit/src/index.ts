@@ -43,3 +43,4 @@ export {
   seededRandom,
 } from './chunking.js';
 export { startTlsRedis, type TlsRedis } from './tls-fixture.js';
+export { waitFor } from './wait-for.js';

@@ -33,7 +33,9 @@ export async function readTopologyFromSeeds(
     if (!seed) throw new DiscoveryError('DISCOVERY_NO_SEED', `source seed "${text}" is not "host:port"`);
     const { reachable } = context.natMapper.map(seed);
     try {
-      const masters = await withNode(context, seed, reachable, (link) => readTopology(link, context.link.tls));
+      const masters = await withNode(context, seed, reachable, (link) =>
+        readTopology(link, context.link.tls),
+      );
       return { seed, reachable, masters };
     } catch (error) {
       if (error instanceof DiscoveryError) throw error;
@@ -46,7 +48,9 @@ export async function readTopologyFromSeeds(
     }
   }
   const listed = failures
-    .map(({ seed, reachable, error }) => `${seed}${seed === reachable ? '' : ` (via ${reachable})`}: ${error}`)
+    .map(
+      ({ seed, reachable, error }) => `${seed}${seed === reachable ? '' : ` (via ${reachable})`}: ${error}`,
+    )
     .join('; ');
   throw new DiscoveryError(
     'DISCOVERY_NO_SEED',

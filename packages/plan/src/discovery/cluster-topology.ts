@@ -30,7 +30,7 @@ export interface ParseShardsOptions {
 }
 
 /**
- * CLUSTER SHARDS: per shard `slots` (flat list of inclusive start/end pairs) and `nodes` (each with `id`,
+ * CLUSTER SHARDS, masters in slot order: per shard `slots` (flat list of inclusive start/end pairs) and `nodes` (each with `id`,
  * `endpoint`, `ip`, `hostname`, `port` and/or `tls-port`, `role`, `health`). Shards without slots are left out.
  * The endpoint is the preferred one; `?` (hostname preferred but unset) or empty (`unknown-endpoint`) falls back
  * to `ip`.
@@ -55,7 +55,7 @@ export function parseClusterShards(reply: unknown, options: ParseShardsOptions =
       announced: shardsEndpoint(master, options.tls ?? false),
     });
   }
-  return masters;
+  return masters.sort(bySlot);
 }
 
 function shardsEndpoint(node: Map<string, unknown>, tls: boolean): HostPort | null {
@@ -94,7 +94,12 @@ export function parseClusterSlots(reply: unknown, nodeIds?: ReadonlyMap<string, 
     else byNode.set(key, { nodeId, slots: [range], announced });
   }
   const masters = [...byNode.values()].map((master) => ({ ...master, slots: mergeSlotRanges(master.slots) }));
-  return masters.sort((a, b) => a.slots[0][0] - b.slots[0][0]);
+  return masters.sort(bySlot);
+}
+
+/** Masters in the order of their first slot, so callers see a stable order whatever the node sent. */
+function bySlot(a: TopologyMaster, b: TopologyMaster): number {
+  return a.slots[0][0] - b.slots[0][0];
 }
 
 /**

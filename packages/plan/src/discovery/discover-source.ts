@@ -87,7 +87,9 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
   const { reachable, mappedBy } = context.natMapper.map(seed);
   let info: Map<string, string>;
   try {
-    info = await withNode(context, seed, reachable, async (link) => parseInfo(String(await link.call('INFO'))));
+    info = await withNode(context, seed, reachable, async (link) =>
+      parseInfo(String(await link.call('INFO'))),
+    );
   } catch (error) {
     if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
     const via = formatHostPort(reachable);
@@ -125,7 +127,10 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
   };
 }
 
-async function discoverCluster(seeds: readonly string[], context: DiscoveryContext): Promise<DiscoveredShard[]> {
+async function discoverCluster(
+  seeds: readonly string[],
+  context: DiscoveryContext,
+): Promise<DiscoveredShard[]> {
   const topology = await readTopologyFromSeeds(seeds, context);
   const seedText = formatHostPort(topology.seed);
   const missing = missingSlotRanges(topology.masters.flatMap((master) => master.slots));
@@ -139,7 +144,12 @@ async function discoverCluster(seeds: readonly string[], context: DiscoveryConte
   }
   const masters: MasterAddress[] = topology.masters.map((master) => {
     if (!master.announced) {
-      return { ...master, announced: topology.seed, reachable: topology.reachable, mappedBy: 'seed' as const };
+      return {
+        ...master,
+        announced: topology.seed,
+        reachable: topology.reachable,
+        mappedBy: 'seed' as const,
+      };
     }
     return { ...master, announced: master.announced, ...context.natMapper.map(master.announced) };
   });

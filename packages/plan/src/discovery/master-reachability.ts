@@ -32,7 +32,10 @@ interface Unreachable {
  * pointing at the wrong node would otherwise replicate the wrong slots. Throws DISCOVERY_AUTH, DISCOVERY_UNREACHABLE
  * (every failing master, with the natMap fix) or DISCOVERY_WRONG_NODE.
  */
-export async function checkMasters(masters: MasterAddress[], context: DiscoveryContext): Promise<MasterFacts[]> {
+export async function checkMasters(
+  masters: MasterAddress[],
+  context: DiscoveryContext,
+): Promise<MasterFacts[]> {
   const outcomes = await mapWithLimit(masters, context.concurrency, (master) =>
     withNode(context, master.announced, master.reachable, async (link) => {
       const info = parseInfo(String(await link.call('INFO', 'server')));
@@ -69,7 +72,8 @@ function describe({ master, error }: Unreachable): string {
   if (master.mappedBy === 'natMap') {
     return `${which} is mapped by natMap to ${reachable}, which does not answer (${error})`;
   }
-  if (master.mappedBy === 'seed') return `${which}, reached through seed ${reachable}, does not answer (${error})`;
+  if (master.mappedBy === 'seed')
+    return `${which}, reached through seed ${reachable}, does not answer (${error})`;
   return `${which} does not answer at its announced address (${error})`;
 }
 

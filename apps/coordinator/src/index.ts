@@ -1,5 +1,9 @@
 export { createCoordinator, type Coordinator, type CoordinatorOptions } from './app.js';
-export { startCoordinator, type RunningCoordinator, type StartCoordinatorOptions } from './start-coordinator.js';
+export {
+  startCoordinator,
+  type RunningCoordinator,
+  type StartCoordinatorOptions,
+} from './start-coordinator.js';
 export { openApiDocument } from './openapi.js';
 export type { DiscoverShards, DiscoveredShard } from './shard-discovery.js';
 export type { ShardStatus, ShardStatusPhase } from './shard-status.js';

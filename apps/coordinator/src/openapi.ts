@@ -6,7 +6,12 @@ const problem = {
   description: 'RFC 9457 problem details',
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
-const planId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]{1,32}$' } };
+const planId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[a-z0-9]{1,32}$' },
+};
 const accepted = {
   description: 'accepted; workers act on it asynchronously',
   content: { 'application/json': { schema: { type: 'object' } } },
@@ -20,7 +25,11 @@ const slotRanges = {
 const connection = {
   seeds: { type: 'array', items: hostPort, minItems: 1 },
   username: { type: 'string' },
-  password: { type: 'string', pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$', description: 'a reference only' },
+  password: {
+    type: 'string',
+    pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$',
+    description: 'a reference only',
+  },
   tls: { type: 'boolean', default: false },
   natMap: { type: 'object', additionalProperties: hostPort, description: 'announced -> reachable' },
 };
@@ -99,7 +108,16 @@ export const openApiDocument = {
           reachable: hostPort,
           jobId: { type: 'string' },
           phase: {
-            enum: ['queued', 'connecting', 'full-sync', 'incremental', 'stopping', 'stopped', 'failed', 'missing'],
+            enum: [
+              'queued',
+              'connecting',
+              'full-sync',
+              'incremental',
+              'stopping',
+              'stopped',
+              'failed',
+              'missing',
+            ],
           },
           jobState: { type: 'string' },
           rdbBytesDone: { type: 'integer' },
@@ -154,7 +172,10 @@ export const openApiDocument = {
           '401': problem,
           '413': problem,
           '415': problem,
-          '422': { ...problem, description: 'the source cannot be discovered (code DISCOVERY_*); nothing queued' },
+          '422': {
+            ...problem,
+            description: 'the source cannot be discovered (code DISCOVERY_*); nothing queued',
+          },
         },
       },
       get: {
@@ -240,7 +261,9 @@ export const openApiDocument = {
         },
       },
     },
-    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'the process answers' } } } },
+    '/healthz': {
+      get: { summary: 'Liveness', responses: { '200': { description: 'the process answers' } } },
+    },
     '/readyz': {
       get: {
         summary: 'Readiness: the queue Redis answers PING',
@@ -253,10 +276,13 @@ export const openApiDocument = {
         responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } },
       },
     },
-    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+    },
     '/ui': {
       get: {
-        summary: 'Queue UI (bull-board). Bearer token, or open /ui?token=<token> once to get a session cookie',
+        summary:
+          'Queue UI (bull-board). Bearer token, or open /ui?token=<token> once to get a session cookie',
         security: bearer,
         responses: { '200': { description: 'HTML' }, '303': { description: 'cookie set' }, '401': problem },
       },

@@ -109,11 +109,16 @@ export class PlanService {
 
   /** Re-queues one finished shard; 409 while its job waits or runs. */
   async retryShard(plan: StoredPlan, shardRef: string): Promise<ShardRecord> {
-    const shard = plan.shards.find((candidate) => candidate.id === shardRef || candidate.id === `${plan.id}-${shardRef}`);
+    const shard = plan.shards.find(
+      (candidate) => candidate.id === shardRef || candidate.id === `${plan.id}-${shardRef}`,
+    );
     if (!shard) throw new NotFoundError('SHARD_NOT_FOUND', `plan "${plan.id}" has no shard "${shardRef}"`);
     const { job, state } = await this.jobOf(shard);
     if (job && !RETRYABLE.has(state)) {
-      throw new ConflictError('SHARD_NOT_FINISHED', `shard ${shard.id} is ${state}; only a failed or stopped shard can be retried`);
+      throw new ConflictError(
+        'SHARD_NOT_FINISHED',
+        `shard ${shard.id} is ${state}; only a failed or stopped shard can be retried`,
+      );
     }
     await this.options.store.setControl([shard.id], 'run');
     if (job) await this.requeue(job, state as 'completed' | 'failed');

@@ -15,7 +15,9 @@ export const defaultDiscover: DiscoverShards = (source, options) => discoverSour
  * (`PLAN_SECRET_UNRESOLVED`): the plan is well-formed but cannot be planned here. Duck-typed on `code` so an
  * injected discover function need not share the error classes.
  */
-export function isUnplannable(error: unknown): error is Error & { code: string; details?: Record<string, unknown> } {
+export function isUnplannable(
+  error: unknown,
+): error is Error & { code: string; details?: Record<string, unknown> } {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('DISCOVERY_') || code === 'PLAN_SECRET_UNRESOLVED');

@@ -60,7 +60,11 @@ function phaseOf(state: ShardJobState, report: Partial<ShardJobProgress> | null)
 }
 
 /** Combines the planned shard, its job and the job's state into what the API and /metrics report. */
-export function shardStatus(record: ShardRecord, job: ShardJob | undefined, state: ShardJobState): ShardStatus {
+export function shardStatus(
+  record: ShardRecord,
+  job: ShardJob | undefined,
+  state: ShardJobState,
+): ShardStatus {
   const report = job ? readProgress(job.progress) : null;
   let lastError = report?.lastError ?? null;
   if (state === 'failed' && job) {

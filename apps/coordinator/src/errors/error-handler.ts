@@ -59,7 +59,13 @@ function toPublic(error: unknown): PublicError | null {
   }
   if (error instanceof z.ZodError) {
     const errors = error.issues.map((issue) => ({ field: fieldPath(issue.path), reason: issue.message }));
-    return new PublicError(400, 'REQUEST_INVALID', 'Invalid request', 'the request does not match its schema', errors);
+    return new PublicError(
+      400,
+      'REQUEST_INVALID',
+      'Invalid request',
+      'the request does not match its schema',
+      errors,
+    );
   }
   if (isUnplannable(error)) return new UnprocessablePlanError(error.code, error.message, error.details);
   return bodyParserError(error);
@@ -81,7 +87,8 @@ export function errorHandler(logger: Logger, observe?: ErrorObserver): ErrorRequ
     const known = toPublic(error);
     if (!known) logger.error({ err: error, path: instanceOf(req) }, 'request failed');
     const failure =
-      known ?? new PublicError(500, 'INTERNAL', 'Internal error', 'the coordinator failed to handle the request');
+      known ??
+      new PublicError(500, 'INTERNAL', 'Internal error', 'the coordinator failed to handle the request');
     if (failure.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="shardbridge"');
     const problem: Problem = {
       type: problemType(failure.code),

@@ -8,13 +8,25 @@ import type { ShardStatus } from '../shard-status.js';
 
 /** Per-shard gauges: metric name suffix -> how to read it from a status. Units are Prometheus base units. */
 const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
-  ['lag_bytes', 'stream bytes received from the source and not yet confirmed by the target', (s) => s.lagBytes],
+  [
+    'lag_bytes',
+    'stream bytes received from the source and not yet confirmed by the target',
+    (s) => s.lagBytes,
+  ],
   ['lag_seconds', 'age of the oldest unconfirmed source byte (0 when caught up)', (s) => s.lagMs / 1000],
   ['ops_per_second', 'commands applied to the target per second, as last reported', (s) => s.opsPerSecond],
   ['rdb_bytes_done', 'RDB bytes received in the current or last full sync', (s) => s.rdbBytesDone],
-  ['rdb_bytes_total', 'announced RDB size (0 when unknown: diskless or not started)', (s) => s.rdbBytesTotal ?? 0],
+  [
+    'rdb_bytes_total',
+    'announced RDB size (0 when unknown: diskless or not started)',
+    (s) => s.rdbBytesTotal ?? 0,
+  ],
   ['keys_written', 'keys restored from RDBs since the worker took the job', (s) => s.keysWritten],
-  ['source_offset_bytes', 'replication offset of the last byte received from the source', (s) => s.sourceOffset],
+  [
+    'source_offset_bytes',
+    'replication offset of the last byte received from the source',
+    (s) => s.sourceOffset,
+  ],
   ['acknowledged_offset_bytes', 'replication offset the target has confirmed', (s) => s.acknowledgedOffset],
   ['reconnects', 'reconnects to the source since the worker took the job', (s) => s.reconnects],
   ['full_syncs', 'full syncs since the worker took the job', (s) => s.fullSyncs],
@@ -23,7 +35,15 @@ const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
   ['failed', '1 when the shard job has failed', (s) => (s.phase === 'failed' ? 1 : 0)],
 ];
 
-const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const;
+const JOB_STATES = [
+  'waiting',
+  'active',
+  'completed',
+  'failed',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+] as const;
 
 export interface CoordinatorMetrics {
   registry: Registry;
@@ -50,12 +70,22 @@ export function createMetrics(): CoordinatorMetrics {
   };
 }
 
-export function metricsRouter(metrics: CoordinatorMetrics, plans: PlanService, store: PlanStore, queue: Queue): Router {
+export function metricsRouter(
+  metrics: CoordinatorMetrics,
+  plans: PlanService,
+  store: PlanStore,
+  queue: Queue,
+): Router {
   const { registry } = metrics;
   const shardGauges = SHARD_GAUGES.map(
     ([suffix, help, read]) =>
       [
-        new Gauge({ name: `shardbridge_shard_${suffix}`, help, labelNames: ['plan', 'shard'], registers: [registry] }),
+        new Gauge({
+          name: `shardbridge_shard_${suffix}`,
+          help,
+          labelNames: ['plan', 'shard'],
+          registers: [registry],
+        }),
         read,
       ] as const,
   );

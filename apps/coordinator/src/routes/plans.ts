@@ -17,15 +17,22 @@ function planBody(req: Request): unknown {
     if (req.headers['content-type'] !== undefined && !req.is('application/json')) {
       throw new UnsupportedMediaTypeError('send the plan as application/json');
     }
-    throw new RequestInvalidError('BODY_MISSING', 'send the plan as a JSON object (Content-Type: application/json)', [
-      { field: '(plan)', reason: 'missing request body' },
-    ]);
+    throw new RequestInvalidError(
+      'BODY_MISSING',
+      'send the plan as a JSON object (Content-Type: application/json)',
+      [{ field: '(plan)', reason: 'missing request body' }],
+    );
   }
   return req.body;
 }
 
 function header(plan: StoredPlan) {
-  return { id: plan.id, name: plan.plan.name, createdAt: new Date(plan.createdAt).toISOString(), state: plan.state };
+  return {
+    id: plan.id,
+    name: plan.plan.name,
+    createdAt: new Date(plan.createdAt).toISOString(),
+    state: plan.state,
+  };
 }
 
 /** `/v1/plans`: submit, list, inspect, stop, resume, retry one shard, delete. Authentication is app.ts's. */

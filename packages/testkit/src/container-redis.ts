@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ClientSet } from './client-set.js';
 import { TestkitError } from './errors.js';
 import { freePort } from './free-port.js';
 import { fetchInfo } from './info.js';
 import { trackDir, untrackDir } from './process-registry.js';
-import { configToArgs } from './redis-config.js';
 import type { RedisServer, StartRedisOptions } from './redis-server.js';
+import { serverArgs, serverUrl } from './start-options.js';
 
 /**
  * Image for container-backed servers; matches the redis-server the spawned path is tested against.
@@ -26,30 +27,7 @@ export async function startRedisContainer(options: StartRedisOptions): Promise<R
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shardbridge-redis-'));
   trackDir(dir);
   const port = await freePort();
-  const args = [
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--repl-diskless-sync-delay',
-    '0',
-    '--protected-mode',
-    'no',
-    ...(options.password !== undefined ? ['--requirepass', options.password] : []),
-    ...(options.username !== undefined
-      ? [
-          '--user',
-          options.username,
-          'on',
-          options.password === undefined ? 'nopass' : `>${options.password}`,
-          '~*',
-          '&*',
-          '+@all',
-        ]
-      : []),
-    ...configToArgs(options.config ?? {}),
-    ...(options.args ?? []),
-  ];
+  const args = serverArgs(options);
   try {
     const container = await new RedisContainer(process.env.SHARDBRIDGE_REDIS_IMAGE ?? DEFAULT_IMAGE)
       .withExposedPorts({ container: CONTAINER_PORT, host: port })
@@ -71,7 +49,7 @@ class ContainerRedis implements RedisServer {
   readonly url: string;
   readonly password?: string;
   readonly username?: string;
-  #clients = new Set<Redis>();
+  readonly #clients = new ClientSet();
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -83,26 +61,14 @@ class ContainerRedis implements RedisServer {
     this.host = container.getHost();
     this.password = options.password;
     this.username = options.username;
-    const auth =
-      options.password === undefined
-        ? ''
-        : `${encodeURIComponent(options.username ?? '')}:${encodeURIComponent(options.password)}@`;
-    this.url = `redis://${auth}${this.host}:${port}`;
+    this.url = serverUrl(this.host, port, options);
   }
 
   client(overrides: RedisOptions = {}): Redis {
-    const client = new Redis({
-      host: this.host,
-      port: this.port,
-      username: this.username,
-      password: this.password,
-      lazyConnect: false,
-      ...overrides,
-    });
-    client.on('error', () => undefined);
-    this.#clients.add(client);
-    client.once('end', () => this.#clients.delete(client));
-    return client;
+    return this.#clients.open(
+      { host: this.host, port: this.port, username: this.username, password: this.password },
+      overrides,
+    );
   }
 
   info(section?: string): Promise<Record<string, string>> {
@@ -114,7 +80,7 @@ class ContainerRedis implements RedisServer {
 
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      for (const client of this.#clients) client.disconnect();
+      this.#clients.disconnectAll();
       await this.container.stop({ timeout: 5000 });
       await rm(this.dir, { recursive: true, force: true });
       untrackDir(this.dir);

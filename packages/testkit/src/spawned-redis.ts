@@ -2,15 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ClientSet } from './client-set.js';
 import { RedisStartError } from './errors.js';
 import { freePort } from './free-port.js';
 import { fetchInfo } from './info.js';
 import { pingOnce } from './ping.js';
 import { trackDir, trackProcess, untrackDir } from './process-registry.js';
-import { configToArgs, isClusterConfig } from './redis-config.js';
+import { isClusterConfig } from './redis-config.js';
 import type { RedisServer, StartRedisOptions } from './redis-server.js';
 import { sleep } from './sleep.js';
+import { serverArgs, serverUrl } from './start-options.js';
 
 const HOST = '127.0.0.1';
 const LOG_FILE = 'redis.log';
@@ -45,10 +47,6 @@ export async function spawnRedis(options: StartRedisOptions = {}): Promise<Redis
   throw lastError;
 }
 
-function passwordRule(password: string | undefined): string {
-  return password === undefined ? 'nopass' : `>${password}`;
-}
-
 /** Another process took the port between probing and binding; the caller retries elsewhere. */
 class AddressInUse extends RedisStartError {}
 
@@ -62,7 +60,7 @@ class SpawnedRedis implements RedisServer {
   #exit: Promise<Exit> = Promise.resolve({ code: null, signal: null });
   #running = false;
   #output = '';
-  #clients = new Set<Redis>();
+  readonly #clients = new ClientSet();
   #stopping: Promise<void> | undefined;
   readonly #args: string[];
   readonly #bin: string;
@@ -84,28 +82,11 @@ class SpawnedRedis implements RedisServer {
       HOST,
       '--dir',
       dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--repl-diskless-sync-delay',
-      '0',
-      '--protected-mode',
-      'no',
       '--logfile',
       path.join(dir, LOG_FILE),
-      ...(options.password !== undefined ? ['--requirepass', options.password] : []),
-      ...(options.username !== undefined
-        ? ['--user', options.username, 'on', passwordRule(options.password), '~*', '&*', '+@all']
-        : []),
-      ...configToArgs(options.config ?? {}),
-      ...(options.args ?? []),
+      ...serverArgs(options),
     ];
-    const auth =
-      options.password === undefined
-        ? ''
-        : `${encodeURIComponent(options.username ?? '')}:${encodeURIComponent(options.password)}@`;
-    this.url = `redis://${auth}${HOST}:${port}`;
+    this.url = serverUrl(HOST, port, options);
   }
 
   get pid(): number {
@@ -206,20 +187,10 @@ class SpawnedRedis implements RedisServer {
 
   client(overrides: RedisOptions = {}): Redis {
     if (this.#stopping) throw new RedisStartError(`redis-server on ${HOST}:${this.port} was stopped`);
-    const client = new Redis({
-      host: HOST,
-      port: this.port,
-      username: this.username,
-      password: this.password,
-      lazyConnect: false,
-      ...overrides,
-    });
-    // Tests kill and pause servers on purpose; failures reach callers as rejected commands, so the
-    // reconnect chatter ioredis would print for an unhandled 'error' event is only noise.
-    client.on('error', () => undefined);
-    this.#clients.add(client);
-    client.once('end', () => this.#clients.delete(client));
-    return client;
+    return this.#clients.open(
+      { host: HOST, port: this.port, username: this.username, password: this.password },
+      overrides,
+    );
   }
 
   info(section?: string): Promise<Record<string, string>> {
@@ -235,8 +206,7 @@ class SpawnedRedis implements RedisServer {
   }
 
   async #stop(): Promise<void> {
-    for (const client of this.#clients) client.disconnect();
-    this.#clients.clear();
+    this.#clients.disconnectAll();
     await this.#terminate();
     await rm(this.dir, { recursive: true, force: true });
     untrackDir(this.dir);

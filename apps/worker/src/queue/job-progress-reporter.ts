@@ -55,7 +55,10 @@ export class JobProgressReporter {
       this.publishLatest();
     } else if (!this.trailingTimer) {
       // Publish the newest snapshot when the interval is over, so the last word before a quiet spell is not lost.
-      this.trailingTimer = setTimeout(() => this.publishLatest(), last.at + this.options.intervalMs - report.reportedAt);
+      this.trailingTimer = setTimeout(
+        () => this.publishLatest(),
+        last.at + this.options.intervalMs - report.reportedAt,
+      );
       this.trailingTimer.unref();
     }
   }

@@ -9,7 +9,9 @@ export type QueueConnection = string | RedisOptions;
 
 /** A new ioredis client to the queue's Redis, owned (and closed) by the caller. */
 export function connectQueueRedis(connection: QueueConnection, overrides: RedisOptions = {}): Redis {
-  return typeof connection === 'string' ? new Redis(connection, overrides) : new Redis({ ...connection, ...overrides });
+  return typeof connection === 'string'
+    ? new Redis(connection, overrides)
+    : new Redis({ ...connection, ...overrides });
 }
 
 /** The same place as BullMQ connection options; BullMQ opens (and closes) its own clients from these. */

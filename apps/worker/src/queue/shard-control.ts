@@ -56,7 +56,10 @@ export class ShardControl {
     this.subscriber.on('ready', () => void this.check([...this.watchers.keys()]));
     this.subscribed = this.subscriber.subscribe(keys.controlChannel()).then(() => undefined);
     this.subscribed.catch((error: Error) =>
-      this.options.logger?.warn({ err: error.message }, 'cannot subscribe to the control channel; polling only'),
+      this.options.logger?.warn(
+        { err: error.message },
+        'cannot subscribe to the control channel; polling only',
+      ),
     );
   }
 
@@ -93,7 +96,9 @@ export class ShardControl {
     this.closed = true;
     this.stopPolling();
     this.watchers.clear();
-    await Promise.all([this.client, this.subscriber].map((redis) => redis.quit().catch(() => redis.disconnect())));
+    await Promise.all(
+      [this.client, this.subscriber].map((redis) => redis.quit().catch(() => redis.disconnect())),
+    );
   }
 
   /** Durably asks every worker to stop the shard (its job then completes), and tells running workers now. */

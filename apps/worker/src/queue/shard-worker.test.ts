@@ -127,7 +127,12 @@ describe('ShardWorker', () => {
       const p = await progressOf(shardId);
       return p?.phase === 'incremental' && p.acknowledgedOffset > 0 && p.commandsApplied > 0 ? p : undefined;
     });
-    expect(progress).toMatchObject({ workerId: worker.workerId, fullSyncs: 1, keysWritten: 2, lastError: null });
+    expect(progress).toMatchObject({
+      workerId: worker.workerId,
+      fullSyncs: 1,
+      keysWritten: 2,
+      lastError: null,
+    });
     expect(progress.replid).toMatch(/^[0-9a-f]{40}$/);
     expect(JSON.stringify(progress)).not.toContain('target-secret');
     expect(worker.runningShards).toEqual([shardId]);
@@ -192,6 +197,28 @@ describe('ShardWorker', () => {
     expect(progress.partialSyncs).toBe(1);
     expect(handOffMs).toBeLessThan(15_000); // generous: typically well under a second
     logger.info({ handOffMs }, 'hand-off');
+  });
+
+  it('leaves the job to the stalled check on stop({ handOff: false }); another worker then resumes it', async () => {
+    const shardId = 'plan1-4';
+    const first = await startWorker({ workerId: 'first' });
+    await queue.add('shard', jobData(shardId), { jobId: shardId });
+    await sourceClient.set('d:1', 'one');
+    await waitFor('d:1 on the target', () => targetHas('d:1', 'one'));
+    await first.stop({ handOff: false });
+    expect(await (await queue.getJob(shardId))?.getState()).toBe('active');
+    const before = await syncStats();
+
+    const stoppedAt = Date.now();
+    const second = await startWorker({ workerId: 'second' });
+    await sourceClient.set('d:2', 'two');
+    await waitFor('d:2 through the second worker', () => targetHas('d:2', 'two'));
+    const recoveryMs = Date.now() - stoppedAt;
+    expect(second.runningShards).toEqual([shardId]);
+    expect(await syncStats()).toEqual({ full: before.full, partial: before.partial + 1 });
+    // lockDurationMs 2000 + up to two stalled checks of 1000: recovered by the stall, not handed back.
+    expect(recoveryMs).toBeGreaterThanOrEqual(1000);
+    logger.info({ recoveryMs }, 'stall recovery');
   });
 
   it('fails a job whose target password is wrong, naming the target; a retry after the fix resumes', async () => {

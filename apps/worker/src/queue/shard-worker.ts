@@ -120,8 +120,12 @@ export class ShardWorker {
     if (this.worker) return;
     const { options } = this;
     const concurrency = options.concurrency ?? 1;
-    this.client = connectQueueRedis(options.connection, { connectionName: `shardbridge-worker-${this.workerId}` });
-    this.client.on('error', (error: Error) => this.logger.debug({ err: error.message }, 'queue connection error'));
+    this.client = connectQueueRedis(options.connection, {
+      connectionName: `shardbridge-worker-${this.workerId}`,
+    });
+    this.client.on('error', (error: Error) =>
+      this.logger.debug({ err: error.message }, 'queue connection error'),
+    );
     this.control = new ShardControl(options.connection, {
       pollIntervalMs: options.controlPollIntervalMs,
       logger: this.logger,
@@ -135,15 +139,19 @@ export class ShardWorker {
       this.logger,
     );
     await this.heartbeat.start();
-    const worker = new Worker<ShardJobData, ShardJobResult>(SHARD_QUEUE, (job, token) => this.process(job, token), {
-      connection: bullConnection(options.connection),
-      name: this.workerId,
-      concurrency,
-      lockDuration: options.lockDurationMs ?? 10_000,
-      stalledInterval: options.stalledIntervalMs ?? 5_000,
-      maxStalledCount: options.maxStalledCount ?? 1000,
-      autorun: false,
-    });
+    const worker = new Worker<ShardJobData, ShardJobResult>(
+      SHARD_QUEUE,
+      (job, token) => this.process(job, token),
+      {
+        connection: bullConnection(options.connection),
+        name: this.workerId,
+        concurrency,
+        lockDuration: options.lockDurationMs ?? 10_000,
+        stalledInterval: options.stalledIntervalMs ?? 5_000,
+        maxStalledCount: options.maxStalledCount ?? 1000,
+        autorun: false,
+      },
+    );
     worker.on('error', (error) => this.logger.error({ err: error.message }, 'queue worker error'));
     worker.on('failed', (job, error) =>
       this.logger.error({ shard: job?.data.shardId, jobId: job?.id }, `shard job failed: ${error.message}`),
@@ -183,7 +191,9 @@ export class ShardWorker {
         this.releaseAbandoned();
       }
     }
-    await this.heartbeat?.stop().catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat'));
+    await this.heartbeat
+      ?.stop()
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat'));
     await this.control?.close();
     await this.client?.quit().catch(() => this.client?.disconnect());
     this.logger.info('shard worker stopped');
@@ -230,7 +240,13 @@ export class ShardWorker {
     }
     reporter.onProgress(sync.progress);
     const running = sync.run();
-    const shard: RunningShard = { job, sync, reporter, stopReason: null, done: running.catch(() => undefined) };
+    const shard: RunningShard = {
+      job,
+      sync,
+      reporter,
+      stopReason: null,
+      done: running.catch(() => undefined),
+    };
     this.running.set(job.id!, shard);
     const unwatch = control.watch(data.shardId, () => this.stopShard(shard, 'control'));
     if (this.stopping) this.stopShard(shard, 'hand-off'); // shutdown began while this job was being taken

@@ -63,7 +63,8 @@ export function syncOptionsFromJob(
       password: resolve(target.password, 'target.password'),
       tls: target.tls ? {} : undefined,
       natMap,
-      label: `target ${formatHostPort(seeds[0])}`,
+      // The writer's messages say "target <label>" themselves.
+      label: formatHostPort(seeds[0]),
     },
     checkpoints: context.checkpoints,
     logger: context.logger,
@@ -72,6 +73,7 @@ export function syncOptionsFromJob(
 
 function endpoint(text: string, field: string): HostPort {
   const parsed = parseHostPort(text);
-  if (!parsed) throw new ShardJobDataError(`job data field ${field} is not host:port: ${JSON.stringify(text)}`);
+  if (!parsed)
+    throw new ShardJobDataError(`job data field ${field} is not host:port: ${JSON.stringify(text)}`);
   return parsed;
 }

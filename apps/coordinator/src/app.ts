@@ -46,6 +46,14 @@ const BODY_LIMIT = '256kb';
 /** Header and cookie names (with the query token) that must never reach a log line. */
 const REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
+interface LoggedRequest {
+  id: unknown;
+  method: string;
+  url?: string;
+  headers: Record<string, unknown>;
+  remoteAddress?: string;
+}
+
 function scrubUrl(url: string | undefined): string | undefined {
   return url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
 }
@@ -83,11 +91,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     pinoHttp({
       logger,
       redact: { paths: REDACTED, censor: '[redacted]' },
+      // Only what identifies the request: the query (it may hold the UI token) and response headers stay out.
       serializers: {
-        req(req: { url?: string }) {
-          req.url = scrubUrl(req.url);
-          return req;
-        },
+        req: (req: LoggedRequest) => ({
+          id: req.id,
+          method: req.method,
+          url: scrubUrl(req.url),
+          headers: req.headers,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );

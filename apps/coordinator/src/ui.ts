@@ -23,5 +23,8 @@ export function queueUiRouter(queue: Queue): Router {
     serverAdapter: serverAdapter as unknown as BoardOptions['serverAdapter'],
     options: { uiConfig: { boardTitle: 'ShardBridge shards' } },
   });
-  return serverAdapter.getRouter() as Router;
+  const router = serverAdapter.getRouter() as Router & { disable?: (setting: string) => void };
+  // The adapter's router is an Express app of its own: it would announce itself on every UI answer.
+  router.disable?.('x-powered-by');
+  return router;
 }

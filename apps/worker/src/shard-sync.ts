@@ -54,6 +54,8 @@ export class ShardSync {
   private client: ReplicaClient | null = null;
   private stopRequested = false;
   private endLink: ((error: Error) => void) | null = null;
+  /** aborted by stop(), so a reconnect backoff (up to 30 s) does not delay a stop */
+  private readonly stopping = new AbortController();
   private checkpointed = { replid: '', offset: -2 };
   private lastCheckpointAt = 0;
   private savingCheckpoint: Promise<void> | null = null;
@@ -103,7 +105,7 @@ export class ShardSync {
             `link lost (${(error as Error).message}); reconnecting`,
           );
           this.setPhase('connecting');
-          await sleep(delay);
+          await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         }
       }
       await this.finishGracefully();
@@ -123,6 +125,7 @@ export class ShardSync {
   async stop(): Promise<void> {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    this.stopping.abort();
     this.setPhase('stopping');
     this.endLink?.(new LinkStopped('stopped'));
   }

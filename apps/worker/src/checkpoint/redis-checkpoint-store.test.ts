@@ -42,4 +42,23 @@ describe('RedisCheckpointStore', () => {
     await client.hset(keys.checkpoint('plan1-1'), { replid: 'c'.repeat(40), offset: 'x' });
     await expect(store.load('plan1-1')).rejects.toMatchObject({ message: /bad offset/ });
   });
+
+  it('writes through a fence only while the fence key holds the token', async () => {
+    const fence = { key: 'bull:q:plan1-2:lock', token: 'token-a' };
+    const store = new RedisCheckpointStore(client, { fence });
+    const checkpoint = { replid: 'd'.repeat(40), offset: 10, db: 0, savedAt: 1 };
+    await expect(store.save('plan1-2', checkpoint)).rejects.toMatchObject({ code: 'CHECKPOINT_FENCED' });
+    await client.set(fence.key, 'token-a');
+    await store.save('plan1-2', checkpoint);
+    expect(await store.load('plan1-2')).toEqual(checkpoint);
+    await client.set(fence.key, 'token-b');
+    await expect(store.save('plan1-2', { ...checkpoint, offset: 5 })).rejects.toMatchObject({
+      message: /shard plan1-2.*no longer holds/,
+    });
+    await expect(store.clear('plan1-2')).rejects.toMatchObject({ code: 'CHECKPOINT_FENCED' });
+    expect(await store.load('plan1-2')).toEqual(checkpoint);
+    await client.set(fence.key, 'token-a');
+    await store.clear('plan1-2');
+    expect(await store.load('plan1-2')).toBeNull();
+  });
 });

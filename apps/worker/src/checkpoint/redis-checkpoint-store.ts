@@ -3,6 +3,33 @@ import { keys } from '@shardbridge/plan';
 import { CheckpointCorruptError, type Checkpoint, type CheckpointStore } from './checkpoint-store.js';
 
 /**
+ * Writes the checkpoint hash only while the fence key holds the caller's token.
+ * KEYS[1] checkpoint hash, KEYS[2] fence key (a BullMQ job lock). ARGV[1] token, ARGV[2..] field/value pairs;
+ * no pairs = delete the hash. Returns 1 when written, 0 when the fence is not (or no longer) the caller's.
+ */
+const FENCED_WRITE = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if #ARGV == 1 then redis.call('DEL', KEYS[1]) else redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+return 1
+`;
+
+export interface RedisCheckpointStoreOptions {
+  /**
+   * Write (save and clear) only while `GET fence.key` equals `fence.token`. A worker passes its job's BullMQ lock,
+   * so one that lost the job (its lock lapsed while it was cut off, and another worker took the shard over) cannot
+   * move the checkpoint of the worker that now owns the shard. Both keys must live on the same Redis node.
+   * @defaultValue unfenced: every write goes through
+   */
+  fence?: { key: string; token: string };
+}
+
+/** A fenced write was refused: this worker no longer holds the shard's job. */
+export class CheckpointFencedError extends Error {
+  readonly code = 'CHECKPOINT_FENCED';
+  override name = 'CheckpointFencedError';
+}
+
+/**
  * Checkpoints of distributed workers, one hash per shard in the queue's Redis at `keys.checkpoint(shardId)`
  * (fields `replid`, `offset`, `db`, `savedAt`), so whichever worker takes a shard's job next resumes where the last
  * one stopped.
@@ -15,7 +42,10 @@ import { CheckpointCorruptError, type Checkpoint, type CheckpointStore } from '.
  * The store does not own the client: closing it is the caller's business.
  */
 export class RedisCheckpointStore implements CheckpointStore {
-  constructor(private readonly client: Redis) {}
+  constructor(
+    private readonly client: Redis,
+    private readonly options: RedisCheckpointStoreOptions = {},
+  ) {}
 
   async load(shardId: string): Promise<Checkpoint | null> {
     const key = keys.checkpoint(shardId);
@@ -38,16 +68,36 @@ export class RedisCheckpointStore implements CheckpointStore {
   }
 
   async save(shardId: string, checkpoint: Checkpoint): Promise<void> {
-    await this.client.hset(keys.checkpoint(shardId), {
+    const fields = {
       replid: checkpoint.replid,
       offset: String(checkpoint.offset),
       db: String(checkpoint.db),
       savedAt: String(checkpoint.savedAt),
-    });
+    };
+    if (!this.options.fence) {
+      await this.client.hset(keys.checkpoint(shardId), fields);
+      return;
+    }
+    await this.fencedWrite(shardId, Object.entries(fields).flat());
   }
 
   async clear(shardId: string): Promise<void> {
-    await this.client.del(keys.checkpoint(shardId));
+    if (!this.options.fence) {
+      await this.client.del(keys.checkpoint(shardId));
+      return;
+    }
+    await this.fencedWrite(shardId, []);
+  }
+
+  private async fencedWrite(shardId: string, pairs: string[]): Promise<void> {
+    const { key, token } = this.options.fence!;
+    const written = await this.client.eval(FENCED_WRITE, 2, keys.checkpoint(shardId), key, token, ...pairs);
+    if (written !== 1) {
+      throw new CheckpointFencedError(
+        `checkpoint of shard ${shardId} not written: this worker no longer holds the shard's job (its lock ` +
+          'lapsed or another worker took the shard over)',
+      );
+    }
   }
 }
 

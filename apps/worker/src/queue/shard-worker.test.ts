@@ -221,6 +221,30 @@ describe('ShardWorker', () => {
     logger.info({ recoveryMs }, 'stall recovery');
   });
 
+  it('stops a shard whose job lock was lost, without touching the checkpoint; the stalled check recovers it', async () => {
+    const shardId = 'plan1-5';
+    const worker = await startWorker();
+    await queue.add('shard', jobData(shardId), { jobId: shardId });
+    await sourceClient.set('e:1', 'one');
+    await waitFor('e:1 on the target', () => targetHas('e:1', 'one'));
+    await waitFor('a checkpoint', async () => (await admin.exists(keys.checkpoint(shardId))) === 1);
+    const before = await syncStats();
+
+    // As if this worker had been cut off longer than lockDurationMs and another worker had taken the job.
+    await admin.set(`bull:${SHARD_QUEUE}:${shardId}:lock`, 'someone-else', 'PX', 1500);
+    await waitFor('the shard to stop here', async () => worker.runningShards.length === 0);
+    const checkpoint = await admin.hgetall(keys.checkpoint(shardId));
+    await sourceClient.set('e:2', 'two');
+    await sleep(300);
+    expect(await admin.hgetall(keys.checkpoint(shardId))).toEqual(checkpoint);
+
+    await waitFor('e:2 after the stalled check gave the job back', () => targetHas('e:2', 'two'));
+    expect(await syncStats()).toEqual({ full: before.full, partial: before.partial + 1 });
+    const job = await queue.getJob(shardId);
+    expect(await job?.getState()).toBe('active');
+    expect(job?.stalledCounter).toBe(1);
+  });
+
   it('fails a job whose target password is wrong, naming the target; a retry after the fix resumes', async () => {
     const shardId = 'plan1-3';
     await startWorker();

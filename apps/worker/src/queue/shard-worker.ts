@@ -225,7 +225,10 @@ export class ShardWorker {
     try {
       sync = new ShardSync({
         ...syncOptionsFromJob(data, {
-          checkpoints: new RedisCheckpointStore(this.client!),
+          // Fenced by the job's lock: once another worker may own the shard, this one cannot move its checkpoint.
+          checkpoints: new RedisCheckpointStore(this.client!, {
+            fence: token ? { key: `${this.worker!.toKey(job.id!)}:lock`, token } : undefined,
+          }),
           logger,
           resolveSecret: this.options.resolveSecret,
         }),
@@ -253,6 +256,9 @@ export class ShardWorker {
     try {
       await running;
     } catch (error) {
+      if (shard.stopReason === 'lock-lost' || (error as { code?: string }).code === 'CHECKPOINT_FENCED') {
+        return this.leaveLostJob(shard, logger);
+      }
       await reporter.finish('failed');
       throw error; // a ShardSyncError: names the shard, the address and the fix, never a secret
     } finally {
@@ -270,14 +276,19 @@ export class ShardWorker {
         await this.abandoned; // after worker.close(true): BullMQ no longer records an outcome
         throw new DelayedError();
       case 'lock-lost':
-        reporter.discard();
-        logger.warn('lost the job lock; leaving the shard to whichever worker holds it now');
-        throw new DelayedError(); // the job is no longer ours to move
+        return this.leaveLostJob(shard, logger);
       default:
         break;
     }
     await reporter.finish('stopped');
     return this.result(replid, acknowledgedOffset);
+  }
+
+  /** The job's lock is gone: the job is no longer ours to complete, fail or move; the stalled check recovers it. */
+  private leaveLostJob(shard: RunningShard, logger: Logger): never {
+    shard.reporter.discard();
+    logger.warn('lost the job lock; leaving the shard to the worker that takes the job next');
+    throw new DelayedError();
   }
 
   /** Puts a job this worker holds back in the queue for any worker, neither completed nor failed. */

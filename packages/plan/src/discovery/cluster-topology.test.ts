@@ -33,7 +33,7 @@ describe('parseClusterShards', () => {
       'slots',
       [101, 199, 301, 16383],
       'nodes',
-      [shardNode({ id: ID_B, port: 7001, ip: '10.0.0.2', endpoint: '?', role: 'master' })],
+      [shardNode({ id: ID_B, port: 7001, ip: '10.0.0.2', endpoint: '?', role: 'master', health: 'fail' })],
     ],
     ['slots', [], 'nodes', [shardNode({ id: 'd'.repeat(40), port: 7003, ip: '10.0.0.4', role: 'master' })]],
   ];
@@ -56,6 +56,7 @@ describe('parseClusterShards', () => {
           [301, 16383],
         ],
         announced: { host: '10.0.0.2', port: 7001 },
+        health: 'fail',
       },
     ]);
   });

@@ -18,6 +18,8 @@ export interface TopologyMaster {
    * none: then the address the reply was read from is the one to use.
    */
   announced: HostPort | null;
+  /** CLUSTER SHARDS `health` of the master (`online`, `fail`, `loading`); absent from CLUSTER SLOTS */
+  health?: string;
 }
 
 /** Options for {@link parseClusterShards}. */
@@ -53,6 +55,7 @@ export function parseClusterShards(reply: unknown, options: ParseShardsOptions =
       nodeId: optionalString(master.get('id')),
       slots: mergeSlotRanges(pairs),
       announced: shardsEndpoint(master, options.tls ?? false),
+      ...(master.has('health') ? { health: String(master.get('health')) } : {}),
     });
   }
   return masters.sort(bySlot);

@@ -3,6 +3,8 @@ import {
   startCluster,
   startFaultProxy,
   startRedis,
+  startTlsRedis,
+  waitFor,
   type RedisCluster,
   type RedisServer,
 } from '@shardbridge/testkit';
@@ -148,12 +150,67 @@ describe('discoverSourceShards: standalone', () => {
   });
 });
 
+describe('discoverSourceShards: TLS', () => {
+  let tls: Awaited<ReturnType<typeof startTlsRedis>>;
+  beforeAll(async () => {
+    tls = await startTlsRedis({ password: 'tls-pw' });
+  });
+  afterAll(() => tls?.stop());
+
+  // The certificate names localhost and 127.0.0.1 only: the announced name must be what is verified.
+  const source = (): SourceSpec => ({
+    type: 'standalone',
+    seeds: ['localhost:6379'],
+    natMap: { 'localhost:6379': `127.0.0.1:${tls.tlsPort}` },
+    password: 'tls-pw',
+    tls: true,
+  });
+
+  it('verifies the certificate against the announced name behind a natMap entry', async () => {
+    const [shard] = await discoverSourceShards(source(), { tlsOptions: { ca: tls.ca } });
+    expect(shard).toMatchObject({ reachable: `127.0.0.1:${tls.tlsPort}`, mappedBy: 'natMap' });
+  });
+
+  it('reports an untrusted certificate as DISCOVERY_NO_SEED with the TLS reason', async () => {
+    const error = await discoveryError(discoverSourceShards(source()));
+    expect(error.code).toBe('DISCOVERY_NO_SEED');
+    expect(error.message).toMatch(/certificate/i);
+  });
+});
+
+describe('discoverSourceShards: a master that failed without a replica', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ masters: 3, nodeTimeoutMs: 500 });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('says the cluster marks it failed instead of suggesting a natMap entry', async () => {
+    const [victim, ...survivors] = cluster.nodes;
+    await victim.kill();
+    // FAIL (not PFAIL, `fail?`) needs a majority of masters to agree, so it is seen everywhere soon after.
+    const seesFailed = async (node: RedisServer) => {
+      const nodes = String(await node.client().call('CLUSTER', 'NODES'));
+      const line = nodes.split('\n').find((entry) => entry.includes(`:${victim.port}@`));
+      return line?.split(' ')[2].split(',').includes('fail') ?? false;
+    };
+    await waitFor('the survivors to mark the killed master failed', async () =>
+      (await Promise.all(survivors.map(seesFailed))).every(Boolean),
+    );
+    const error = await discoveryError(discoverSourceShards(clusterSource(cluster)));
+    expect(error.code).toBe('DISCOVERY_UNREACHABLE');
+    expect(error.message).toContain(`source master 127.0.0.1:${victim.port} (slots 0-5460) is marked failed`);
+    expect(error.message).not.toContain('natMap');
+  });
+});
+
 describe('discoverSourceShards: cluster announcing loopback addresses', () => {
   let cluster: RedisCluster;
   beforeAll(async () => {
     cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
   });
   afterAll(() => cluster?.stop());
+  const killed = new Set<RedisServer>();
 
   it('finds one shard per master with its node id, covering every slot', async () => {
     const shards = await discoverSourceShards(clusterSource(cluster));
@@ -192,7 +249,8 @@ describe('discoverSourceShards: cluster announcing loopback addresses', () => {
     const client = cluster.nodes[1].client();
     const fromShards = parseClusterShards(await client.call('CLUSTER', 'SHARDS'));
     const fromSlots = parseClusterSlots(await client.call('CLUSTER', 'SLOTS'));
-    expect(fromSlots).toEqual(fromShards);
+    // SLOTS has no health; the rest must agree.
+    expect(fromSlots).toEqual(fromShards.map(({ health: _health, ...master }) => master));
   });
 
   it('says DISCOVERY_WRONG_TYPE for a cluster node given as standalone', async () => {
@@ -205,9 +263,22 @@ describe('discoverSourceShards: cluster announcing loopback addresses', () => {
     expect(error.code).toBe('DISCOVERY_WRONG_TYPE');
   });
 
+  it('after a failover, finds the promoted replica (skipping the dead seed)', async () => {
+    const [victim] = await cluster.masters();
+    await victim.kill();
+    killed.add(victim);
+    const promoted = await cluster.waitForFailover(victim);
+    const shards = await discoverSourceShards(clusterSource(cluster));
+    expect(shards[0]).toMatchObject({
+      nodeId: await cluster.nodeId(promoted),
+      slots: [[0, 5460]],
+      reachable: `127.0.0.1:${promoted.port}`,
+    });
+  });
+
   // Last: it leaves slots unassigned.
   it('names unassigned slots', async () => {
-    for (const node of cluster.nodes)
+    for (const node of cluster.nodes.filter((node) => !killed.has(node)))
       await node.client().call('CLUSTER', 'DELSLOTSRANGE', '100', '199', '7000', '7000');
     const error = await discoveryError(discoverSourceShards(clusterSource(cluster)));
     expect(error.code).toBe('DISCOVERY_SLOTS_UNCOVERED');

@@ -12,6 +12,8 @@ export interface MasterAddress {
   announced: HostPort;
   reachable: HostPort;
   mappedBy: 'natMap' | 'identity' | 'seed';
+  /** as the topology reported it; `failed` explains an unreachable master without blaming the address */
+  health?: string;
 }
 
 /** What a reachable master told us about itself. */
@@ -69,6 +71,9 @@ function describe({ master, error }: Unreachable): string {
   const announced = formatHostPort(master.announced);
   const reachable = formatHostPort(master.reachable);
   const which = `source master ${announced} (slots ${formatSlotRanges(master.slots)})`;
+  if (isFailed(master)) {
+    return `${which} is marked failed by the cluster (${error}): wait for a replica to take over, then plan again`;
+  }
   if (master.mappedBy === 'natMap') {
     return `${which} is mapped by natMap to ${reachable}, which does not answer (${error})`;
   }
@@ -79,14 +84,14 @@ function describe({ master, error }: Unreachable): string {
 
 function unreachableError(unreachable: Unreachable[], hasNatMap: boolean): DiscoveryError {
   const sentences = unreachable.map(describe);
-  const unmapped = unreachable.filter(({ master }) => master.mappedBy === 'identity');
+  const unmapped = unreachable.filter(({ master }) => master.mappedBy === 'identity' && !isFailed(master));
   const suggestion = Object.fromEntries(
     unmapped.map(({ master }) => [formatHostPort(master.announced), '<reachable-host>:<port>']),
   );
   const suggestionText = `{${Object.keys(suggestion)
     .map((announced) => `"${announced}": "<reachable-host>:<port>"`)
     .join(', ')}}`;
-  const mapped = unreachable.filter(({ master }) => master.mappedBy === 'natMap');
+  const mapped = unreachable.filter(({ master }) => master.mappedBy === 'natMap' && !isFailed(master));
   const fixes: string[] = [];
   if (unmapped.length > 0) {
     fixes.push(
@@ -98,17 +103,23 @@ function unreachableError(unreachable: Unreachable[], hasNatMap: boolean): Disco
     const keys = mapped.map(({ master }) => `"${formatHostPort(master.announced)}"`).join(', ');
     fixes.push(`correct the natMap entr${mapped.length === 1 ? 'y' : 'ies'} for ${keys}`);
   }
-  return new DiscoveryError('DISCOVERY_UNREACHABLE', `${sentences.join('; ')}. Fix: ${fixes.join('; ')}`, {
+  const fix = fixes.length > 0 ? `. Fix: ${fixes.join('; ')}` : '';
+  return new DiscoveryError('DISCOVERY_UNREACHABLE', `${sentences.join('; ')}${fix}`, {
     unreachable: unreachable.map(({ master, error }) => ({
       nodeId: master.nodeId,
       slots: master.slots,
       announced: formatHostPort(master.announced),
       reachable: formatHostPort(master.reachable),
       mappedBy: master.mappedBy,
+      ...(master.health ? { health: master.health } : {}),
       error,
     })),
     ...(unmapped.length > 0 ? { natMapSuggestion: suggestion } : {}),
   });
+}
+
+function isFailed(master: MasterAddress): boolean {
+  return master.health === 'fail' || master.health === 'failed';
 }
 
 function wrongNode(master: MasterAddress, actualId: string): DiscoveryError {

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { PlanValidationError } from '@shardbridge/plan';
 import { z } from 'zod';
 import { isUnplannable } from '../shard-discovery.js';
-import { PublicError, UnprocessablePlanError, type FieldProblem } from './public-error.js';
+import {
+  PublicError,
+  QueueUnavailableError,
+  UnprocessablePlanError,
+  type FieldProblem,
+} from './public-error.js';
 
 /** RFC 9457 problem details, plus ShardBridge's `code` and the per-field `errors` of a validation failure. */
 export interface Problem {
@@ -47,6 +52,21 @@ function bodyParserError(error: unknown): PublicError | null {
   }
 }
 
+/**
+ * ioredis gives up on a command while the queue Redis is down with these (its error classes are not exported).
+ * Any other Redis error (a script error, WRONGTYPE) stays an internal error.
+ */
+function queueDown(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code } = error as NodeJS.ErrnoException;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.message === 'Connection is closed.' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET'
+  );
+}
+
 function fieldPath(path: PropertyKey[]): string {
   return path.length === 0 ? '(body)' : path.map(String).join('.');
 }
@@ -68,6 +88,7 @@ function toPublic(error: unknown): PublicError | null {
     );
   }
   if (isUnplannable(error)) return new UnprocessablePlanError(error.code, error.message, error.details);
+  if (queueDown(error)) return new QueueUnavailableError();
   return bodyParserError(error);
 }
 

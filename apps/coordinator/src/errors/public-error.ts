@@ -70,3 +70,11 @@ export class UnprocessablePlanError extends PublicError {
     super(422, code, 'Source cannot be planned', detail, undefined, details);
   }
 }
+
+/** The queue's Redis, where every plan and job lives, does not answer. */
+export class QueueUnavailableError extends PublicError {
+  override name = 'QueueUnavailableError';
+  constructor() {
+    super(503, 'QUEUE_UNAVAILABLE', 'Queue unavailable', 'the queue Redis does not answer; try again later');
+  }
+}

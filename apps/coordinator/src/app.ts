@@ -86,7 +86,9 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(helmet());
+  // No upgrade-insecure-requests: the coordinator commonly listens on plain HTTP inside a private network, and the
+  // directive would send the UI's own scripts to an https:// port that does not exist.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(
     pinoHttp({
       logger,

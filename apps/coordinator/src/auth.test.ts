@@ -58,6 +58,10 @@ describe('with an API token', () => {
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('<html');
     expect(ui.headers.get('x-powered-by')).toBeNull();
+    expect(ui.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    const script = /src="(static\/js\/[^"]+)"/.exec(ui.text)?.[1];
+    expect(script).toBeDefined();
+    expect((await call(coordinator.url, `/ui/${script}`, { headers: bearer(TOKEN) })).status).toBe(200);
     const queues = await call(coordinator.url, '/ui/api/queues', { headers: bearer(TOKEN) });
     expect(queues.status).toBe(200);
     expect(JSON.stringify(queues.body)).toContain('shardbridge-shards');

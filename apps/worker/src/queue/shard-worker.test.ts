@@ -245,6 +245,39 @@ describe('ShardWorker', () => {
     expect(job?.stalledCounter).toBe(1);
   });
 
+  it('runs as many shards as its concurrency and hands them all back on stop()', async () => {
+    const first = await startWorker({ workerId: 'first', concurrency: 2 });
+    await queue.add('shard', jobData('plan1-6'), { jobId: 'plan1-6' });
+    await queue.add('shard', jobData('plan1-7'), { jobId: 'plan1-7' });
+    await waitFor('both shards incremental', async () => {
+      const phases = await Promise.all(
+        ['plan1-6', 'plan1-7'].map(async (id) => (await progressOf(id))?.phase),
+      );
+      return phases.every((phase) => phase === 'incremental');
+    });
+    expect(first.runningShards.sort()).toEqual(['plan1-6', 'plan1-7']);
+    expect(JSON.parse((await admin.hget(keys.workers(), 'first')) ?? '{}').concurrency).toBe(2);
+    await first.stop();
+    for (const id of ['plan1-6', 'plan1-7']) {
+      expect(await (await queue.getJob(id))?.getState()).toMatch(/^(delayed|waiting)$/);
+      expect((await progressOf(id))?.phase).toBe('queued');
+    }
+    const second = await startWorker({ workerId: 'second', concurrency: 2 });
+    await waitFor('both shards on the second worker', async () => second.runningShards.length === 2);
+  });
+
+  it('fails a job whose password reference cannot be resolved on this host, naming the variable', async () => {
+    const shardId = 'plan1-8';
+    await startWorker();
+    const data = jobData(shardId);
+    data.target.password = 'env:SHARDBRIDGE_TEST_UNSET_VARIABLE';
+    await queue.add('shard', data, { jobId: shardId });
+    const failed = await finished(shardId, 'failed');
+    expect(failed.failedReason).toBe(
+      `shard ${shardId}: target.password: environment variable SHARDBRIDGE_TEST_UNSET_VARIABLE is not set on this host`,
+    );
+  });
+
   it('fails a job whose target password is wrong, naming the target; a retry after the fix resumes', async () => {
     const shardId = 'plan1-3';
     await startWorker();

@@ -137,10 +137,20 @@ export function metricsRouter(
     plansGauge.set({ state: 'stopped' }, all.filter((plan) => plan.state === 'stopped').length);
   }
 
+  // Scrapes that overlap share one collection: collect() resets the shard gauges, so two interleaved ones could
+  // each render the other's half-filled state.
+  let inflight: Promise<string> | null = null;
+  const render = async () => {
+    await collect();
+    return registry.metrics();
+  };
+
   const router = Router();
   router.get('/metrics', async (_req, res) => {
-    await collect();
-    res.type(registry.contentType).send(await registry.metrics());
+    inflight ??= render().finally(() => {
+      inflight = null;
+    });
+    res.type(registry.contentType).send(await inflight);
   });
   return router;
 }

@@ -117,6 +117,17 @@ describe('discoverSourceShards: standalone', () => {
     expect(missing.message).toMatch(/NOAUTH/);
   });
 
+  it('closes every connection it opens, on success and on failure', async () => {
+    const clients = async () => Number((await master.info('clients')).connected_clients);
+    const before = await clients();
+    for (let i = 0; i < 5; i++) {
+      await discoverSourceShards(standalone(master));
+      await discoverSourceShards(standalone(master, { password: 'wrong' })).catch(() => undefined);
+    }
+    // The server notices closed sockets asynchronously; a leak would keep the count up for good.
+    await waitFor('discovery connections to close', async () => (await clients()) <= before);
+  });
+
   it('says DISCOVERY_NO_SEED for a closed port', async () => {
     const port = await freePort();
     const error = await discoveryError(

@@ -1,15 +1,13 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_USAGE, reportError } from './cli-error.js';
+import { ENV, positiveInteger, redisUrl } from './env-options.js';
+import { coordinatorCommand } from './commands/coordinator-command.js';
+import { workerCommand } from './commands/worker-command.js';
+import { submitCommand } from './commands/submit-command.js';
+import { statusCommand } from './commands/status-command.js';
 import { runCommand } from './commands/run-command.js';
 import { rdbInspectCommand } from './commands/rdb-inspect-command.js';
 import { demoCommand } from './commands/demo-command.js';
-
-function positiveInteger(text: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new InvalidArgumentError('expected a non-negative integer');
-  return value;
-}
 
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
@@ -34,6 +32,66 @@ program
       progressIntervalMs: opts.progressInterval,
       maxReconnects: opts.maxReconnects,
     });
+  });
+
+const queueOption = () =>
+  new Option('--queue <redis-url>', "the queue's Redis (appendonly yes, noeviction)")
+    .env(ENV.queue)
+    .argParser(redisUrl);
+const logLevelOption = () => new Option('--log-level <level>', 'pino log level').default('info');
+const apiOption = () =>
+  new Option('--api <url>', "the coordinator's base URL").env(ENV.api).default('http://127.0.0.1:8080');
+
+program
+  .command('coordinator')
+  .description('HTTP API (plans, status, stop/resume/retry), queue UI at /ui, Prometheus /metrics')
+  .addOption(queueOption())
+  .addOption(new Option('--port <n>', 'TCP port').env(ENV.port).default(8080).argParser(positiveInteger))
+  .addOption(new Option('--host <addr>', 'listen address').env(ENV.host).default('127.0.0.1'))
+  .addOption(logLevelOption())
+  .action(async (opts) => {
+    await coordinatorCommand({
+      queue: opts.queue,
+      port: opts.port,
+      host: opts.host,
+      logLevel: opts.logLevel,
+    });
+  });
+
+program
+  .command('worker')
+  .description('run shard jobs from the queue (any number of processes, on any number of hosts)')
+  .addOption(queueOption())
+  .addOption(
+    new Option('--concurrency <n>', 'shard jobs at once in this process')
+      .env(ENV.concurrency)
+      .default(1)
+      .argParser(positiveInteger),
+  )
+  .addOption(logLevelOption())
+  .action(async (opts) => {
+    await workerCommand({ queue: opts.queue, concurrency: opts.concurrency, logLevel: opts.logLevel });
+  });
+
+program
+  .command('submit')
+  .description('submit a plan to the coordinator; prints the plan id and its shards')
+  .argument('<plan.json>')
+  .addOption(apiOption())
+  .option('--json', 'print the API answer as JSON', false)
+  .action(async (plan: string, opts) => {
+    await submitCommand(plan, { api: opts.api, json: opts.json });
+  });
+
+program
+  .command('status')
+  .description('per-shard phase, progress, lag and ops/s of a plan')
+  .argument('<planId>')
+  .addOption(apiOption())
+  .option('--json', 'print the API answer as JSON (one line per refresh)', false)
+  .option('--watch', 'refresh every second until Ctrl-C', false)
+  .action(async (planId: string, opts) => {
+    await statusCommand(planId, { api: opts.api, json: opts.json, watch: opts.watch });
   });
 
 const rdb = program.command('rdb').description('RDB file tools');

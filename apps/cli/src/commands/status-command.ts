@@ -1,0 +1,87 @@
+import { ApiClient } from '../api-client.js';
+import { formatBytes } from '../format-progress.js';
+
+export interface StatusCommandOptions {
+  api: string;
+  json: boolean;
+  watch: boolean;
+  /** @defaultValue 1000 */
+  intervalMs?: number;
+}
+
+/** The subset of GET /v1/plans/:id that the status view shows. */
+export interface PlanStatusView {
+  id: string;
+  name: string;
+  state: string;
+  shards: Array<{
+    id: string;
+    phase: string;
+    rdbBytesDone?: number;
+    rdbBytesTotal?: number | null;
+    keysWritten?: number;
+    lagBytes?: number;
+    lagMs?: number;
+    opsPerSecond?: number;
+    attempts?: number;
+    workerId?: string | null;
+    lastError?: { code: string; message: string } | null;
+  }>;
+}
+
+const BAR_WIDTH = 20;
+
+function bar(fraction: number): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
+}
+
+/** A shard's completion: RDB progress during full sync, 100% once streaming. */
+function shardFraction(shard: PlanStatusView['shards'][number]): number {
+  if (shard.phase === 'incremental' || shard.phase === 'stopped') return 1;
+  if (shard.phase === 'full-sync' && shard.rdbBytesTotal)
+    return (shard.rdbBytesDone ?? 0) / shard.rdbBytesTotal;
+  return 0;
+}
+
+export function renderPlanStatus(plan: PlanStatusView): string {
+  const lines = [`plan ${plan.id} (${plan.name}): ${plan.state}`];
+  for (const shard of plan.shards) {
+    const fraction = shardFraction(shard);
+    const parts = [
+      `  ${shard.id.padEnd(16)} ${shard.phase.padEnd(11)} ${bar(fraction)} ${String(Math.round(fraction * 100)).padStart(3)}%`,
+      `lag ${formatBytes(shard.lagBytes ?? 0)} / ${shard.lagMs ?? 0} ms`,
+      `${Math.round(shard.opsPerSecond ?? 0)} ops/s`,
+      `keys ${shard.keysWritten ?? 0}`,
+    ];
+    if (shard.workerId) parts.push(`on ${shard.workerId}`);
+    if (shard.attempts) parts.push(`attempts ${shard.attempts}`);
+    lines.push(parts.join('  '));
+    if (shard.lastError && shard.phase !== 'incremental') {
+      lines.push(`      last error ${shard.lastError.code}: ${shard.lastError.message}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** `shardbridge status <planId>`: per-shard phase, progress, lag and throughput (`--watch` to follow). */
+export async function statusCommand(planId: string, options: StatusCommandOptions): Promise<void> {
+  const api = new ApiClient(options.api, process.env.SHARDBRIDGE_API_TOKEN || undefined);
+  const path = `/v1/plans/${encodeURIComponent(planId)}`;
+  let stop = false;
+  const onSignal = () => (stop = true);
+  process.once('SIGINT', onSignal);
+  try {
+    do {
+      const plan = await api.request<PlanStatusView>('GET', path);
+      if (options.json) process.stdout.write(`${JSON.stringify(plan)}\n`);
+      else {
+        const text = renderPlanStatus(plan);
+        process.stdout.write(options.watch && process.stdout.isTTY ? `\x1b[2J\x1b[H${text}\n` : `${text}\n`);
+      }
+      if (options.watch) await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000));
+    } while (options.watch && !stop);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,31 @@
+import { pino } from 'pino';
+import { ShardWorker } from '@shardbridge/worker';
+import { CliError, EXIT_USAGE } from '../cli-error.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
+
+export interface WorkerCommandOptions {
+  queue?: string;
+  concurrency: number;
+  logLevel: string;
+}
+
+/**
+ * `shardbridge worker`: runs up to `concurrency` shard jobs. SIGTERM/SIGINT hands every running shard back to the
+ * queue after a graceful stop (flush, checkpoint), so another worker resumes it within seconds.
+ */
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  if (!options.queue) {
+    throw new CliError(
+      'give the queue Redis with --queue redis://host:port (or SHARDBRIDGE_QUEUE)',
+      EXIT_USAGE,
+    );
+  }
+  if (options.concurrency < 1) throw new CliError('--concurrency must be at least 1', EXIT_USAGE);
+  const logger = pino({ level: options.logLevel });
+  const worker = new ShardWorker({ connection: options.queue, concurrency: options.concurrency, logger });
+  await worker.start();
+  logger.info({ concurrency: options.concurrency }, 'worker ready');
+  const signal = await waitForShutdownSignal();
+  logger.info({ signal }, 'handing running shards back to the queue');
+  await worker.stop({ handOff: true });
+}

@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Environment variables that stand in for flags (a flag given on the command line wins). */
+export const ENV = {
+  queue: 'SHARDBRIDGE_QUEUE',
+  port: 'SHARDBRIDGE_PORT',
+  host: 'SHARDBRIDGE_HOST',
+  concurrency: 'SHARDBRIDGE_CONCURRENCY',
+  api: 'SHARDBRIDGE_API',
+  apiToken: 'SHARDBRIDGE_API_TOKEN',
+} as const;
+
+export function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError('expected a non-negative integer');
+  return value;
+}
+
+export function redisUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:' || url.protocol === 'unix:') return text;
+  } catch {
+    // reported below
+  }
+  throw new InvalidArgumentError('expected redis://[user:password@]host:port[/db] or rediss://…');
+}

@@ -38,11 +38,12 @@ describe('shardbridge run: standalone source into a cluster target', () => {
     await pipeline.exec();
     const [seed] = cluster.nodes;
     const plan = await writePlan(scratch.path, source, { host: seed.host, port: seed.port, type: 'cluster' });
+    // All-in-one: coordinator, workers and an embedded queue Redis in the one process.
     const cli = startCli([
       'run',
       plan,
-      '--checkpoint-dir',
-      join(scratch.path, 'ck'),
+      '--data-dir',
+      join(scratch.path, 'data'),
       '--progress-interval',
       '200',
     ]);
@@ -79,7 +80,7 @@ describe('shardbridge run: standalone source into a cluster target', () => {
       const [seed] = cluster.nodes;
       const dir = join(scratch.path, 'db3');
       const plan = await writePlan(dir, other, { host: seed.host, port: seed.port, type: 'cluster' });
-      const result = await runCli(['run', plan, '--checkpoint-dir', dir], {}, 60_000);
+      const result = await runCli(['run', '--direct', plan, '--checkpoint-dir', dir], {}, 60_000);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/error: .*db 3/);
     } finally {

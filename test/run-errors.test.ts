@@ -40,7 +40,7 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     const dir = join(scratch.path, 'wrong-password');
     const checkpointFile = await seedCheckpoint(dir);
     const plan = await writePlan(dir, { ...source, password: 'wrong-password' }, target);
-    const result = await runCli(['run', plan, '--checkpoint-dir', dir], {}, 30_000);
+    const result = await runCli(['run', '--direct', plan, '--checkpoint-dir', dir], {}, 30_000);
     expect(result.code).toBe(1);
     const lastLine = result.stderr.trim().split('\n').at(-1)!;
     expect(lastLine).toMatch(/^error: /);
@@ -60,7 +60,7 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     const dir = join(scratch.path, 'blackhole');
     const checkpointFile = await seedCheckpoint(dir);
     const plan = await writePlan(dir, proxy, target);
-    const result = await runCli(['run', plan, '--checkpoint-dir', dir], {}, 60_000);
+    const result = await runCli(['run', '--direct', plan, '--checkpoint-dir', dir], {}, 60_000);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`error: .*${proxy.host}:${proxy.port}`));
     expect(result.stderr).toMatch(/REPL_CONNECT_TIMEOUT/);
@@ -81,7 +81,7 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     closers.push(() => new Promise((resolve) => fake.server.close(resolve)));
     const dir = join(scratch.path, 'corrupt');
     const plan = await writePlan(dir, { host: '127.0.0.1', port: fake.port }, target);
-    const result = await runCli(['run', plan, '--checkpoint-dir', dir], {}, 30_000);
+    const result = await runCli(['run', '--direct', plan, '--checkpoint-dir', dir], {}, 30_000);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error: .*RDB.*offset \d+/i);
     expect(result.stderr).toContain(`127.0.0.1:${fake.port}`);
@@ -99,7 +99,7 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     await client.set('small', 'x');
     const dir = join(scratch.path, 'oom');
     const plan = await writePlan(dir, source, target);
-    const args = ['run', plan, '--checkpoint-dir', dir, '--progress-interval', '200'];
+    const args = ['run', '--direct', plan, '--checkpoint-dir', dir, '--progress-interval', '200'];
     let cli = startCli(args);
     await cli.waitFor(/incremental/);
     await waitUntilCaughtUp(cli, source);

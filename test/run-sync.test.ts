@@ -28,6 +28,7 @@ const BIG_KEY_BYTES = 50 * 1024 * 1024;
 
 const runArgs = (plan: string, checkpoints: string) => [
   'run',
+  '--direct',
   plan,
   '--checkpoint-dir',
   checkpoints,

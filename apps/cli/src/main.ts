@@ -18,15 +18,25 @@ const program = new Command('shardbridge')
 program
   .command('run')
   .description(
-    'sync a standalone source into a standalone or cluster target: full sync, then live until SIGINT/SIGTERM',
+    'sync a plan in one process (coordinator + workers + an embedded queue): full sync, then live until SIGINT/SIGTERM',
   )
   .argument('<plan.json>', 'the sync plan (see README: "Plan")')
-  .option('--checkpoint-dir <dir>', 'where resume points are kept', '.shardbridge/checkpoints')
+  .addOption(
+    new Option('--queue <redis-url>', 'use this queue Redis instead of the embedded one').argParser(redisUrl),
+  )
+  .option('--data-dir <dir>', 'where the embedded queue keeps plans, jobs and checkpoints', '.shardbridge')
+  .option('--concurrency <n>', 'shard jobs at once', positiveInteger, 4)
+  .option('--direct', 'one standalone source, in-process, no queue; checkpoints in files', false)
+  .option('--checkpoint-dir <dir>', 'with --direct: where resume points are kept', '.shardbridge/checkpoints')
   .option('--log-level <level>', 'pino log level on stderr (trace|debug|info|warn|error)', 'info')
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
   .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10)
   .action(async (plan: string, opts) => {
     await runCommand(plan, {
+      direct: opts.direct,
+      queue: opts.queue,
+      dataDir: opts.dataDir,
+      concurrency: opts.concurrency,
       checkpointDir: opts.checkpointDir,
       logLevel: opts.logLevel,
       progressIntervalMs: opts.progressInterval,

@@ -11,8 +11,17 @@ import {
 import { FileCheckpointStore, ShardSync, type ShardProgress } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
+import { runAllInOne } from './run-all-in-one.js';
 
 export interface RunCommandOptions {
+  /** in-process single-shard sync with file checkpoints, no queue (standalone source only) */
+  direct?: boolean;
+  /** all-in-one mode: an existing queue Redis instead of the embedded one */
+  queue?: string;
+  /** all-in-one mode: where the embedded queue keeps its data. @defaultValue `.shardbridge` */
+  dataDir?: string;
+  /** all-in-one mode: shard jobs at once. @defaultValue 4 */
+  concurrency?: number;
   /** @defaultValue `.shardbridge/checkpoints` under the working directory */
   checkpointDir?: string;
   /** @defaultValue 'info' */
@@ -73,7 +82,7 @@ export function shardSyncFromPlan(
       username: plan.target.username,
       password: resolveSecret(plan.target.password, 'target.password'),
       tls: plan.target.tls ? {} : undefined,
-      label: `target ${plan.target.seeds[0]}`,
+      label: plan.target.seeds[0],
     },
     checkpoints: new FileCheckpointStore(options.checkpointDir),
     logger: options.logger,
@@ -85,10 +94,26 @@ export function shardSyncFromPlan(
 
 /**
  * `shardbridge run <plan.json>`: full sync, then incremental until SIGINT/SIGTERM, which stop gracefully
- * (flush, checkpoint, exit 0).
+ * (flush, checkpoint, exit 0). All-in-one (coordinator + workers + embedded queue) unless `--direct`.
  */
 export async function runCommand(planPath: string, options: RunCommandOptions): Promise<void> {
   const plan = await loadPlan(planPath);
+  if (!options.direct) {
+    await runAllInOne(plan, {
+      queue: options.queue,
+      dataDir: options.dataDir,
+      concurrency: options.concurrency ?? 4,
+      logLevel: options.logLevel ?? 'info',
+      progressIntervalMs: options.progressIntervalMs ?? 2000,
+    });
+    return;
+  }
+  if (plan.source.type !== 'standalone') {
+    throw new CliError(
+      '--direct syncs one standalone source; run a cluster source without --direct',
+      EXIT_USAGE,
+    );
+  }
   const logger = pino({ level: options.logLevel ?? 'info', base: { plan: plan.name } }, pino.destination(2));
   const checkpointDir = resolve(options.checkpointDir ?? '.shardbridge/checkpoints');
   let lastLine = '';

@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import type { Plan } from '@shardbridge/plan';
+import type { ShardProgress } from '@shardbridge/worker';
+import { ApiClient } from '../api-client.js';
+import { CliError } from '../cli-error.js';
+import { startEmbeddedControlPlane } from '../embedded/control-plane.js';
+import { formatProgress } from '../format-progress.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
+
+export interface RunAllInOneOptions {
+  queue?: string;
+  /** @defaultValue `.shardbridge` */
+  dataDir?: string;
+  concurrency: number;
+  logLevel: string;
+  progressIntervalMs: number;
+}
+
+type ShardView = Omit<ShardProgress, 'shardId'> & { id: string };
+interface PlanView {
+  id: string;
+  name: string;
+  state: string;
+  shards: ShardView[];
+}
+
+/**
+ * A literal password in a local plan file is moved into this process's environment and replaced by an `env:`
+ * reference, so it never lands in the queue's Redis: the in-process workers resolve it from the same environment.
+ */
+function withSecretReferences(plan: Plan): Plan {
+  let counter = 0;
+  const hide = (value: string | undefined): string | undefined => {
+    if (value === undefined || value.startsWith('env:') || value.startsWith('file:')) return value;
+    const name = `SHARDBRIDGE_RUN_SECRET_${counter++}`;
+    process.env[name] = value;
+    return `env:${name}`;
+  };
+  return {
+    ...plan,
+    source: { ...plan.source, password: hide(plan.source.password) },
+    target: { ...plan.target, password: hide(plan.target.password) },
+  };
+}
+
+/**
+ * `shardbridge run <plan>`: coordinator + workers + queue in one process. A plan of the same name already in the
+ * queue is resumed (its shards continue from their checkpoints) instead of planned again. SIGINT/SIGTERM stops every
+ * shard gracefully (flush, checkpoint) and exits 0; a failed shard stops the rest and exits 1.
+ */
+export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Promise<void> {
+  const logger = pino({ level: options.logLevel, base: { plan: plan.name } }, pino.destination(2));
+  const controlPlane = await startEmbeddedControlPlane({
+    queue: options.queue,
+    dataDir: resolve(options.dataDir ?? '.shardbridge'),
+    concurrency: options.concurrency,
+    logger,
+  });
+  const api = new ApiClient(controlPlane.url, undefined);
+  let failure: Error | null = null;
+  try {
+    process.stdout.write(
+      `queue ${controlPlane.queueUrl}${controlPlane.queueReused ? ' (reused)' : ''}; API ${controlPlane.url}\n`,
+    );
+    const existing = await api.request<{ plans: Array<{ id: string; name: string }> }>('GET', '/v1/plans');
+    const previous = existing.plans.find((item) => item.name === plan.name);
+    let planId: string;
+    if (previous) {
+      planId = previous.id;
+      await api.request('POST', `/v1/plans/${planId}/resume`);
+      process.stdout.write(`resuming plan ${planId} (${plan.name}) from its checkpoints\n`);
+    } else {
+      const created = await api.request<{ id: string; shards: unknown[] }>(
+        'POST',
+        '/v1/plans',
+        withSecretReferences(plan),
+      );
+      planId = created.id;
+      process.stdout.write(`plan ${planId} (${plan.name}): ${created.shards.length} shard(s)\n`);
+    }
+    const signal = waitForShutdownSignal();
+    let stopping = false;
+    void signal.then((name) => {
+      stopping = true;
+      process.stdout.write(`${name}: stopping every shard — flushing the target and saving checkpoints\n`);
+      return api.request('POST', `/v1/plans/${planId}/stop`);
+    });
+    const printed = new Map<string, string>();
+    for (;;) {
+      const view = await api.request<PlanView>('GET', `/v1/plans/${planId}`);
+      for (const shard of view.shards) {
+        const line = formatProgress({ ...shard, shardId: shard.id });
+        if (printed.get(shard.id) !== line) process.stdout.write(`${line}\n`);
+        printed.set(shard.id, line);
+      }
+      const failed = view.shards.find((shard) => shard.phase === 'failed');
+      if (failed && !stopping) {
+        failure = new CliError(failed.lastError?.message ?? `shard ${failed.id} failed`);
+        await api.request('POST', `/v1/plans/${planId}/stop`).catch(() => undefined);
+        break;
+      }
+      if (stopping && view.shards.every((shard) => ['stopped', 'failed', 'queued'].includes(shard.phase)))
+        break;
+      await new Promise((resolve) => setTimeout(resolve, options.progressIntervalMs));
+    }
+  } finally {
+    await controlPlane.close();
+  }
+  if (failure) throw failure;
+  process.stdout.write('stopped; run again to resume from the checkpoints\n');
+}

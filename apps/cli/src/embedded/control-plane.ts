@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { startCoordinator, type RunningCoordinator } from '@shardbridge/coordinator';
+import { ShardWorker } from '@shardbridge/worker';
+import { startEmbeddedQueue, type EmbeddedQueue } from './embedded-queue.js';
+
+export interface EmbeddedControlPlaneOptions {
+  /** an existing queue Redis; omitted = start (or reuse) one under `dataDir` */
+  queue?: string;
+  /** @defaultValue `.shardbridge` under the working directory */
+  dataDir: string;
+  /** in-process workers. @defaultValue 1 */
+  workers?: number;
+  /** shard jobs per worker. @defaultValue 4 */
+  concurrency?: number;
+  /** coordinator port; 0 = any free one. @defaultValue 0 */
+  port?: number;
+  apiToken?: string;
+  logger: Logger;
+  /** passed to the workers (tests and demos shorten it). @defaultValue ShardWorker's */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** Coordinator + workers + queue in one process: what `run` and the demo use. */
+export interface EmbeddedControlPlane {
+  url: string;
+  queueUrl: string;
+  queueReused: boolean;
+  workers: ShardWorker[];
+  /** hands running shards back to the queue after a graceful stop, closes the API, stops an embedded queue */
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedControlPlane(
+  options: EmbeddedControlPlaneOptions,
+): Promise<EmbeddedControlPlane> {
+  let embedded: EmbeddedQueue | null = null;
+  const queueUrl = options.queue ?? (embedded = await startEmbeddedQueue(join(options.dataDir, 'queue'))).url;
+  let coordinator: RunningCoordinator | null = null;
+  const workers: ShardWorker[] = [];
+  const close = async () => {
+    await Promise.all(workers.map((worker) => worker.stop({ handOff: true }).catch(() => undefined)));
+    await coordinator?.close().catch(() => undefined);
+    await embedded?.stop();
+  };
+  try {
+    coordinator = await startCoordinator({
+      queue: queueUrl,
+      port: options.port ?? 0,
+      apiToken: options.apiToken,
+      // Request logs of the in-process API are noise here: the caller prints progress itself.
+      logger: options.logger.child({ component: 'coordinator' }, { level: 'warn' }),
+    });
+    for (let i = 0; i < (options.workers ?? 1); i++) {
+      const worker = new ShardWorker({
+        connection: queueUrl,
+        concurrency: options.concurrency ?? 4,
+        workerId: `embedded-${process.pid}-${i}`,
+        logger: options.logger.child({ component: `worker-${i}` }),
+        lockDurationMs: options.lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs,
+      });
+      workers.push(worker);
+      await worker.start();
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { url: coordinator.url, queueUrl, queueReused: embedded?.reused ?? false, workers, close };
+}

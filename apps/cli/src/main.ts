@@ -115,10 +115,14 @@ rdb
 
 program
   .command('demo')
-  .description('self-contained demo: starts a source and a target redis-server, syncs, writes live, verifies')
-  .option('--keys <n>', 'keys to load into the demo source', positiveInteger, 20000)
+  .description(
+    'self-contained demo: embedded queue, coordinator and 2 workers; a 3-shard source cluster behind simulated NAT; ' +
+      'a target; plan over HTTP, live writes, key-by-key check',
+  )
+  .option('--keys <n>', 'keys to load into the demo source', positiveInteger, 30000)
+  .option('--write-seconds <n>', 'seconds of live writes during the sync', positiveInteger, 5)
   .action(async (opts) => {
-    await demoCommand({ keys: opts.keys });
+    await demoCommand({ keys: opts.keys, writeSeconds: opts.writeSeconds });
   });
 
 try {

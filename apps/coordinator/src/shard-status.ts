@@ -7,26 +7,13 @@ export type ShardStatusPhase = ShardJobProgress['phase'] | 'missing';
 /** BullMQ's state of the shard's job; `missing` when the job is gone (removed by hand). */
 export type ShardJobState = JobState | 'unknown' | 'missing';
 
-export interface ShardStatus extends ShardRecord {
+export interface ShardStatus
+  extends ShardRecord, Omit<ShardJobProgress, 'phase' | 'replid' | 'workerId' | 'reportedAt'> {
   phase: ShardStatusPhase;
   jobState: ShardJobState;
-  rdbBytesDone: number;
-  rdbBytesTotal: number | null;
-  keysWritten: number;
-  commandsApplied: number;
-  /** stream bytes; -1 before the first full sync */
-  sourceOffset: number;
-  acknowledgedOffset: number;
-  lagBytes: number;
-  lagMs: number;
-  opsPerSecond: number;
-  fullSyncs: number;
-  partialSyncs: number;
-  reconnects: number;
   /** job.attemptsMade: runs that ended in failure since the job was (re)queued */
   attempts: number;
   workerId: string | null;
-  lastError: { code: string; message: string } | null;
   /** unix ms of the worker's last report, null when it never reported */
   reportedAt: number | null;
 }

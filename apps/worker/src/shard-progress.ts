@@ -1,29 +1,11 @@
-/** Where a shard is in its life. */
-export type ShardPhase = 'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'failed';
+import type { ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
 
-/** A snapshot of one shard's sync, reported about once a second. Offsets are replication-stream bytes. */
-export interface ShardProgress {
+/** Where a shard is in its life. */
+export type ShardPhase = ShardSyncPhase;
+
+/** A snapshot of one shard's sync, reported about once a second. */
+export interface ShardProgress extends ShardSyncCounters {
   shardId: string;
-  phase: ShardPhase;
-  replid: string | null;
-  /** RDB bytes received in the current full sync */
-  rdbBytesDone: number;
-  /** RDB size announced by the source; null for a diskless transfer or before a full sync */
-  rdbBytesTotal: number | null;
-  /** keys restored from RDBs since this process started */
-  keysWritten: number;
-  /** replicated commands applied since this process started */
-  commandsApplied: number;
-  /** offset of the last source byte received */
-  sourceOffset: number;
-  /** offset of the last source byte whose effects the target confirmed */
-  acknowledgedOffset: number;
-  /** sourceOffset - acknowledgedOffset (0 when caught up) */
-  lagBytes: number;
-  fullSyncs: number;
-  partialSyncs: number;
-  reconnects: number;
-  lastError: { code: string; message: string } | null;
 }
 
 export function initialProgress(shardId: string): ShardProgress {

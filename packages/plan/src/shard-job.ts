@@ -57,25 +57,40 @@ export interface ShardJobData {
   };
 }
 
-/** What a worker reports through `job.updateProgress` (about once a second). Offsets are stream bytes. */
-export interface ShardJobProgress {
-  phase: 'queued' | 'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'failed';
-  workerId: string;
+/** Where a shard's sync is in its life. */
+export type ShardSyncPhase = 'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'failed';
+
+/** The counters of one shard's sync, as the engine keeps them. Offsets are replication-stream bytes. */
+export interface ShardSyncCounters {
+  phase: ShardSyncPhase;
   replid: string | null;
+  /** RDB bytes received in the current full sync */
   rdbBytesDone: number;
+  /** RDB size announced by the source; null for a diskless transfer or before a full sync */
   rdbBytesTotal: number | null;
+  /** keys restored from RDBs since the worker took the shard */
   keysWritten: number;
+  /** replicated commands applied since the worker took the shard */
   commandsApplied: number;
+  /** offset of the last source byte received; -1 before any */
   sourceOffset: number;
+  /** offset of the last source byte whose effects the target confirmed; -1 before any */
   acknowledgedOffset: number;
+  /** sourceOffset - acknowledgedOffset (0 when caught up) */
   lagBytes: number;
-  /** ms since the last byte the target confirmed was received from the source; 0 when caught up */
-  lagMs: number;
-  opsPerSecond: number;
   fullSyncs: number;
   partialSyncs: number;
   reconnects: number;
   lastError: { code: string; message: string } | null;
+}
+
+/** What a worker reports through `job.updateProgress` (about once a second). */
+export interface ShardJobProgress extends Omit<ShardSyncCounters, 'phase'> {
+  phase: ShardSyncPhase | 'queued';
+  workerId: string;
+  /** ms since the last byte the target confirmed was received from the source; 0 when caught up */
+  lagMs: number;
+  opsPerSecond: number;
   /** unix ms of this report */
   reportedAt: number;
 }

@@ -40,7 +40,7 @@ export class ProcessGroup {
   /** Output of every member still alive, for the message of a failed wait. */
   output(): string {
     return [...this.members]
-      .map((cli) => `--- pid ${cli.child.pid}\n${cli.stdout().slice(-4000)}${cli.stderr().slice(-2000)}`)
+      .map((cli) => `--- pid ${cli.child.pid}\n${cli.stdout().slice(-20000)}${cli.stderr().slice(-2000)}`)
       .join('\n');
   }
 }

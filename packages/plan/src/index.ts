@@ -5,3 +5,5 @@ export * from './plan-validation.js';
 export * from './shard-job.js';
 export * from './discovery/index.js';
 export * from './nat-map.js';
+export * from './duration.js';
+export * from './nat-rule-match.js';

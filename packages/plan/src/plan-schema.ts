@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { parseHostPort } from './host-port.js';
+import { parseDuration } from './duration.js';
+import { isNatRuleMatch } from './nat-rule-match.js';
 
 const endpoint = z.string().refine((text) => parseHostPort(text) !== null, {
   message: 'expected "host:port" (IPv6 as "[addr]:port") with a port in 1..65535',
 });
+
+const port = z.number().int().min(1).max(65535);
 
 /**
  * Announced `host:port` (what the cluster hands out) → reachable `host:port` (what this side can dial).
@@ -14,6 +18,52 @@ const natMap = z
   .optional()
   .describe('announced "host:port" -> reachable "host:port"');
 
+/**
+ * One address-rewriting rule, tried in order after natMap; the first rule whose `match` fits the announced host
+ * wins. `match` is an IPv4/IPv6 CIDR (`10.0.0.0/8`, `fd00::/8`), a suffix wildcard (`*.internal.example`,
+ * which does not match the bare `internal.example`) or an exact host (case-insensitive).
+ */
+export const natRuleSchema = z.strictObject({
+  match: z.string().refine(isNatRuleMatch, {
+    message: 'expected a CIDR ("10.0.0.0/8"), a "*.suffix" wildcard or a host name/address',
+  }),
+  /** reachable host every matching node is dialled at */
+  host: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'expected a host name or IP address (IPv6 without brackets)'),
+  /**
+   * Reachable port: the announced one (`same`), announced + `offset`, or looked up in `map` (announced port as
+   * a decimal string → reachable port; an announced port missing from the map does not match the rule).
+   * @defaultValue "same"
+   */
+  port: z
+    .union([
+      z.literal('same'),
+      z.strictObject({ offset: z.number().int().min(-65534).max(65534) }),
+      z.strictObject({ map: z.record(z.string().regex(/^\d{1,5}$/, 'expected a port number'), port) }),
+    ])
+    .default('same'),
+});
+
+/**
+ * TLS: `true` for system CAs and server name = the announced host, or an object. `ca`/`cert`/`key` are PEM text
+ * or a `file:/path` reference (`key` may also be `env:NAME`); they are read where the connection is made, so a
+ * reference keeps the private key out of job data.
+ */
+export const tlsSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    /** CA bundle (PEM or `file:/path`); omitted = system CAs */
+    ca: z.string().min(1).optional(),
+    /** client certificate (PEM or `file:/path`) */
+    cert: z.string().min(1).optional(),
+    /** client private key (PEM, `file:/path` or `env:NAME`); use a reference in API-submitted plans */
+    key: z.string().min(1).optional(),
+    /** SNI and certificate name to verify; @defaultValue the announced host when it is a name */
+    servername: z.string().min(1).optional(),
+    /** verify the server certificate. @defaultValue true */
+    rejectUnauthorized: z.boolean().optional(),
+  }),
+]);
+
 const connection = {
   /** reachable `host:port` addresses: the node itself (standalone) or any nodes of the cluster */
   seeds: z.array(endpoint).min(1, 'give at least one reachable address'),
@@ -22,24 +72,81 @@ const connection = {
   /** literal, `env:NAME` or `file:/path` (the API accepts references only) */
   password: z.string().min(1).optional(),
   /** connect with TLS. @defaultValue false */
-  tls: z.boolean().default(false),
+  tls: tlsSchema.default(false),
   natMap,
+  /** ordered rewriting rules applied to announced addresses that natMap does not name */
+  natRules: z.array(natRuleSchema).optional(),
+  /**
+   * Reachable `host:port` addresses to dial; each node's CLUSTER MYID ties it to a node of the topology, so no
+   * mapping needs to be typed. Consulted after natMap and natRules.
+   */
+  natDiscover: z.array(endpoint).optional(),
+};
+
+/** Explicit shard of the manual mode: a reachable master address and, optionally, the slots it is expected to serve. */
+export const manualShardSchema = z.strictObject({
+  /** reachable `host:port` of the shard's master */
+  reachable: endpoint,
+  /** expected inclusive slot ranges; checked against what the node serves when given */
+  slots: z
+    .array(
+      z
+        .tuple([z.number().int().min(0).max(16383), z.number().int().min(0).max(16383)])
+        .refine(([first, last]) => first <= last, { message: 'expected [first, last] with first <= last' }),
+    )
+    .optional(),
+});
+
+/**
+ * Which node of a shard to replicate from.
+ * @defaultValue "master"
+ */
+export const readFromSchema = z.enum(['master', 'replica', 'prefer-replica']).default('master');
+
+const sourceExtras = {
+  /**
+   * Manual mode: the shards' reachable master addresses, validated at discovery to be masters that together
+   * cover all 16384 slots. Replaces topology discovery for a cluster source.
+   */
+  shards: z.array(manualShardSchema).min(1).optional(),
+  readFrom: readFromSchema,
 };
 
 export const sourceSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('standalone'),
     ...connection,
+    ...sourceExtras,
     seeds: z
       .array(endpoint)
       .length(1, 'a standalone source has exactly one seed: the node to replicate from'),
   }),
-  z.strictObject({ type: z.literal('cluster'), ...connection }),
+  z.strictObject({ type: z.literal('cluster'), ...connection, ...sourceExtras }),
 ]);
 
 export const targetSchema = z.strictObject({
   type: z.enum(['standalone', 'cluster']),
   ...connection,
+});
+
+/** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */
+export const rolloutSchema = z.strictObject({
+  /** shards started first. @defaultValue 1 */
+  canary: z.number().int().min(1).default(1),
+  /** how long the canaries must stay healthy, `"30s"`, `"2m"`, `"1500ms"`, `"1h"`; parsed to ms */
+  healthyFor: z
+    .string()
+    .transform((text, context) => {
+      const ms = parseDuration(text);
+      if (ms === null) {
+        context.addIssue({ code: 'custom', message: 'expected a duration like "30s", "2m", "500ms"' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .pipe(z.number()),
+  /** "healthy" = incremental with a lag at most this many ms */
+  maxLagMs: z.number().int().min(0),
 });
 
 export const planSchema = z.strictObject({
@@ -51,8 +158,21 @@ export const planSchema = z.strictObject({
     ),
   source: sourceSchema,
   target: targetSchema,
+  rollout: rolloutSchema.optional(),
+  /** accept the plan even when preflight finds problems. @defaultValue false */
+  force: z.boolean().optional(),
 });
 
 export type Plan = z.infer<typeof planSchema>;
+/** A plan as written (before defaults and duration parsing). */
+export type PlanInput = z.input<typeof planSchema>;
 export type SourceSpec = z.infer<typeof sourceSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
+export type NatRule = z.infer<typeof natRuleSchema>;
+export type TlsSpec = z.infer<typeof tlsSchema>;
+/** The object form of {@link TlsSpec}. */
+export type TlsSettings = Exclude<TlsSpec, boolean>;
+export type ManualShard = z.infer<typeof manualShardSchema>;
+export type ReadFrom = z.infer<typeof readFromSchema>;
+/** Rollout as parsed: `healthyFor` is in ms. */
+export type Rollout = z.infer<typeof rolloutSchema>;

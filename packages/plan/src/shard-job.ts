@@ -3,6 +3,7 @@
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
  * addresses and secret *references* (`env:NAME`, `file:/path`), never a password.
  */
+import type { TlsSpec } from './plan-schema.js';
 
 /** BullMQ queue that carries one job per shard. */
 export const SHARD_QUEUE = 'shardbridge-shards';
@@ -30,7 +31,11 @@ export interface JobEndpoint {
   username?: string;
   /** `env:NAME` or `file:/path`, resolved on the worker */
   password?: string;
-  tls: boolean;
+  /**
+   * `true`/`false`, or TLS settings whose `ca`/`cert`/`key` are PEM or references (`file:/path`, `env:NAME` for
+   * the key) resolved on the worker.
+   */
+  tls: TlsSpec;
 }
 
 /** Data of one shard job. jobId = shardId (no ':' allowed by BullMQ). */

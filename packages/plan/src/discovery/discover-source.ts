@@ -72,7 +72,7 @@ export async function discoverSourceShards(
     link: {
       username: source.username,
       password: resolve(source.password, 'source.password'),
-      tls: source.tls,
+      tls: source.tls !== false,
       tlsOptions: options.tlsOptions,
       timeoutMs: options.connectTimeoutMs ?? 5000,
     },

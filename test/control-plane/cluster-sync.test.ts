@@ -10,6 +10,7 @@ import {
   clusterPlan,
   expectConverged,
   loadClusterData,
+  natClusterClient,
   planNatMap,
   startClusterWrites,
   startNatSourceCluster,
@@ -47,7 +48,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
       startCluster({ masters: 3, announceHostnames: true }),
       scratchDir(),
     ]);
-    sourceClient = source.client();
+    sourceClient = await natClusterClient(source);
     await loadClusterData(sourceClient, 150);
     coordinator = processes.add(await startCoordinatorProcess(queue));
     workers = await Promise.all(
@@ -57,6 +58,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
 
   afterAll(async () => {
     await processes.killAll();
+    sourceClient?.disconnect();
     await Promise.all([
       queue?.stop(),
       source?.stop(),
@@ -172,7 +174,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
     } finally {
       await writes.stop();
     }
-    const targetClient = clusterTarget.client();
+    const targetClient = await natClusterClient(clusterTarget);
     await expectConverged(coordinator.url, planId, source, sourceClient, targetClient);
     // Every target master got a share: the writer routed by slot through the target's NAT map.
     for (const node of clusterTarget.nodes) expect(await node.client().dbsize()).toBeGreaterThan(0);

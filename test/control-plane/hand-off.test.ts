@@ -8,6 +8,7 @@ import {
   countersByMaster,
   expectConverged,
   loadClusterData,
+  natClusterClient,
   startClusterWrites,
   startNatSourceCluster,
   startQueueRedis,
@@ -27,7 +28,7 @@ import {
 //
 // Workers run with --concurrency 3 so a single survivor can carry all three shards of the plan.
 
-const BIG_VALUES = 6;
+const BIG_VALUES = 8;
 const BIG_VALUE_BYTES = 20 * 1024 * 1024;
 /** Hash tag of the big values: they all live on one master, whose full sync is then long enough to kill into. */
 const BIG_TAG = '{rdb}';
@@ -55,7 +56,7 @@ describe('control plane: shard hand-off between worker processes', () => {
 
   beforeAll(async () => {
     [queue, source, target] = await Promise.all([startQueueRedis(), startNatSourceCluster(), startRedis()]);
-    sourceClient = source.client();
+    sourceClient = await natClusterClient(source);
     await loadClusterData(sourceClient, 100);
     coordinator = processes.add(await startCoordinatorProcess(queue));
     await Promise.all([startWorker(), startWorker()]);
@@ -63,6 +64,7 @@ describe('control plane: shard hand-off between worker processes', () => {
 
   afterAll(async () => {
     await processes.killAll();
+    sourceClient?.disconnect();
     await Promise.all([queue?.stop(), source?.stop(), target?.stop()]);
   });
 
@@ -86,7 +88,8 @@ describe('control plane: shard hand-off between worker processes', () => {
         planId,
         'the big shard in full sync',
         (shards) => shards.some((s) => s.reachable === bigAddress && s.phase === 'full-sync' && s.workerId),
-        { context },
+        // The full sync of ~160 MB lasts about a second and a half here: look often.
+        { context, pollMs: 50 },
       ).then((shards) => shards.filter((shard) => shard.reachable === bigAddress));
       const victim = workers.find((worker) => worker.workerId === bigShard.workerId)!;
       expect(victim).toBeDefined();
@@ -108,7 +111,10 @@ describe('control plane: shard hand-off between worker processes', () => {
       );
       const after = await countersByMaster(source);
       // The first attempt's full sync and a second one: the kill landed before the RDB was in.
-      expect(after.get(bigAddress)!.full).toBe(before.get(bigAddress)!.full + 2);
+      expect(
+        after.get(bigAddress)!.full,
+        'full syncs of the big master (one more only = the kill came after the RDB was in)',
+      ).toBe(before.get(bigAddress)!.full + 2);
       const moved = shards.find((shard) => shard.reachable === bigAddress)!;
       expect(moved.fullSyncs).toBe(1);
       await startWorker();

@@ -15,6 +15,7 @@ import {
   countersByMaster,
   expectConverged,
   loadClusterData,
+  natClusterClient,
   startClusterWrites,
   startNatSourceCluster,
   startQueueRedis,
@@ -75,7 +76,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
       startRedis(),
       startRedis({ password: ACTUAL_TARGET_PASS }),
     ]);
-    sourceClient = source.client();
+    sourceClient = await natClusterClient(source);
     queueClient = queue.client();
     await loadClusterData(sourceClient, 100);
     coordinator = processes.add(await startCoordinatorProcess(queue));
@@ -97,6 +98,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
 
   afterAll(async () => {
     await processes.killAll();
+    sourceClient?.disconnect();
     await Promise.all([queue?.stop(), source?.stop(), openTarget?.stop(), lockedTarget?.stop()]);
   });
 

@@ -75,7 +75,7 @@ export async function getPlan(baseUrl: string, planId: string): Promise<PlanView
 }
 
 /**
- * Polls the plan every 250 ms until `done(shards)` holds; returns those shards. A request that fails (the
+ * Polls the plan every `pollMs` (250) until `done(shards)` holds; returns those shards. A request that fails (the
  * coordinator restarting) is retried until the deadline. The timeout message shows the last shard states and
  * `context()` (process output).
  */
@@ -84,7 +84,7 @@ export async function waitForShards(
   planId: string,
   what: string,
   done: (shards: ShardView[]) => boolean,
-  options: { timeoutMs?: number; context?: () => string } = {},
+  options: { timeoutMs?: number; pollMs?: number; context?: () => string } = {},
 ): Promise<ShardView[]> {
   const timeoutMs = options.timeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
@@ -109,7 +109,7 @@ export async function waitForShards(
           (options.context?.() ?? ''),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
   }
 }
 

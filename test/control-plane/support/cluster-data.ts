@@ -23,6 +23,26 @@ export function startNatSourceCluster(): Promise<RedisCluster> {
   return startCluster({ masters: 3, announceHostnames: true, config: { 'repl-backlog-size': '64mb' } });
 }
 
+/**
+ * A cluster client through the NAT map, ready (slot map loaded) when returned. On MOVED, ioredis 5 stores the
+ * redirect's *announced* address in its slot map while its pool is keyed by the mapped one, and retries on a
+ * random node until its refreshed slot map lands (redis/ioredis#1582): `retryDelayOnMoved` leaves the refresh
+ * time to land instead of burning the 16 redirections in a row.
+ */
+export async function natClusterClient(cluster: RedisCluster): Promise<Cluster> {
+  const client = cluster.client({ retryDelayOnMoved: 100 });
+  if (client.status !== 'ready') {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('cluster client not ready within 30 s')), 30_000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return client;
+}
+
 /** The cluster's NAT map in the plan's shape: announced `host:port` -> reachable `host:port`. */
 export function planNatMap(cluster: RedisCluster): Record<string, string> {
   return Object.fromEntries(

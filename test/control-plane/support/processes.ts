@@ -76,7 +76,11 @@ export async function startWorkerProcess(
     await cli.waitFor(/worker ready/, 60_000);
   } catch (error) {
     cli.child.kill('SIGKILL');
-    throw error;
+    const ping = await queue.info('server').then(
+      () => 'answers',
+      (cause: Error) => `does not answer (${cause.message})`,
+    );
+    throw new Error(`worker did not start; the queue Redis at ${queue.url} ${ping}`, { cause: error });
   }
   // The CLI leaves ShardWorker's default id: `${hostname()}-${process.pid}` of the worker process.
   return { cli, workerId: `${hostname()}-${cli.child.pid}` };

@@ -1,10 +1,11 @@
 import type { ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
+import type { ShardLinkHealth } from './source/link-health.js';
 
 /** Where a shard is in its life. */
 export type ShardPhase = ShardSyncPhase;
 
 /** A snapshot of one shard's sync, reported about once a second. */
-export interface ShardProgress extends ShardSyncCounters {
+export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth {
   shardId: string;
 }
 
@@ -24,5 +25,9 @@ export function initialProgress(shardId: string): ShardProgress {
     partialSyncs: 0,
     reconnects: 0,
     lastError: null,
+    rttMs: null,
+    lastDisconnect: null,
+    sourceNode: null,
+    sourceFailovers: 0,
   };
 }

@@ -1,9 +1,13 @@
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
+import { formatHostPort, parseHostPort } from '@shardbridge/plan';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { RttProbe } from './source/rtt-probe.js';
+import { SourceLocator, type SourceLocation } from './source/source-locator.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
 
@@ -33,6 +37,20 @@ export interface ShardSyncOptions {
   maxReconnectAttempts?: number;
   /** first reconnect delay; doubles per attempt with ±20% jitter, capped at 30 s. @defaultValue 500 */
   reconnectBaseDelayMs?: number;
+  /**
+   * The source node as the cluster knows it (id and announced `host:port`), for progress, logs and failover
+   * following. @defaultValue `{ nodeId: null, announced: <source host:port> }`
+   */
+  sourceNode?: { nodeId: string | null; announced: string };
+  /**
+   * Follows source failovers: before each reconnect, the locator confirms the node is still a master or finds the
+   * one that now serves the shard's slots, and the link resumes there with PSYNC (a promoted replica keeps the old
+   * replid as replid2 and answers +CONTINUE). Omitted: always reconnect to the same address.
+   * @defaultValue undefined
+   */
+  locator?: SourceLocator;
+  /** time between two RTT samples to the source (see ShardLinkHealth.rttMs); 0 turns sampling off. @defaultValue 5000 */
+  rttIntervalMs?: number;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -62,16 +80,50 @@ export class ShardSync {
   private progressTimer: NodeJS.Timeout | null = null;
   private waitingForDrain = false;
   private acknowledgedDb = 0;
+  /** the node replicated from; replaced when a failover is followed */
+  private source: Omit<ReplicaClientOptions, 'resume'>;
+  private location: SourceLocation;
+  /** set after a lost link: confirm (or find) the master before dialling again */
+  private relocateBeforeLink = false;
+  private readonly rttProbe: RttProbe | null;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
     this.logger = options.logger.child({ shard: options.shardId });
+    this.source = { ...options.source };
+    const reachable = { host: options.source.host, port: options.source.port };
+    const announced = (options.sourceNode && parseHostPort(options.sourceNode.announced)) || reachable;
+    this.location = { nodeId: options.sourceNode?.nodeId ?? null, announced, reachable };
+    this.progressState.sourceNode = this.describeLocation();
+    const rttIntervalMs = options.rttIntervalMs ?? 5000;
+    this.rttProbe =
+      rttIntervalMs > 0
+        ? new RttProbe(reachable, {
+            intervalMs: rttIntervalMs,
+            link: {
+              username: options.source.username,
+              password: options.source.password,
+              tls: options.source.tls !== undefined,
+              tlsOptions: options.source.tls,
+              servername: options.source.tls?.servername,
+              timeoutMs: options.source.connectTimeoutMs ?? 5000,
+            },
+            onSample: (rttMs) => {
+              this.progressState.rttMs = rttMs;
+            },
+          })
+        : null;
   }
 
   get progress(): ShardProgress {
     const p = this.progressState;
     p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
-    return { ...p, lastError: p.lastError && { ...p.lastError } };
+    return {
+      ...p,
+      lastError: p.lastError && { ...p.lastError },
+      lastDisconnect: p.lastDisconnect && { ...p.lastDisconnect },
+      sourceNode: p.sourceNode && { ...p.sourceNode },
+    };
   }
 
   /**
@@ -81,6 +133,7 @@ export class ShardSync {
     const intervalMs = this.options.progressIntervalMs ?? 1000;
     this.progressTimer = setInterval(() => this.reportProgress(), intervalMs);
     this.progressTimer.unref();
+    this.rttProbe?.start();
     let attempts = 0;
     let everLinked = false;
     try {
@@ -92,13 +145,19 @@ export class ShardSync {
           });
         } catch (error) {
           if (error instanceof LinkStopped || this.stopRequested) break;
+          const hadLink = this.client !== null;
           await this.teardown();
           await this.saveCheckpoint(true).catch(() => undefined);
           this.recordError(error);
+          if (hadLink) {
+            const { code, message } = this.progressState.lastError!;
+            this.progressState.lastDisconnect = { at: Date.now(), code, message };
+          }
           const maxAttempts = this.options.maxReconnectAttempts ?? 10;
           if (!everLinked || !isTransient(error) || attempts >= maxAttempts) throw error;
           attempts += 1;
           this.progressState.reconnects += 1;
+          this.relocateBeforeLink = true;
           const delay = this.backoffDelay(attempts);
           this.logger.warn(
             { code: errorCode(error), attempt: attempts, delayMs: delay },
@@ -115,6 +174,7 @@ export class ShardSync {
       this.setPhase('failed');
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
+      await this.rttProbe?.stop();
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.progressTimer = null;
       this.reportProgress();
@@ -139,6 +199,8 @@ export class ShardSync {
   /** One replication link: resolves never; rejects when the link ends for any reason (stop included). */
   private async runLink(onStreaming: () => void): Promise<void> {
     this.setPhase('connecting');
+    if (this.relocateBeforeLink && this.options.locator) await this.relocate(this.options.locator);
+    this.relocateBeforeLink = false;
     const checkpoint = await this.options.checkpoints.load(this.options.shardId);
     if (!this.writer) {
       this.writer = await TargetWriter.connect(this.options.target);
@@ -183,7 +245,7 @@ export class ShardSync {
 
       const client = new ReplicaClient(
         {
-          ...this.options.source,
+          ...this.source,
           resume: checkpoint ? { replid: checkpoint.replid, offset: checkpoint.offset } : undefined,
         },
         {
@@ -261,7 +323,7 @@ export class ShardSync {
       step();
     } catch (error) {
       if (error instanceof RdbError) {
-        const source = this.options.source.label ?? `${this.options.source.host}:${this.options.source.port}`;
+        const source = this.source.label ?? `${this.source.host}:${this.source.port}`;
         throw new SourceRdbError(source, error);
       }
       throw error;
@@ -380,6 +442,48 @@ export class ShardSync {
       this.captureAcknowledged(writer);
       await writer.close().catch(() => undefined);
     }
+  }
+
+  /** Confirms the shard's master or moves the link to the one that now serves its slots (a followed failover). */
+  private async relocate(locator: SourceLocator): Promise<void> {
+    const before = this.location;
+    const found = await locator.locate(before);
+    if (
+      formatHostPort(found.reachable) === formatHostPort(before.reachable) &&
+      found.nodeId === before.nodeId
+    )
+      return;
+    this.location = found;
+    const announced = formatHostPort(found.announced);
+    const reachable = formatHostPort(found.reachable);
+    this.source = {
+      ...this.source,
+      host: found.reachable.host,
+      port: found.reachable.port,
+      label: `shard ${this.options.shardId} (${announced} via ${reachable})`,
+      // SNI follows the announced name, which the new node's certificate is issued for
+      ...(this.source.tls && isIP(found.announced.host) === 0
+        ? { tls: { ...this.source.tls, servername: found.announced.host } }
+        : {}),
+    };
+    this.progressState.sourceNode = this.describeLocation();
+    this.progressState.sourceFailovers += 1;
+    this.rttProbe?.retarget(found.reachable);
+    this.logger.warn(
+      {
+        from: { nodeId: before.nodeId, announced: formatHostPort(before.announced) },
+        to: { nodeId: found.nodeId, announced, reachable },
+      },
+      `source failover: shard now replicates from ${announced} (via ${reachable})`,
+    );
+  }
+
+  private describeLocation(): ShardProgress['sourceNode'] {
+    return {
+      nodeId: this.location.nodeId,
+      announced: formatHostPort(this.location.announced),
+      reachable: formatHostPort(this.location.reachable),
+    };
   }
 
   private recordError(error: unknown): void {

@@ -5,6 +5,8 @@ const TRANSIENT_CODES = new Set([
   'REPL_CONNECT_REFUSED',
   'REPL_CONNECT_TIMEOUT',
   'TARGET_CONNECTION_LOST',
+  // the shard's master is gone and no new one could be confirmed yet (a failover in progress)
+  'SOURCE_RELOCATE_FAILED',
 ]);
 
 export function errorCode(error: unknown): string {
@@ -13,7 +15,10 @@ export function errorCode(error: unknown): string {
 }
 
 export function isTransient(error: unknown): boolean {
-  return TRANSIENT_CODES.has(errorCode(error));
+  const code = errorCode(error);
+  if (TRANSIENT_CODES.has(code)) return true;
+  // -LOADING, or -NOMASTERLINK from a replica (a demoted master) that lost its own master: it passes.
+  return code === 'REPL_PSYNC_REFUSED' && (error as { retryable?: unknown }).retryable === true;
 }
 
 /** The shard gave up: wraps the cause with the shard's name so every message says which shard failed. */

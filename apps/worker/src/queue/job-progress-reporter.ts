@@ -1,12 +1,19 @@
 import type { ShardJobProgress } from '@shardbridge/plan';
 import type { ShardProgress } from '../shard-progress.js';
+import type { ShardLinkHealth } from '../source/link-health.js';
+
+/**
+ * What the worker publishes: the plan contract's report plus the link-health fields (optional, so a report from
+ * an older worker still reads as one). To move into `ShardJobProgress` in packages/plan.
+ */
+export type WorkerJobProgress = ShardJobProgress & Partial<ShardLinkHealth>;
 
 export interface JobProgressReporterOptions {
   workerId: string;
   /** minimum time between two published reports; phase changes are published at once */
   intervalMs: number;
   /** writes one report (job.updateProgress); a rejection is passed to `onError`, never thrown */
-  publish: (progress: ShardJobProgress) => Promise<void>;
+  publish: (progress: WorkerJobProgress) => Promise<void>;
   onError: (error: Error) => void;
   /** @defaultValue Date.now */
   now?: () => number;
@@ -30,7 +37,7 @@ export class JobProgressReporter {
   private readonly lagSamples: Array<{ at: number; sourceOffset: number }> = [];
   private rateBase: { at: number; ops: number } | null = null;
   private opsPerSecond = 0;
-  private latest: ShardJobProgress | null = null;
+  private latest: WorkerJobProgress | null = null;
   private lastPublished: { at: number; phase: string } | null = null;
   private publishing: Promise<void> = Promise.resolve();
   private trailingTimer: NodeJS.Timeout | null = null;
@@ -41,7 +48,7 @@ export class JobProgressReporter {
   }
 
   /** The last report built (published or not). */
-  get current(): ShardJobProgress | null {
+  get current(): WorkerJobProgress | null {
     return this.latest;
   }
 
@@ -97,7 +104,7 @@ export class JobProgressReporter {
       .catch((error: Error) => this.options.onError(error));
   }
 
-  private toJobProgress(progress: ShardProgress): ShardJobProgress {
+  private toJobProgress(progress: ShardProgress): WorkerJobProgress {
     const at = this.now();
     const ops = progress.keysWritten + progress.commandsApplied;
     if (!this.rateBase || ops < this.rateBase.ops) {
@@ -123,6 +130,10 @@ export class JobProgressReporter {
       partialSyncs: progress.partialSyncs,
       reconnects: progress.reconnects,
       lastError: progress.lastError && { code: progress.lastError.code, message: progress.lastError.message },
+      rttMs: progress.rttMs,
+      lastDisconnect: progress.lastDisconnect && { ...progress.lastDisconnect },
+      sourceNode: progress.sourceNode && { ...progress.sourceNode },
+      sourceFailovers: progress.sourceFailovers,
       reportedAt: at,
     };
   }

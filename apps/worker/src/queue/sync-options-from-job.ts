@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   formatHostPort,
+  NatMapper,
   parseHostPort,
   resolveSecret as resolvePlanSecret,
   type HostPort,
@@ -8,6 +9,21 @@ import {
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { ShardSyncOptions } from '../shard-sync.js';
+import { SourceLocator } from '../source/source-locator.js';
+
+/**
+ * Optional job data a worker uses to follow source failovers; to move into `ShardJobData` in packages/plan.
+ * Without `clusterSeeds`, the shard's last node is the only one asked for the topology.
+ */
+export interface ShardJobFailoverData {
+  /** reachable `host:port` of source cluster nodes to ask for the topology after the shard's master is lost */
+  clusterSeeds?: string[];
+  /** the source's announced → reachable map, for the address of a newly promoted master */
+  natMap?: Record<string, string>;
+}
+
+/** Job data as the worker reads it: the plan contract plus the optional failover fields. */
+export type WorkerShardJobData = ShardJobData & ShardJobFailoverData;
 
 /** Resolves a secret reference (`env:NAME`, `file:/path`) where the connection is made. */
 export type SecretResolver = (reference: string | undefined, field: string) => string | undefined;
@@ -30,7 +46,7 @@ export interface SyncOptionsFromJobContext {
  * the returned object (never in the job, its progress or its errors).
  */
 export function syncOptionsFromJob(
-  data: ShardJobData,
+  data: WorkerShardJobData,
   context: SyncOptionsFromJobContext,
 ): Omit<ShardSyncOptions, 'onProgress' | 'progressIntervalMs'> {
   const resolve = context.resolveSecret ?? resolvePlanSecret;
@@ -46,6 +62,7 @@ export function syncOptionsFromJob(
     : undefined;
   const seeds = target.seeds.map((seed, index) => endpoint(seed, `target.seeds[${index}]`));
   if (seeds.length === 0) throw new ShardJobDataError('job data has no target seeds');
+  const sourcePassword = resolve(data.source.password, 'source.password');
   return {
     shardId: data.shardId,
     source: {
@@ -53,9 +70,11 @@ export function syncOptionsFromJob(
       port: source.port,
       label: `shard ${data.shardId} (${data.announced} via ${data.reachable})`,
       username: data.source.username,
-      password: resolve(data.source.password, 'source.password'),
+      password: sourcePassword,
       tls: data.source.tls ? {} : undefined,
     },
+    sourceNode: { nodeId: data.nodeId, announced: data.announced },
+    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword),
     target: {
       type: target.type,
       seeds,
@@ -69,6 +88,22 @@ export function syncOptionsFromJob(
     checkpoints: context.checkpoints,
     logger: context.logger,
   };
+}
+
+/** A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap. */
+function failoverLocator(data: WorkerShardJobData, password: string | undefined): SourceLocator {
+  let natMapper: NatMapper;
+  try {
+    natMapper = new NatMapper(data.natMap ?? {});
+  } catch (error) {
+    throw new ShardJobDataError(`job data field natMap: ${(error as Error).message}`);
+  }
+  return new SourceLocator({
+    slots: data.slots,
+    seeds: (data.clusterSeeds ?? []).map((seed, index) => endpoint(seed, `clusterSeeds[${index}]`)),
+    natMapper,
+    link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
+  });
 }
 
 function endpoint(text: string, field: string): HostPort {

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster, Redis } from 'ioredis';
+import { pino } from 'pino';
+import { NatMapper, parseClusterShards } from '@shardbridge/plan';
+import { startCluster, startRedis, waitFor, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
+import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { ShardProgress } from '../shard-progress.js';
+import { ShardSync } from '../shard-sync.js';
+import { SourceLocator } from './source-locator.js';
+
+const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
+const TAG = '{failover}';
+
+class MemoryCheckpoints implements CheckpointStore {
+  readonly saved = new Map<string, Checkpoint>();
+  async load(shardId: string) {
+    return this.saved.get(shardId) ?? null;
+  }
+  async save(shardId: string, checkpoint: Checkpoint) {
+    this.saved.set(shardId, checkpoint);
+  }
+  async clear(shardId: string) {
+    this.saved.delete(shardId);
+  }
+}
+
+/** Writes `key:<from..to-1>` through the cluster client, retrying each across the failover's brief refusals. */
+async function writeKeys(client: Cluster, from: number, to: number): Promise<void> {
+  for (let index = from; index < to; index++) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.set(`${TAG}:key:${index}`, `value-${index}`);
+        break;
+      } catch (error) {
+        if (attempt > 200) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+}
+
+describe.each([
+  { variant: 'plain addresses', announceHostnames: false },
+  { variant: 'announced hostnames behind a natMap', announceHostnames: true },
+])('ShardSync following a source failover ($variant)', ({ announceHostnames }) => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+  let writer: Cluster;
+  let targetClient: Redis;
+
+  beforeAll(async () => {
+    [cluster, target] = await Promise.all([
+      startCluster({ masters: 3, replicasPerMaster: 1, announceHostnames }),
+      startRedis(),
+    ]);
+    writer = cluster.client();
+    targetClient = target.client();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  it('resumes on the promoted replica with +CONTINUE, reports the new master, and the target matches', async () => {
+    const master = await cluster.nodeForKey(TAG);
+    const nodeId = await cluster.nodeId(master);
+    const shards = parseClusterShards(await master.client().call('CLUSTER', 'SHARDS'));
+    const slots = shards.find((shard) => shard.nodeId === nodeId)!.slots;
+    const natMap = Object.fromEntries(
+      Object.entries(cluster.natMap()).map(([announced, { host, port }]) => [announced, `${host}:${port}`]),
+    );
+    const otherSeed = cluster.nodes.find((node) => node !== master)!;
+    const snapshots: ShardProgress[] = [];
+    const sync = new ShardSync({
+      shardId: 'failover-0',
+      source: {
+        host: master.host,
+        port: master.port,
+        label: `shard failover-0 (${cluster.announced(master)})`,
+      },
+      sourceNode: { nodeId, announced: cluster.announced(master) },
+      locator: new SourceLocator({
+        slots,
+        seeds: [{ host: otherSeed.host, port: otherSeed.port }],
+        natMapper: new NatMapper(natMap),
+        link: { tls: false, timeoutMs: 2000 },
+      }),
+      target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
+      checkpoints: new MemoryCheckpoints(),
+      logger,
+      onProgress: (progress) => snapshots.push(progress),
+      progressIntervalMs: 100,
+      reconnectBaseDelayMs: 200,
+      rttIntervalMs: 200,
+    });
+    const running = sync.run();
+    try {
+      await writeKeys(writer, 0, 200);
+      await waitFor(
+        'the first keys on the target',
+        async () => (await targetClient.dbsize()) === 200,
+        30_000,
+      );
+      await waitFor('an RTT sample', () => sync.progress.rttMs !== null, 10_000);
+      const before = sync.progress;
+      expect(before.phase).toBe('incremental');
+      expect(before.fullSyncs).toBe(1);
+      expect(before.sourceNode).toEqual({
+        nodeId,
+        announced: cluster.announced(master),
+        reachable: `${master.host}:${master.port}`,
+      });
+      expect(before.rttMs).toBeGreaterThan(0);
+      expect(before.lastDisconnect).toBeNull();
+
+      const promoted = await cluster.failover(master);
+      const promotedId = await cluster.nodeId(promoted);
+      await writeKeys(writer, 200, 400);
+      await waitFor(
+        'the shard to follow the failover',
+        () => sync.progress.sourceNode?.nodeId === promotedId,
+        30_000,
+      );
+      await waitFor('every key on the target', async () => (await targetClient.dbsize()) === 400, 30_000);
+
+      const after = sync.progress;
+      expect(after.phase).toBe('incremental');
+      expect(after.fullSyncs).toBe(1);
+      expect(after.partialSyncs).toBeGreaterThanOrEqual(before.partialSyncs + 1);
+      expect(after.sourceFailovers).toBe(1);
+      expect(after.reconnects).toBeGreaterThanOrEqual(1);
+      expect(after.lastDisconnect).toMatchObject({ code: expect.any(String), at: expect.any(Number) });
+      expect(after.sourceNode).toEqual({
+        nodeId: promotedId,
+        announced: cluster.announced(promoted),
+        reachable: `${promoted.host}:${promoted.port}`,
+      });
+      // The promoted replica served no full sync: we (and the demoted master) continued with +CONTINUE.
+      const stats = await promoted.info('stats');
+      expect(Number(stats.sync_full)).toBe(0);
+      expect(Number(stats.sync_partial_ok)).toBeGreaterThanOrEqual(1);
+      expect(after.replid).toBe((await promoted.info('replication')).master_replid);
+
+      const names = Array.from({ length: 400 }, (_, index) => `${TAG}:key:${index}`);
+      expect(await targetClient.mget(names)).toEqual(await writer.mget(names));
+    } finally {
+      await sync.stop();
+      await running;
+    }
+  }, 120_000);
+});

@@ -7,3 +7,4 @@ export * from './discovery/index.js';
 export * from './nat-map.js';
 export * from './duration.js';
 export * from './nat-rule-match.js';
+export * from './tls-settings.js';

@@ -20,18 +20,25 @@ export interface SeedTopology {
 
 /**
  * Asks the seeds, in order, for the cluster's masters; the first that answers wins. A seed goes through the
- * natMap like any announced address (ioredis does not map seeds; we must). Refused credentials end the search
- * at once (every node shares them); anything else moves on to the next seed.
+ * mapping like any announced address (ioredis does not map seeds; we must); `direct` addresses (natDiscover's,
+ * already reachable) are tried after them, unmapped. Refused credentials end the search at once (every node
+ * shares them); anything else moves on to the next seed.
  */
 export async function readTopologyFromSeeds(
   seeds: readonly string[],
   context: DiscoveryContext,
+  direct: readonly HostPort[] = [],
 ): Promise<SeedTopology> {
   const failures: Array<{ seed: string; reachable: string; error: string }> = [];
-  for (const text of seeds) {
-    const seed = parseHostPort(text);
-    if (!seed) throw new DiscoveryError('DISCOVERY_NO_SEED', `source seed "${text}" is not "host:port"`);
-    const { reachable } = context.natMapper.map(seed);
+  const candidates = [
+    ...seeds.map((text) => {
+      const seed = parseHostPort(text);
+      if (!seed) throw new DiscoveryError('DISCOVERY_NO_SEED', `source seed "${text}" is not "host:port"`);
+      return { seed, reachable: context.natMapper.map(seed).reachable };
+    }),
+    ...direct.map((address) => ({ seed: address, reachable: address })),
+  ];
+  for (const { seed, reachable } of candidates) {
     try {
       const masters = await withNode(context, seed, reachable, (link) =>
         readTopology(link, context.link.tls),

@@ -1,12 +1,15 @@
 import type { ConnectionOptions } from 'node:tls';
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
-import { NatMapper } from '../nat-map.js';
+import { NatMapper, type NatMappedBy } from '../nat-map.js';
 import type { SourceSpec } from '../plan-schema.js';
 import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
 import { authError, readTopologyFromSeeds } from './cluster-seed.js';
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
-import { checkMasters, type MasterAddress } from './master-reachability.js';
+import { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
+import { discoverManualShards } from './manual-shards.js';
+import { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
+import { resolveTls } from '../tls-settings.js';
 import { NodeProbeError, parseInfo } from './probe-node.js';
 import { formatSlotRanges, missingSlotRanges, SLOT_COUNT, type SlotRange } from './slot-ranges.js';
 
@@ -21,10 +24,12 @@ export interface DiscoveredShard {
   /** `host:port` this side dials */
   reachable: string;
   /**
-   * `natMap`: an entry mapped the announced address; `identity`: dialled as announced; `seed`: the node announces
-   * no endpoint (or, standalone, the seed has no natMap entry) and is dialled at the seed's address.
+   * `natMap`: an entry mapped the announced address; `natRule`: a natRules rule did; `natDiscover`: a natDiscover
+   * address answered CLUSTER MYID with this node's id; `identity`: dialled as announced; `seed`: the node
+   * announces no endpoint (or, standalone, nothing maps the seed) and is dialled at the seed's address;
+   * `manual`: given in `source.shards`.
    */
-  mappedBy: 'natMap' | 'identity' | 'seed';
+  mappedBy: NatMappedBy | 'seed' | 'manual';
   /** `redis_version` of the master */
   version?: string;
 }
@@ -66,20 +71,22 @@ export async function discoverSourceShards(
   options: DiscoverSourceOptions = {},
 ): Promise<DiscoveredShard[]> {
   const resolve = options.resolveSecret ?? defaultResolveSecret;
+  const tls = resolveTls(source.tls, 'source.tls', resolve);
   const context: DiscoveryContext = {
-    natMapper: new NatMapper(source.natMap),
+    natMapper: new NatMapper(source.natMap, { natRules: source.natRules }),
     concurrency: options.concurrency ?? 16,
     link: {
       username: source.username,
       password: resolve(source.password, 'source.password'),
-      tls: source.tls !== false,
-      tlsOptions: options.tlsOptions,
+      tls: tls.enabled,
+      tlsOptions: { ...tls.options, ...options.tlsOptions },
       timeoutMs: options.connectTimeoutMs ?? 5000,
     },
   };
+  if (source.shards) return discoverManualShards(source.shards, context);
   return source.type === 'standalone'
     ? [await discoverStandalone(source.seeds[0], context)]
-    : discoverCluster(source.seeds, context);
+    : discoverCluster(source.seeds, source.natDiscover ?? [], context);
 }
 
 async function discoverStandalone(text: string, context: DiscoveryContext): Promise<DiscoveredShard> {
@@ -122,16 +129,22 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
     slots: [[0, SLOT_COUNT - 1]],
     announced: formatHostPort(seed),
     reachable: formatHostPort(reachable),
-    mappedBy: mappedBy === 'natMap' ? 'natMap' : 'seed',
+    mappedBy: mappedBy === 'identity' ? 'seed' : mappedBy,
     version: info.get('redis_version'),
   };
 }
 
 async function discoverCluster(
   seeds: readonly string[],
-  context: DiscoveryContext,
+  natDiscover: readonly string[],
+  base: DiscoveryContext,
 ): Promise<DiscoveredShard[]> {
-  const topology = await readTopologyFromSeeds(seeds, context);
+  const discovery = natDiscover.length > 0 ? await discoverNatAddresses(natDiscover, base) : undefined;
+  const context = discovery
+    ? { ...base, natMapper: base.natMapper.withDiscovered(discovery.byNodeId) }
+    : base;
+  const direct = discovery ? [...discovery.byNodeId.values()] : [];
+  const topology = await readTopologyFromSeeds(seeds, context, direct);
   const seedText = formatHostPort(topology.seed);
   const missing = missingSlotRanges(topology.masters.flatMap((master) => master.slots));
   if (missing.length > 0) {
@@ -151,9 +164,18 @@ async function discoverCluster(
         mappedBy: 'seed' as const,
       };
     }
-    return { ...master, announced: master.announced, ...context.natMapper.map(master.announced) };
+    return {
+      ...master,
+      announced: master.announced,
+      ...context.natMapper.map(master.announced, master.nodeId),
+    };
   });
-  const facts = await checkMasters(masters, context);
+  let facts: MasterFacts[];
+  try {
+    facts = await checkMasters(masters, context);
+  } catch (error) {
+    throw discovery ? withNatDiscoverFailures(error, discovery) : error;
+  }
   return masters.map((master, index) => ({
     nodeId: master.nodeId,
     slots: master.slots.map(([first, last]): SlotRange => [first, last]),
@@ -162,6 +184,22 @@ async function discoverCluster(
     mappedBy: master.mappedBy,
     ...(facts[index].version ? { version: facts[index].version } : {}),
   }));
+}
+
+/** Adds to DISCOVERY_UNREACHABLE which natDiscover addresses did not answer: likely the missing nodes. */
+function withNatDiscoverFailures(error: unknown, discovery: NatDiscovery): unknown {
+  if (!(error instanceof DiscoveryError) || error.code !== 'DISCOVERY_UNREACHABLE') return error;
+  const failed = discovery.failures.map(({ address, error: reason }) => `${address} (${reason})`);
+  const note =
+    failed.length > 0
+      ? ` natDiscover addresses that did not answer: ${failed.join(', ')}.`
+      : " Or add the node's reachable address to natDiscover.";
+  return new DiscoveryError(
+    error.code,
+    `${error.message}.${note}`,
+    { ...error.details, natDiscoverFailures: discovery.failures },
+    { cause: error.cause },
+  );
 }
 
 function parseSeed(text: string): HostPort {

@@ -19,6 +19,8 @@ export type DiscoveryErrorCode =
   | 'DISCOVERY_WRONG_TYPE'
   /** the address a natMap entry leads to is a different cluster node than the one announced there */
   | 'DISCOVERY_WRONG_NODE'
+  /** `source.shards` (manual mode) is not a set of masters with disjoint slots; details say which entry */
+  | 'DISCOVERY_SHARDS_INVALID'
   /** the topology reply could not be understood */
   | 'DISCOVERY_TOPOLOGY';
 

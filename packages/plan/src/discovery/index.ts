@@ -17,3 +17,5 @@ export { NodeProbeError, openNode, type NodeLink, type NodeLinkOptions } from '.
 export { readTopology, readTopologyFromSeeds, type SeedTopology } from './cluster-seed.js';
 export { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
 export { discoverSourceShards, type DiscoveredShard, type DiscoverSourceOptions } from './discover-source.js';
+export { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
+export { discoverManualShards } from './manual-shards.js';

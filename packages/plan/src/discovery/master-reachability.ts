@@ -1,4 +1,5 @@
 import { formatHostPort, type HostPort } from '../host-port.js';
+import type { NatMappedBy } from '../nat-map.js';
 import { authError } from './cluster-seed.js';
 import { mapWithLimit, withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
@@ -11,7 +12,10 @@ export interface MasterAddress {
   slots: SlotRange[];
   announced: HostPort;
   reachable: HostPort;
-  mappedBy: 'natMap' | 'identity' | 'seed';
+  /** see DiscoveredShard.mappedBy */
+  mappedBy: NatMappedBy | 'seed' | 'manual';
+  /** index of the natRules rule that mapped it */
+  rule?: number;
   /** as the topology reported it; `failed` explains an unreachable master without blaming the address */
   health?: string;
 }
@@ -77,6 +81,14 @@ function describe({ master, error }: Unreachable): string {
   if (master.mappedBy === 'natMap') {
     return `${which} is mapped by natMap to ${reachable}, which does not answer (${error})`;
   }
+  if (master.mappedBy === 'natRule') {
+    return `${which} is mapped by natRules[${master.rule}] to ${reachable}, which does not answer (${error})`;
+  }
+  if (master.mappedBy === 'natDiscover') {
+    return `${which} was found by natDiscover at ${reachable}, which no longer answers (${error})`;
+  }
+  if (master.mappedBy === 'manual')
+    return `source shard ${reachable} (from source.shards) does not answer (${error})`;
   if (master.mappedBy === 'seed')
     return `${which}, reached through seed ${reachable}, does not answer (${error})`;
   return `${which} does not answer at its announced address (${error})`;
@@ -102,6 +114,18 @@ function unreachableError(unreachable: Unreachable[], hasNatMap: boolean): Disco
   if (mapped.length > 0) {
     const keys = mapped.map(({ master }) => `"${formatHostPort(master.announced)}"`).join(', ');
     fixes.push(`correct the natMap entr${mapped.length === 1 ? 'y' : 'ies'} for ${keys}`);
+  }
+  const ruled = [
+    ...new Set(
+      unreachable
+        .filter(({ master }) => master.mappedBy === 'natRule' && !isFailed(master))
+        .map(({ master }) => master.rule),
+    ),
+  ];
+  if (ruled.length > 0) {
+    fixes.push(
+      `correct ${ruled.map((rule) => `natRules[${rule}]`).join(', ')} (or add natMap entries, which take precedence)`,
+    );
   }
   const fix = fixes.length > 0 ? `. Fix: ${fixes.join('; ')}` : '';
   return new DiscoveryError('DISCOVERY_UNREACHABLE', `${sentences.join('; ')}${fix}`, {

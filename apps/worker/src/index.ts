@@ -5,6 +5,8 @@ export * from './shard-sync.js';
 export * from './sync-errors.js';
 export * from './source/link-health.js';
 export * from './source/rtt-probe.js';
+export * from './source/shard-nodes.js';
+export * from './source/source-endpoint.js';
 export * from './source/source-locator.js';
 export * from './checkpoint/redis-checkpoint-store.js';
 export * from './queue/queue-connection.js';

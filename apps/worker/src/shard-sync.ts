@@ -1,13 +1,11 @@
-import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
-import { formatHostPort, parseHostPort } from '@shardbridge/plan';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { RttProbe } from './source/rtt-probe.js';
-import { SourceLocator, type SourceLocation } from './source/source-locator.js';
+import { SourceEndpoint } from './source/source-endpoint.js';
+import type { SourceLocator } from './source/source-locator.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
 
@@ -81,38 +79,24 @@ export class ShardSync {
   private waitingForDrain = false;
   private acknowledgedDb = 0;
   /** the node replicated from; replaced when a failover is followed */
-  private source: Omit<ReplicaClientOptions, 'resume'>;
-  private location: SourceLocation;
-  /** set after a lost link: confirm (or find) the master before dialling again */
-  private relocateBeforeLink = false;
-  private readonly rttProbe: RttProbe | null;
+  private readonly source: SourceEndpoint;
+  /** confirm (or find) the node to dial before each link: set before the first and after a lost one */
+  private relocateBeforeLink = true;
+  private linkedOnce = false;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
     this.logger = options.logger.child({ shard: options.shardId });
-    this.source = { ...options.source };
-    const reachable = { host: options.source.host, port: options.source.port };
-    const announced = (options.sourceNode && parseHostPort(options.sourceNode.announced)) || reachable;
-    this.location = { nodeId: options.sourceNode?.nodeId ?? null, announced, reachable };
-    this.progressState.sourceNode = this.describeLocation();
-    const rttIntervalMs = options.rttIntervalMs ?? 5000;
-    this.rttProbe =
-      rttIntervalMs > 0
-        ? new RttProbe(reachable, {
-            intervalMs: rttIntervalMs,
-            link: {
-              username: options.source.username,
-              password: options.source.password,
-              tls: options.source.tls !== undefined,
-              tlsOptions: options.source.tls,
-              servername: options.source.tls?.servername,
-              timeoutMs: options.source.connectTimeoutMs ?? 5000,
-            },
-            onSample: (rttMs) => {
-              this.progressState.rttMs = rttMs;
-            },
-          })
-        : null;
+    this.source = new SourceEndpoint({
+      shardId: options.shardId,
+      source: options.source,
+      sourceNode: options.sourceNode,
+      rttIntervalMs: options.rttIntervalMs ?? 5000,
+      onRtt: (rttMs) => {
+        this.progressState.rttMs = rttMs;
+      },
+    });
+    this.progressState.sourceNode = this.source.describe();
   }
 
   get progress(): ShardProgress {
@@ -133,14 +117,13 @@ export class ShardSync {
     const intervalMs = this.options.progressIntervalMs ?? 1000;
     this.progressTimer = setInterval(() => this.reportProgress(), intervalMs);
     this.progressTimer.unref();
-    this.rttProbe?.start();
+    this.source.startRttProbe();
     let attempts = 0;
-    let everLinked = false;
     try {
       while (!this.stopRequested) {
         try {
           await this.runLink(() => {
-            everLinked = true;
+            this.linkedOnce = true;
             attempts = 0;
           });
         } catch (error) {
@@ -154,7 +137,7 @@ export class ShardSync {
             this.progressState.lastDisconnect = { at: Date.now(), code, message };
           }
           const maxAttempts = this.options.maxReconnectAttempts ?? 10;
-          if (!everLinked || !isTransient(error) || attempts >= maxAttempts) throw error;
+          if (!this.linkedOnce || !isTransient(error) || attempts >= maxAttempts) throw error;
           attempts += 1;
           this.progressState.reconnects += 1;
           this.relocateBeforeLink = true;
@@ -174,7 +157,7 @@ export class ShardSync {
       this.setPhase('failed');
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
-      await this.rttProbe?.stop();
+      await this.source.stopRttProbe();
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.progressTimer = null;
       this.reportProgress();
@@ -199,7 +182,19 @@ export class ShardSync {
   /** One replication link: resolves never; rejects when the link ends for any reason (stop included). */
   private async runLink(onStreaming: () => void): Promise<void> {
     this.setPhase('connecting');
-    if (this.relocateBeforeLink && this.options.locator) await this.relocate(this.options.locator);
+    if (this.relocateBeforeLink && this.options.locator) {
+      try {
+        await this.relocate(this.options.locator);
+      } catch (error) {
+        // Before the first link the planned address stands (its own connect error is the clearer one), unless
+        // only a replica will do.
+        if (this.linkedOnce || this.options.locator.readFrom === 'replica') throw error;
+        this.logger.warn(
+          { code: errorCode(error) },
+          `could not confirm the source node: ${(error as Error).message}`,
+        );
+      }
+    }
     this.relocateBeforeLink = false;
     const checkpoint = await this.options.checkpoints.load(this.options.shardId);
     if (!this.writer) {
@@ -245,7 +240,7 @@ export class ShardSync {
 
       const client = new ReplicaClient(
         {
-          ...this.source,
+          ...this.source.linkOptions,
           resume: checkpoint ? { replid: checkpoint.replid, offset: checkpoint.offset } : undefined,
         },
         {
@@ -323,7 +318,8 @@ export class ShardSync {
       step();
     } catch (error) {
       if (error instanceof RdbError) {
-        const source = this.source.label ?? `${this.source.host}:${this.source.port}`;
+        const { label, host, port } = this.source.linkOptions;
+        const source = label ?? `${host}:${port}`;
         throw new SourceRdbError(source, error);
       }
       throw error;
@@ -444,46 +440,17 @@ export class ShardSync {
     }
   }
 
-  /** Confirms the shard's master or moves the link to the one that now serves its slots (a followed failover). */
+  /** Confirms the shard's node or moves the link to the one that now serves its slots (a followed failover). */
   private async relocate(locator: SourceLocator): Promise<void> {
-    const before = this.location;
-    const found = await locator.locate(before);
-    if (
-      formatHostPort(found.reachable) === formatHostPort(before.reachable) &&
-      found.nodeId === before.nodeId
-    )
-      return;
-    this.location = found;
-    const announced = formatHostPort(found.announced);
-    const reachable = formatHostPort(found.reachable);
-    this.source = {
-      ...this.source,
-      host: found.reachable.host,
-      port: found.reachable.port,
-      label: `shard ${this.options.shardId} (${announced} via ${reachable})`,
-      // SNI follows the announced name, which the new node's certificate is issued for
-      ...(this.source.tls && isIP(found.announced.host) === 0
-        ? { tls: { ...this.source.tls, servername: found.announced.host } }
-        : {}),
-    };
-    this.progressState.sourceNode = this.describeLocation();
-    this.progressState.sourceFailovers += 1;
-    this.rttProbe?.retarget(found.reachable);
-    this.logger.warn(
-      {
-        from: { nodeId: before.nodeId, announced: formatHostPort(before.announced) },
-        to: { nodeId: found.nodeId, announced, reachable },
-      },
-      `source failover: shard now replicates from ${announced} (via ${reachable})`,
+    const left = await this.source.relocate(locator);
+    if (!left) return;
+    const now = this.source.describe();
+    this.progressState.sourceNode = now;
+    if (this.linkedOnce) this.progressState.sourceFailovers += 1;
+    this.logger[this.linkedOnce ? 'warn' : 'info'](
+      { from: left, to: now },
+      `${this.linkedOnce ? 'source failover: ' : ''}shard replicates from ${now.announced} (via ${now.reachable})`,
     );
-  }
-
-  private describeLocation(): ShardProgress['sourceNode'] {
-    return {
-      nodeId: this.location.nodeId,
-      announced: formatHostPort(this.location.announced),
-      reachable: formatHostPort(this.location.reachable),
-    };
   }
 
   private recordError(error: unknown): void {

@@ -66,4 +66,13 @@ describe('JobProgressReporter', () => {
     expect(reporter.current?.lagMs).toBe(0);
     await reporter.finish();
   });
+
+  it('carries the link-health fields (RTT, last disconnect, source node) into the job progress', async () => {
+    const { reporter, snapshot } = harness();
+    const lastDisconnect = { at: 123, code: 'REPL_CONNECTION_CLOSED', message: 'closed' };
+    const sourceNode = { nodeId: 'a'.repeat(40), announced: 'node-0:6379', reachable: '127.0.0.1:16379' };
+    snapshot(0, { rttMs: 0.42, lastDisconnect, sourceNode, sourceFailovers: 1 });
+    expect(reporter.current).toMatchObject({ rttMs: 0.42, lastDisconnect, sourceNode, sourceFailovers: 1 });
+    await reporter.finish();
+  });
 });

@@ -9,7 +9,7 @@ import {
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { ShardSyncOptions } from '../shard-sync.js';
-import { SourceLocator } from '../source/source-locator.js';
+import { SourceLocator, type ReadFrom } from '../source/source-locator.js';
 
 /**
  * Optional job data a worker uses to follow source failovers; to move into `ShardJobData` in packages/plan.
@@ -20,6 +20,8 @@ export interface ShardJobFailoverData {
   clusterSeeds?: string[];
   /** the source's announced → reachable map, for the address of a newly promoted master */
   natMap?: Record<string, string>;
+  /** which node of the shard to replicate from (cluster sources only). @defaultValue 'master' */
+  readFrom?: ReadFrom;
 }
 
 /** Job data as the worker reads it: the plan contract plus the optional failover fields. */
@@ -103,6 +105,7 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     seeds: (data.clusterSeeds ?? []).map((seed, index) => endpoint(seed, `clusterSeeds[${index}]`)),
     natMapper,
     link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
+    readFrom: data.readFrom,
   });
 }
 

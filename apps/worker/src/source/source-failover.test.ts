@@ -149,3 +149,79 @@ describe.each([
     }
   }, 120_000);
 });
+
+describe('ShardSync with readFrom replica', () => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+  let writer: Cluster;
+  let targetClient: Redis;
+
+  beforeAll(async () => {
+    [cluster, target] = await Promise.all([startCluster({ masters: 3, replicasPerMaster: 1 }), startRedis()]);
+    writer = cluster.client();
+    targetClient = target.client();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  it('replicates from the replica, and from the demoted master once that replica is promoted', async () => {
+    const master = await cluster.nodeForKey(TAG);
+    const nodeId = await cluster.nodeId(master);
+    const [replica] = await cluster.replicas(master);
+    const replicaId = await cluster.nodeId(replica);
+    const shards = parseClusterShards(await master.client().call('CLUSTER', 'SHARDS'));
+    const slots = shards.find((shard) => shard.nodeId === nodeId)!.slots;
+    const sync = new ShardSync({
+      shardId: 'replica-0',
+      // as planned: the master; the locator moves the shard to its replica before the first link
+      source: { host: master.host, port: master.port },
+      sourceNode: { nodeId, announced: cluster.announced(master) },
+      locator: new SourceLocator({
+        slots,
+        seeds: [],
+        natMapper: new NatMapper(),
+        link: { tls: false, timeoutMs: 2000 },
+        readFrom: 'replica',
+      }),
+      target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
+      checkpoints: new MemoryCheckpoints(),
+      logger,
+      progressIntervalMs: 100,
+      reconnectBaseDelayMs: 200,
+      rttIntervalMs: 0,
+    });
+    const running = sync.run();
+    try {
+      await writeKeys(writer, 0, 100);
+      await waitFor(
+        'the first keys on the target',
+        async () => (await targetClient.dbsize()) === 100,
+        30_000,
+      );
+      expect(sync.progress.sourceNode?.nodeId).toBe(replicaId);
+      expect(sync.progress.sourceFailovers).toBe(0);
+      expect(Number((await replica.info('stats')).sync_full)).toBe(1);
+      expect(Number((await master.info('stats')).sync_full)).toBe(1); // the replica's own sync only
+
+      await cluster.failover(master); // the replica we read from becomes master: move to the demoted master
+      await writeKeys(writer, 100, 200);
+      await waitFor(
+        'the shard to move to the demoted master',
+        () => sync.progress.sourceNode?.nodeId === nodeId,
+        30_000,
+      );
+      await waitFor('every key on the target', async () => (await targetClient.dbsize()) === 200, 30_000);
+      const progress = sync.progress;
+      expect(progress.fullSyncs).toBe(1);
+      expect(progress.partialSyncs).toBeGreaterThanOrEqual(1);
+      expect(progress.sourceFailovers).toBe(1);
+      const names = Array.from({ length: 200 }, (_, index) => `${TAG}:key:${index}`);
+      expect(await targetClient.mget(names)).toEqual(await writer.mget(names));
+    } finally {
+      await sync.stop();
+      await running;
+    }
+  }, 120_000);
+});

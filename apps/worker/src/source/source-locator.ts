@@ -8,6 +8,14 @@ import {
   type NodeLinkOptions,
   type TopologyMaster,
 } from '@shardbridge/plan';
+import { shardNodesForSlot } from './shard-nodes.js';
+
+/**
+ * Which node of a shard to replicate from. A replica serves PSYNC like its master, with the master's replid and
+ * offsets (PSYNC2), so a shard can move between them and continue with +CONTINUE. `replica` waits (retrying) when
+ * no replica is up; `prefer-replica` falls back to the master. Replica modes need CLUSTER SHARDS (Redis 7+).
+ */
+export type ReadFrom = 'master' | 'replica' | 'prefer-replica';
 
 /** Where a shard's source is: the node that serves its slots, announced and reachable. */
 export interface SourceLocation {
@@ -25,7 +33,12 @@ export interface SourceLocatorOptions {
   natMapper: NatMapper;
   /** resolved credentials and TLS of the source; `timeoutMs` bounds each connect and reply */
   link: NodeLinkOptions;
+  /** @defaultValue 'master' */
+  readFrom?: ReadFrom;
 }
+
+/** What a node says about itself in INFO replication; null when it does not answer. */
+type NodeState = { role: string; linkUp: boolean } | null;
 
 /** The shard's source could not be located this time; retried with the reconnect backoff. */
 export class SourceRelocationError extends Error {
@@ -34,24 +47,52 @@ export class SourceRelocationError extends Error {
 }
 
 /**
- * Finds the master that serves a shard's slots in a source cluster, for a shard whose link was lost.
+ * Finds the node to replicate a shard's slots from in a source cluster: before the first link and after a lost
+ * one. With `readFrom: 'master'`:
  *
  * The node the shard last replicated from is kept while it still says `role:master`. Otherwise (unreachable,
  * or demoted to a replica by a failover) each of that node and the seeds is asked for the topology (CLUSTER
  * SHARDS, or SLOTS) until one names a master for the shard's first slot other than the demoted node; the
  * master's announced address goes through the NAT map, and the result is used only once that node itself says
  * `role:master` — a view that gossip has not updated yet is rejected, not followed.
+ *
+ * With a replica mode, the node is kept while it is a replica whose master link is up; otherwise the shard's
+ * nodes (CLUSTER SHARDS) are tried: replicas that say their master link is up, then (`prefer-replica`) the master.
  */
 export class SourceLocator {
   constructor(private readonly options: SourceLocatorOptions) {}
 
+  get readFrom(): ReadFrom {
+    return this.options.readFrom ?? 'master';
+  }
+
   async locate(current: SourceLocation): Promise<SourceLocation> {
-    const currentRole = await this.roleOf(current.reachable);
-    if (currentRole === 'master') return current;
+    const readFrom = this.options.readFrom ?? 'master';
+    const state = await this.stateOf(current.reachable);
+    if (readFrom === 'master' ? state?.role === 'master' : isLiveReplica(state)) return current;
     const firstSlot = this.options.slots[0]?.[0];
     if (firstSlot === undefined) throw new SourceRelocationError('the shard has no slots to look up');
+    const why = state === null ? 'the shard’s node does not answer' : `the shard’s node is a ${state.role}`;
     const failures: string[] = [];
-    for (const seed of uniqueAddresses([current.reachable, ...this.options.seeds])) {
+    const seeds = uniqueAddresses([current.reachable, ...this.options.seeds]);
+    const found =
+      readFrom === 'master'
+        ? await this.findMaster(current, seeds, firstSlot, failures)
+        : await this.findReplica(current, seeds, firstSlot, readFrom === 'prefer-replica', failures);
+    if (found) return found;
+    throw new SourceRelocationError(
+      `no ${readFrom === 'replica' ? 'live replica' : 'master'} found for slot ${firstSlot} (${why}): ` +
+        `${failures.join('; ')}. Check source cluster health and clusterSeeds/natMap in the job`,
+    );
+  }
+
+  private async findMaster(
+    current: SourceLocation,
+    seeds: HostPort[],
+    firstSlot: number,
+    failures: string[],
+  ): Promise<SourceLocation | null> {
+    for (const seed of seeds) {
       let masters: TopologyMaster[];
       try {
         masters = await this.withLink(seed, (link) => readTopology(link, this.options.link.tls));
@@ -70,7 +111,7 @@ export class SourceLocator {
       const { reachable } = this.options.natMapper.map(announced);
       // The seed still names the node that is down or demoted: its view is older than the failover.
       const stale = owner.nodeId !== null && owner.nodeId === current.nodeId;
-      if (stale || (await this.roleOf(reachable)) !== 'master') {
+      if (stale || (await this.stateOf(reachable))?.role !== 'master') {
         failures.push(
           `${formatHostPort(seed)} names ${formatHostPort(announced)} (via ${formatHostPort(reachable)}), ` +
             'which is not a master (yet)',
@@ -79,17 +120,57 @@ export class SourceLocator {
       }
       return { nodeId: owner.nodeId, announced, reachable };
     }
-    throw new SourceRelocationError(
-      `no master found for slot ${firstSlot} (${currentRole === null ? 'the shard’s node does not answer' : 'the shard’s node is now a replica'}): ` +
-        `${failures.join('; ')}. Check source cluster health and clusterSeeds/natMap in the job`,
-    );
+    return null;
   }
 
-  /** `master`, `slave`, or null when the node does not answer. */
-  private async roleOf(address: HostPort): Promise<string | null> {
+  /**
+   * A replica of the shard that says its link to its master is up (so its stream is current), other than the
+   * node that just failed; with `orMaster`, the master when no replica qualifies.
+   */
+  private async findReplica(
+    current: SourceLocation,
+    seeds: HostPort[],
+    firstSlot: number,
+    orMaster: boolean,
+    failures: string[],
+  ): Promise<SourceLocation | null> {
+    for (const seed of seeds) {
+      let nodes;
+      try {
+        const reply = await this.withLink(seed, (link) => link.call('CLUSTER', 'SHARDS'));
+        nodes = shardNodesForSlot(reply, firstSlot, this.options.link.tls);
+      } catch (error) {
+        failures.push(`${formatHostPort(seed)}: ${(error as Error).message}`);
+        continue;
+      }
+      const replicas = nodes.filter(
+        (node) => node.role === 'replica' && node.health !== 'failed' && node.nodeId !== current.nodeId,
+      );
+      const candidates = orMaster
+        ? [...replicas, ...nodes.filter((node) => node.role === 'master')]
+        : replicas;
+      for (const node of candidates) {
+        const announced = node.announced ?? seed;
+        const { reachable } = this.options.natMapper.map(announced);
+        const state = await this.stateOf(reachable);
+        if (node.role === 'master' ? state?.role === 'master' : isLiveReplica(state)) {
+          return { nodeId: node.nodeId, announced, reachable };
+        }
+        failures.push(
+          `${formatHostPort(announced)} (via ${formatHostPort(reachable)}) is not a live ${node.role}`,
+        );
+      }
+      if (candidates.length === 0) failures.push(`${formatHostPort(seed)}: the shard has no other replica`);
+    }
+    return null;
+  }
+
+  private async stateOf(address: HostPort): Promise<NodeState> {
     try {
-      const info = await this.withLink(address, (link) => link.call('INFO', 'replication'));
-      return /^role:(\w+)/m.exec(String(info))?.[1] ?? null;
+      const info = String(await this.withLink(address, (link) => link.call('INFO', 'replication')));
+      const role = /^role:(\w+)/m.exec(info)?.[1];
+      if (!role) return null;
+      return { role, linkUp: /^master_link_status:up/m.test(info) };
     } catch {
       return null;
     }
@@ -103,6 +184,10 @@ export class SourceLocator {
       link.close();
     }
   }
+}
+
+function isLiveReplica(state: NodeState): boolean {
+  return state?.role === 'slave' && state.linkUp;
 }
 
 function uniqueAddresses(addresses: HostPort[]): HostPort[] {

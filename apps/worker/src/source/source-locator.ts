@@ -1,6 +1,7 @@
 import {
   formatHostPort,
   NatMapper,
+  NodeProbeError,
   openNode,
   readTopology,
   type HostPort,
@@ -37,8 +38,11 @@ export interface SourceLocatorOptions {
   readFrom?: ReadFrom;
 }
 
-/** What a node says about itself in INFO replication; null when it does not answer. */
-type NodeState = { role: string; linkUp: boolean } | null;
+/**
+ * What a node says about itself in INFO replication; null when it does not answer; `refused` when it answers
+ * but will not run INFO (an ACL without it): then nothing is known and nothing is moved.
+ */
+type NodeState = { role: string; linkUp: boolean } | 'refused' | null;
 
 /** The shard's source could not be located this time; retried with the reconnect backoff. */
 export class SourceRelocationError extends Error {
@@ -69,6 +73,7 @@ export class SourceLocator {
   async locate(current: SourceLocation): Promise<SourceLocation> {
     const readFrom = this.options.readFrom ?? 'master';
     const state = await this.stateOf(current.reachable);
+    if (state === 'refused') return current;
     if (readFrom === 'master' ? state?.role === 'master' : isLiveReplica(state)) return current;
     const firstSlot = this.options.slots[0]?.[0];
     if (firstSlot === undefined) throw new SourceRelocationError('the shard has no slots to look up');
@@ -111,7 +116,7 @@ export class SourceLocator {
       const { reachable } = this.options.natMapper.map(announced);
       // The seed still names the node that is down or demoted: its view is older than the failover.
       const stale = owner.nodeId !== null && owner.nodeId === current.nodeId;
-      if (stale || (await this.stateOf(reachable))?.role !== 'master') {
+      if (stale || !isMaster(await this.stateOf(reachable))) {
         failures.push(
           `${formatHostPort(seed)} names ${formatHostPort(announced)} (via ${formatHostPort(reachable)}), ` +
             'which is not a master (yet)',
@@ -153,7 +158,7 @@ export class SourceLocator {
         const announced = node.announced ?? seed;
         const { reachable } = this.options.natMapper.map(announced);
         const state = await this.stateOf(reachable);
-        if (node.role === 'master' ? state?.role === 'master' : isLiveReplica(state)) {
+        if (node.role === 'master' ? isMaster(state) : isLiveReplica(state)) {
           return { nodeId: node.nodeId, announced, reachable };
         }
         failures.push(
@@ -166,14 +171,14 @@ export class SourceLocator {
   }
 
   private async stateOf(address: HostPort): Promise<NodeState> {
+    let info: string;
     try {
-      const info = String(await this.withLink(address, (link) => link.call('INFO', 'replication')));
-      const role = /^role:(\w+)/m.exec(info)?.[1];
-      if (!role) return null;
-      return { role, linkUp: /^master_link_status:up/m.test(info) };
-    } catch {
-      return null;
+      info = String(await this.withLink(address, (link) => link.call('INFO', 'replication')));
+    } catch (error) {
+      return error instanceof NodeProbeError ? null : 'refused';
     }
+    const role = /^role:(\w+)/m.exec(info)?.[1];
+    return role ? { role, linkUp: /^master_link_status:up/m.test(info) } : 'refused';
   }
 
   private async withLink<T>(address: HostPort, use: (link: NodeLink) => Promise<T>): Promise<T> {
@@ -187,7 +192,12 @@ export class SourceLocator {
 }
 
 function isLiveReplica(state: NodeState): boolean {
-  return state?.role === 'slave' && state.linkUp;
+  return state !== null && state !== 'refused' && state.role === 'slave' && state.linkUp;
+}
+
+/** A node whose INFO is refused is taken at the topology's word. */
+function isMaster(state: NodeState): boolean {
+  return state === 'refused' || state?.role === 'master';
 }
 
 function uniqueAddresses(addresses: HostPort[]): HostPort[] {

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { FileCheckpointStore } from '../checkpoint/file-checkpoint-store.js';
+import { SourceLocator } from '../source/source-locator.js';
+import { ShardJobDataError, syncOptionsFromJob, type WorkerShardJobData } from './sync-options-from-job.js';
+
+const context = {
+  checkpoints: new FileCheckpointStore('/nonexistent'),
+  logger: pino({ level: 'silent' }),
+  resolveSecret: () => undefined,
+};
+
+function job(overrides: Partial<WorkerShardJobData> = {}): WorkerShardJobData {
+  return {
+    planId: 'p',
+    planName: 'p',
+    shardId: 'p-0',
+    nodeId: 'a'.repeat(40),
+    slots: [[0, 5460]],
+    announced: 'node-0.internal:6379',
+    reachable: '127.0.0.1:16379',
+    source: { tls: false },
+    target: { type: 'standalone', seeds: ['127.0.0.1:6380'], tls: false },
+    ...overrides,
+  };
+}
+
+describe('syncOptionsFromJob', () => {
+  it('follows failovers of a cluster shard, with its node id and announced address', () => {
+    const options = syncOptionsFromJob(
+      job({ clusterSeeds: ['127.0.0.1:16380'], natMap: { 'node-1.internal:6379': '127.0.0.1:16380' } }),
+      context,
+    );
+    expect(options.locator).toBeInstanceOf(SourceLocator);
+    expect(options.locator?.readFrom).toBe('master');
+    expect(options.sourceNode).toEqual({ nodeId: 'a'.repeat(40), announced: 'node-0.internal:6379' });
+    expect(syncOptionsFromJob(job({ readFrom: 'prefer-replica' }), context).locator?.readFrom).toBe(
+      'prefer-replica',
+    );
+  });
+
+  it('does not follow a standalone source', () => {
+    expect(syncOptionsFromJob(job({ nodeId: null, slots: [[0, 16383]] }), context).locator).toBeUndefined();
+  });
+
+  it('rejects a malformed natMap or cluster seed naming the field', () => {
+    expect(() => syncOptionsFromJob(job({ natMap: { nope: '127.0.0.1:1' } }), context)).toThrow(
+      ShardJobDataError,
+    );
+    expect(() => syncOptionsFromJob(job({ clusterSeeds: ['nope'] }), context)).toThrow(/clusterSeeds\[0\]/);
+  });
+});

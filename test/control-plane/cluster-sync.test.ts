@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, startRedis, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
 import { runCli } from '../support/cli-process.js';
@@ -10,12 +9,12 @@ import {
   clusterPlan,
   expectConverged,
   loadClusterData,
-  natClusterClient,
   planNatMap,
   startClusterWrites,
   startNatSourceCluster,
   startQueueRedis,
 } from './support/cluster-data.js';
+import { ClusterRouter } from './support/cluster-router.js';
 import {
   API_TOKEN,
   ProcessGroup,
@@ -37,7 +36,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
   let coordinator: CoordinatorProcess;
   let workers: WorkerProcess[];
-  let sourceClient: Cluster;
+  let sourceRouter: ClusterRouter;
   const context = () => processes.output();
 
   beforeAll(async () => {
@@ -48,8 +47,8 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
       startCluster({ masters: 3, announceHostnames: true }),
       scratchDir(),
     ]);
-    sourceClient = await natClusterClient(source);
-    await loadClusterData(sourceClient, 150);
+    sourceRouter = await ClusterRouter.open(source);
+    await loadClusterData(sourceRouter, 150);
     coordinator = processes.add(await startCoordinatorProcess(queue));
     workers = await Promise.all(
       [0, 1].map(async () => processes.add(await startWorkerProcess(queue, { concurrency: 2 }))),
@@ -58,7 +57,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
 
   afterAll(async () => {
     await processes.killAll();
-    sourceClient?.disconnect();
+    sourceRouter?.disconnect();
     await Promise.all([
       queue?.stop(),
       source?.stop(),
@@ -73,7 +72,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
     const anonymous = await call(coordinator.url, '/v1/plans', { body: plan, token: null });
     expect(anonymous.status).toBe(401);
 
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     let planId: string;
     try {
       const created = await call(coordinator.url, '/v1/plans', { body: plan });
@@ -107,7 +106,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
     } finally {
       expect(await writes.stop()).toBeGreaterThan(10);
     }
-    await expectConverged(coordinator.url, planId, source, sourceClient, standaloneTarget.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, standaloneTarget);
 
     // The CLI's status view over the same API, authenticated from its env.
     const status = await runCli(['status', planId, '--api', coordinator.url, '--json'], {
@@ -159,7 +158,7 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
       planFile,
       JSON.stringify(clusterPlan('nat-to-cluster', source, { type: 'cluster', cluster: clusterTarget })),
     );
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     let planId: string;
     try {
       const submitted = await runCli(['submit', planFile, '--api', coordinator.url, '--json'], {
@@ -174,9 +173,10 @@ describe('control plane: a NAT cluster source through coordinator and workers', 
     } finally {
       await writes.stop();
     }
-    const targetClient = await natClusterClient(clusterTarget);
-    await expectConverged(coordinator.url, planId, source, sourceClient, targetClient);
+    const targetRouter = await ClusterRouter.open(clusterTarget);
+    await expectConverged(coordinator.url, planId, source, sourceRouter, targetRouter);
     // Every target master got a share: the writer routed by slot through the target's NAT map.
     for (const node of clusterTarget.nodes) expect(await node.client().dbsize()).toBeGreaterThan(0);
+    targetRouter.disconnect();
   }, 180_000);
 });

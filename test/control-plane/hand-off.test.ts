@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot, startRedis, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
 import { allIncremental, call, getPlan, waitForShards, type ShardView } from './support/api.js';
@@ -8,12 +7,12 @@ import {
   countersByMaster,
   expectConverged,
   loadClusterData,
-  natClusterClient,
   startClusterWrites,
   startNatSourceCluster,
   startQueueRedis,
   sumPartialOk,
 } from './support/cluster-data.js';
+import { ClusterRouter } from './support/cluster-router.js';
 import {
   ProcessGroup,
   startCoordinatorProcess,
@@ -41,7 +40,7 @@ describe('control plane: shard hand-off between worker processes', () => {
   let source: RedisCluster;
   let target: RedisServer;
   let coordinator: CoordinatorProcess;
-  let sourceClient: Cluster;
+  let sourceRouter: ClusterRouter;
   let planId: string;
   /** the workers alive, in start order */
   const workers: WorkerProcess[] = [];
@@ -56,27 +55,27 @@ describe('control plane: shard hand-off between worker processes', () => {
 
   beforeAll(async () => {
     [queue, source, target] = await Promise.all([startQueueRedis(), startNatSourceCluster(), startRedis()]);
-    sourceClient = await natClusterClient(source);
-    await loadClusterData(sourceClient, 100);
+    sourceRouter = await ClusterRouter.open(source);
+    await loadClusterData(sourceRouter, 100);
     coordinator = processes.add(await startCoordinatorProcess(queue));
     await Promise.all([startWorker(), startWorker()]);
   });
 
   afterAll(async () => {
     await processes.killAll();
-    sourceClient?.disconnect();
+    sourceRouter?.disconnect();
     await Promise.all([queue?.stop(), source?.stop(), target?.stop()]);
   });
 
   it('kill -9 during a shard’s full sync: another worker takes the shard and syncs it in full again', async () => {
     for (let i = 0; i < BIG_VALUES; i++) {
-      await sourceClient.set(`big:${BIG_TAG}:${i}`, randomBytes(BIG_VALUE_BYTES));
+      await sourceRouter.client(BIG_TAG).set(`big:${BIG_TAG}:${i}`, randomBytes(BIG_VALUE_BYTES));
     }
     const bigMaster = await source.nodeForSlot(keySlot(BIG_TAG));
     const bigAddress = `${bigMaster.host}:${bigMaster.port}`;
     const before = await countersByMaster(source);
 
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       const created = await call(coordinator.url, '/v1/plans', {
         body: clusterPlan('hand-off', source, { type: 'standalone', server: target }),
@@ -122,12 +121,14 @@ describe('control plane: shard hand-off between worker processes', () => {
       await writes.stop();
     }
     // Less to compare: the big values' removal replicates like any write.
-    await sourceClient.del(...Array.from({ length: BIG_VALUES }, (_, i) => `big:${BIG_TAG}:${i}`));
-    await expectConverged(coordinator.url, planId, source, sourceClient, target.client());
+    await sourceRouter
+      .client(BIG_TAG)
+      .del(...Array.from({ length: BIG_VALUES }, (_, i) => `big:${BIG_TAG}:${i}`));
+    await expectConverged(coordinator.url, planId, source, sourceRouter, target);
   }, 150_000);
 
   it('kill -9 mid-stream with writes going on: the other worker resumes every shard with +CONTINUE', async () => {
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       const running = await getPlan(coordinator.url, planId);
       expect(allIncremental(running.shards)).toBe(true);
@@ -164,11 +165,11 @@ describe('control plane: shard hand-off between worker processes', () => {
     } finally {
       await writes.stop();
     }
-    await expectConverged(coordinator.url, planId, source, sourceClient, target.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, target);
   }, 120_000);
 
   it('SIGTERM: the worker hands its shards back and the other resumes them with +CONTINUE within seconds', async () => {
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       const running = await getPlan(coordinator.url, planId);
       expect(allIncremental(running.shards)).toBe(true);
@@ -204,6 +205,6 @@ describe('control plane: shard hand-off between worker processes', () => {
     } finally {
       await writes.stop();
     }
-    await expectConverged(coordinator.url, planId, source, sourceClient, target.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, target);
   }, 90_000);
 });

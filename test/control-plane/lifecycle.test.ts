@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys, SHARD_QUEUE } from '@shardbridge/plan';
 import { startRedis, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
@@ -15,12 +15,12 @@ import {
   countersByMaster,
   expectConverged,
   loadClusterData,
-  natClusterClient,
   startClusterWrites,
   startNatSourceCluster,
   startQueueRedis,
   sumPartialOk,
 } from './support/cluster-data.js';
+import { ClusterRouter } from './support/cluster-router.js';
 import {
   ProcessGroup,
   startCoordinatorProcess,
@@ -64,7 +64,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
   let openTarget: RedisServer;
   let lockedTarget: RedisServer;
   let coordinator: CoordinatorProcess;
-  let sourceClient: Cluster;
+  let sourceRouter: ClusterRouter;
   let queueClient: Redis;
   const context = () => processes.output();
   let planId: string;
@@ -76,9 +76,9 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
       startRedis(),
       startRedis({ password: ACTUAL_TARGET_PASS }),
     ]);
-    sourceClient = await natClusterClient(source);
+    sourceRouter = await ClusterRouter.open(source);
     queueClient = queue.client();
-    await loadClusterData(sourceClient, 100);
+    await loadClusterData(sourceRouter, 100);
     coordinator = processes.add(await startCoordinatorProcess(queue));
     // Room for both plans' three shards at once.
     await Promise.all(
@@ -98,12 +98,12 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
 
   afterAll(async () => {
     await processes.killAll();
-    sourceClient?.disconnect();
+    sourceRouter?.disconnect();
     await Promise.all([queue?.stop(), source?.stop(), openTarget?.stop(), lockedTarget?.stop()]);
   });
 
   it('a killed and restarted coordinator serves the same plan while the shards keep streaming', async () => {
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       const before = await getPlan(coordinator.url, planId);
       coordinator.cli.child.kill('SIGKILL');
@@ -118,7 +118,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     } finally {
       await writes.stop();
     }
-    await expectConverged(coordinator.url, planId, source, sourceClient, openTarget.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, openTarget);
   }, 90_000);
 
   it('stop leaves every shard stopped with its checkpoint; resume continues each with +CONTINUE', async () => {
@@ -139,7 +139,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     }
 
     // Writes while nobody replicates: the backlog keeps them for the resume.
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const before = await countersByMaster(source);
@@ -163,7 +163,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     } finally {
       await writes.stop();
     }
-    await expectConverged(coordinator.url, planId, source, sourceClient, openTarget.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, openTarget);
   }, 90_000);
 
   it('shards fail naming the target on a wrong password; fixed, they are retried through the API and bull-board', async () => {
@@ -243,7 +243,7 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     for (const shard of refailed.slice(0, 2))
       expect(shard.lastError?.message).toMatch(/target 127\.0\.0\.1:\d+/);
 
-    const writes = startClusterWrites(sourceClient);
+    const writes = startClusterWrites(sourceRouter);
     try {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const fixer = lockedTarget.client({ password: 'rotated-elsewhere' });
@@ -279,10 +279,10 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     } finally {
       await writes.stop();
     }
-    const targetClient = lockedTarget.client({ password: WORKER_TARGET_PASS });
-    await expectConverged(coordinator.url, lockedId, source, sourceClient, targetClient);
+    const lockedReader = { client: () => lockedTarget.client({ password: WORKER_TARGET_PASS }) };
+    await expectConverged(coordinator.url, lockedId, source, sourceRouter, lockedReader);
     // The first plan kept streaming through all of it.
-    await expectConverged(coordinator.url, planId, source, sourceClient, openTarget.client());
+    await expectConverged(coordinator.url, planId, source, sourceRouter, openTarget);
   }, 120_000);
 
   it('answers 401 to every read and action without the token', async () => {

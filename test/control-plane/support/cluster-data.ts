@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import {
   contentsOf,
   diffContents,
@@ -9,6 +8,8 @@ import {
   type RedisServer,
 } from '@shardbridge/testkit';
 import { getPlan, type ShardView } from './api.js';
+import type { Redis } from 'ioredis';
+import { ClusterRouter, clusterContents } from './cluster-router.js';
 
 /** The queue's Redis as the worker docs ask for it: durable checkpoints, never evicting jobs. */
 export function startQueueRedis(): Promise<RedisServer> {
@@ -21,26 +22,6 @@ export function startQueueRedis(): Promise<RedisServer> {
  */
 export function startNatSourceCluster(): Promise<RedisCluster> {
   return startCluster({ masters: 3, announceHostnames: true, config: { 'repl-backlog-size': '64mb' } });
-}
-
-/**
- * A cluster client through the NAT map, ready (slot map loaded) when returned. On MOVED, ioredis 5 stores the
- * redirect's *announced* address in its slot map while its pool is keyed by the mapped one, and retries on a
- * random node until its refreshed slot map lands (redis/ioredis#1582): `retryDelayOnMoved` leaves the refresh
- * time to land instead of burning the 16 redirections in a row.
- */
-export async function natClusterClient(cluster: RedisCluster): Promise<Cluster> {
-  const client = cluster.client({ retryDelayOnMoved: 100 });
-  if (client.status !== 'ready') {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('cluster client not ready within 30 s')), 30_000);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-  return client;
 }
 
 /** The cluster's NAT map in the plan's shape: announced `host:port` -> reachable `host:port`. */
@@ -74,22 +55,26 @@ export function clusterPlan(
 }
 
 /**
- * db-0 data of every type for a cluster (per-key commands: ioredis routes each). Streams get entries deleted and
- * a consumer group, so compare with `streamEntriesRead: 'ignore'`.
+ * db-0 data of every type for a cluster, each key sent to the master of its slot. Streams get entries deleted
+ * and a consumer group, so compare with `streamEntriesRead: 'ignore'`.
  */
-export async function loadClusterData(client: Cluster, keysPerType: number): Promise<void> {
+export async function loadClusterData(router: ClusterRouter, keysPerType: number): Promise<void> {
+  const on = (key: string) => router.client(key);
   for (let i = 0; i < keysPerType; i++) {
     const tag = i % 3 === 0 ? `{tag${i % 17}}` : '';
     await Promise.all([
-      client.set(`str:${tag}${i}`, `value-${i}-${'x'.repeat(i % 50)}`),
-      client.set(`ttl:${tag}${i}`, `expiring-${i}`, 'PX', 3_600_000 + i),
-      client.rpush(`list:${tag}${i}`, ...Array.from({ length: 1 + (i % 7) }, (_, j) => `e${j}`)),
-      client.hset(
+      on(`str:${tag}${i}`).set(`str:${tag}${i}`, `value-${i}-${'x'.repeat(i % 50)}`),
+      on(`ttl:${tag}${i}`).set(`ttl:${tag}${i}`, `expiring-${i}`, 'PX', 3_600_000 + i),
+      on(`list:${tag}${i}`).rpush(
+        `list:${tag}${i}`,
+        ...Array.from({ length: 1 + (i % 7) }, (_, j) => `e${j}`),
+      ),
+      on(`hash:${tag}${i}`).hset(
         `hash:${tag}${i}`,
         Object.fromEntries(Array.from({ length: 1 + (i % 5) }, (_, j) => [`f${j}`, `v${i}.${j}`])),
       ),
-      client.sadd(`set:${tag}${i}`, ...Array.from({ length: 1 + (i % 6) }, (_, j) => `m${j}`)),
-      client.zadd(
+      on(`set:${tag}${i}`).sadd(`set:${tag}${i}`, ...Array.from({ length: 1 + (i % 6) }, (_, j) => `m${j}`)),
+      on(`zset:${tag}${i}`).zadd(
         `zset:${tag}${i}`,
         ...Array.from({ length: 1 + (i % 4) }, (_, j) => [j * 1.5, `z${j}`]).flat(),
       ),
@@ -97,10 +82,10 @@ export async function loadClusterData(client: Cluster, keysPerType: number): Pro
     if (i % 10 === 0) {
       const stream = `stream:${tag}${i}`;
       const ids: string[] = [];
-      for (let j = 0; j < 5; j++) ids.push((await client.xadd(stream, '*', 'n', String(j))) as string);
-      await client.xdel(stream, ids[1]);
-      await client.xgroup('CREATE', stream, 'readers', '0');
-      await client.xreadgroup('GROUP', 'readers', 'alice', 'COUNT', 2, 'STREAMS', stream, '>');
+      for (let j = 0; j < 5; j++) ids.push((await on(stream).xadd(stream, '*', 'n', String(j))) as string);
+      await on(stream).xdel(stream, ids[1]);
+      await on(stream).xgroup('CREATE', stream, 'readers', '0');
+      await on(stream).xreadgroup('GROUP', 'readers', 'alice', 'COUNT', 2, 'STREAMS', stream, '>');
     }
   }
 }
@@ -110,14 +95,14 @@ export async function loadClusterData(client: Cluster, keysPerType: number): Pro
  * resumes from an older checkpoint after a kill -9 still ends equal. Each round's keys share a hash tag (one
  * pipeline = one slot); the tags rotate over all masters.
  */
-export function startClusterWrites(client: Cluster): { stop(): Promise<number> } {
+export function startClusterWrites(router: ClusterRouter): { stop(): Promise<number> } {
   let running = true;
   let rounds = 0;
   const loop = (async () => {
     while (running) {
       const r = rounds++;
       const tag = `{w${r % 97}}`;
-      const p = client.pipeline();
+      const p = router.client(tag).pipeline();
       p.set(`live:${tag}:str:${r % 7}`, `v${r}`);
       p.hset(`live:${tag}:hash`, `f${r % 13}`, `v${r}`);
       p.sadd(`live:${tag}:set`, `m${r % 40}`);
@@ -178,8 +163,9 @@ export async function expectConverged(
   coordinatorUrl: string,
   planId: string,
   source: RedisCluster,
-  sourceClient: Cluster,
-  targetClient: Redis | Cluster,
+  sourceRouter: ClusterRouter,
+  /** a cluster target's router, or anything that opens a client on a standalone target */
+  target: ClusterRouter | { client(): Redis },
   timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -202,12 +188,23 @@ export async function expectConverged(
   }
   const options = { streamEntriesRead: 'ignore' as const };
   for (;;) {
-    const [left, right] = [await contentsOf(sourceClient), await contentsOf(targetClient)];
+    const left = await clusterContents(sourceRouter);
+    const right =
+      target instanceof ClusterRouter ? await clusterContents(target) : await readStandalone(target);
     const differences = diffContents(left, right, options);
     if (differences.length === 0) return;
     if (Date.now() > deadline) {
       throw new Error(`target differs from the source:\n${formatDifferences(differences)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function readStandalone(server: { client(): Redis }) {
+  const client = server.client();
+  try {
+    return await contentsOf(client);
+  } finally {
+    client.disconnect();
   }
 }

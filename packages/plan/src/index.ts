@@ -8,3 +8,4 @@ export * from './nat-map.js';
 export * from './duration.js';
 export * from './nat-rule-match.js';
 export * from './tls-settings.js';
+export * from './preflight/index.js';

@@ -21,6 +21,8 @@ export interface NodeLinkOptions {
   servername?: string;
   /** Bound, in ms, on the TCP/TLS connect and on each command's reply. */
   timeoutMs: number;
+  /** Told how long the TCP (and TLS) connect took, in ms, before AUTH is sent. */
+  onConnected?: (connectMs: number) => void;
 }
 
 /** Why a node could not be used: it did not answer, or it refused the credentials. */
@@ -62,6 +64,9 @@ export async function openNode(address: HostPort, options: NodeLinkOptions): Pro
     enableOfflineQueue: false,
     // Our own AUTH and PING below stand in for the ready check, so their errors reach us unwrapped.
     enableReadyCheck: false,
+    // CLIENT SETINFO would cost a round trip before connect() resolves (a whole timeout on a silent node) and
+    // fail with NOAUTH anyway, since AUTH is ours to send after it.
+    disableClientInfo: true,
     ...(options.tls ? { tls: { ...(servername ? { servername } : {}), ...options.tlsOptions } } : {}),
   });
   let lastError: Error | undefined;
@@ -72,8 +77,10 @@ export async function openNode(address: HostPort, options: NodeLinkOptions): Pro
     call: (command, ...args) => client.call(command, ...args),
     close: () => client.disconnect(),
   };
+  const started = performance.now();
   try {
     await client.connect();
+    options.onConnected?.(Math.round((performance.now() - started) * 10) / 10);
   } catch (error) {
     link.close();
     throw new NodeProbeError('unreachable', reasonOf(lastError ?? error));

@@ -1,0 +1,15 @@
+export { preflightPlan, type PreflightOptions } from './preflight-plan.js';
+export { formatPreflightReport } from './format-report.js';
+export { rdbVersionFor } from './rdb-version.js';
+export { keySlotOf } from './key-slot.js';
+export { PREFLIGHT_KEY_PREFIX } from './target-checks.js';
+export type {
+  PreflightAuth,
+  PreflightMappedBy,
+  PreflightNode,
+  PreflightPermission,
+  PreflightProblem,
+  PreflightReport,
+  PreflightSourceNode,
+  PreflightTargetNode,
+} from './preflight-report.js';

@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { NatMapper, parseClusterShards } from '@shardbridge/plan';
 import { startCluster, startRedis, waitFor, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
 import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import type { ShardProgress } from '../shard-progress.js';
 import { ShardSync } from '../shard-sync.js';
 import { SourceLocator } from './source-locator.js';
 
@@ -70,7 +69,6 @@ describe.each([
       Object.entries(cluster.natMap()).map(([announced, { host, port }]) => [announced, `${host}:${port}`]),
     );
     const otherSeed = cluster.nodes.find((node) => node !== master)!;
-    const snapshots: ShardProgress[] = [];
     const sync = new ShardSync({
       shardId: 'failover-0',
       source: {
@@ -88,7 +86,6 @@ describe.each([
       target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
       checkpoints: new MemoryCheckpoints(),
       logger,
-      onProgress: (progress) => snapshots.push(progress),
       progressIntervalMs: 100,
       reconnectBaseDelayMs: 200,
       rttIntervalMs: 200,
@@ -217,6 +214,86 @@ describe('ShardSync with readFrom replica', () => {
       expect(progress.fullSyncs).toBe(1);
       expect(progress.partialSyncs).toBeGreaterThanOrEqual(1);
       expect(progress.sourceFailovers).toBe(1);
+      const names = Array.from({ length: 200 }, (_, index) => `${TAG}:key:${index}`);
+      expect(await targetClient.mget(names)).toEqual(await writer.mget(names));
+    } finally {
+      await sync.stop();
+      await running;
+    }
+  }, 120_000);
+});
+
+describe('ShardSync following a source master killed with SIGKILL', () => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+  let writer: Cluster;
+  let targetClient: Redis;
+
+  beforeAll(async () => {
+    [cluster, target] = await Promise.all([startCluster({ masters: 3, replicasPerMaster: 1 }), startRedis()]);
+    writer = cluster.client();
+    targetClient = target.client();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  it('resumes with +CONTINUE on the replica the cluster promotes', async () => {
+    const master = await cluster.nodeForKey(TAG);
+    const nodeId = await cluster.nodeId(master);
+    const [replica] = await cluster.replicas(master);
+    const shards = parseClusterShards(await master.client().call('CLUSTER', 'SHARDS'));
+    const slots = shards.find((shard) => shard.nodeId === nodeId)!.slots;
+    const seeds = cluster.nodes.filter((node) => node !== master).map(({ host, port }) => ({ host, port }));
+    const sync = new ShardSync({
+      shardId: 'killed-0',
+      source: { host: master.host, port: master.port },
+      sourceNode: { nodeId, announced: cluster.announced(master) },
+      locator: new SourceLocator({
+        slots,
+        seeds,
+        natMapper: new NatMapper(),
+        link: { tls: false, timeoutMs: 1000 },
+      }),
+      target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
+      checkpoints: new MemoryCheckpoints(),
+      logger,
+      progressIntervalMs: 100,
+      reconnectBaseDelayMs: 200,
+      maxReconnectAttempts: 30,
+      rttIntervalMs: 200,
+    });
+    const running = sync.run();
+    try {
+      await writeKeys(writer, 0, 100);
+      await waitFor(
+        'the first keys on the target',
+        async () => (await targetClient.dbsize()) === 100,
+        30_000,
+      );
+      // Asynchronous replication: only what the replica has can be continued there without a full sync.
+      const masterOffset = Number((await master.info('replication')).master_repl_offset);
+      await waitFor(
+        'the replica to catch up',
+        async () => Number((await replica.info('replication')).master_repl_offset) >= masterOffset,
+        10_000,
+      );
+      await master.kill('SIGKILL');
+      const promoted = await cluster.waitForFailover(master);
+      await writeKeys(writer, 100, 200);
+      await waitFor(
+        'the shard to follow the failover',
+        () => sync.progress.phase === 'incremental' && sync.progress.sourceFailovers === 1,
+        30_000,
+      );
+      await waitFor('every key on the target', async () => (await targetClient.dbsize()) === 200, 30_000);
+      const progress = sync.progress;
+      expect(progress.sourceNode?.reachable).toBe(`${promoted.host}:${promoted.port}`);
+      expect(progress.fullSyncs).toBe(1);
+      expect(progress.partialSyncs).toBeGreaterThanOrEqual(1);
+      expect(progress.lastDisconnect?.code).toBe('REPL_CONNECTION_CLOSED');
+      expect(Number((await promoted.info('stats')).sync_full)).toBe(0);
       const names = Array.from({ length: 200 }, (_, index) => `${TAG}:key:${index}`);
       expect(await targetClient.mget(names)).toEqual(await writer.mget(names));
     } finally {

@@ -47,6 +47,7 @@ describe('parseClusterShards', () => {
           [200, 300],
         ],
         announced: { host: 'node-a.internal', port: 7000 },
+        replicas: [{ nodeId: ID_R, announced: { host: '10.0.0.3', port: 7002 }, health: 'online' }],
       },
       // '?' = hostname preferred but unset: fall back to the ip
       {

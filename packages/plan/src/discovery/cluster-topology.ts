@@ -20,6 +20,17 @@ export interface TopologyMaster {
   announced: HostPort | null;
   /** CLUSTER SHARDS `health` of the master (`online`, `fail`, `loading`); absent from CLUSTER SLOTS */
   health?: string;
+  /** the shard's replicas, from CLUSTER SHARDS only; absent when it lists none */
+  replicas?: TopologyReplica[];
+}
+
+/** A replica of a shard, as CLUSTER SHARDS lists it. */
+export interface TopologyReplica {
+  nodeId: string | null;
+  /** null when the node announces no endpoint */
+  announced: HostPort | null;
+  /** `online`, `fail`, `loading` */
+  health?: string;
 }
 
 /** Options for {@link parseClusterShards}. */
@@ -51,11 +62,19 @@ export function parseClusterShards(reply: unknown, options: ParseShardsOptions =
     if (!master) continue;
     const pairs: SlotRange[] = [];
     for (let index = 0; index < flat.length; index += 2) pairs.push([flat[index], flat[index + 1]]);
+    const replicas: TopologyReplica[] = nodes
+      .filter((node) => node !== master && String(node.get('role')) === 'replica')
+      .map((node) => ({
+        nodeId: optionalString(node.get('id')),
+        announced: shardsEndpoint(node, options.tls ?? false),
+        ...(node.has('health') ? { health: String(node.get('health')) } : {}),
+      }));
     masters.push({
       nodeId: optionalString(master.get('id')),
       slots: mergeSlotRanges(pairs),
       announced: shardsEndpoint(master, options.tls ?? false),
       ...(master.has('health') ? { health: String(master.get('health')) } : {}),
+      ...(replicas.length > 0 ? { replicas } : {}),
     });
   }
   return masters.sort(bySlot);

@@ -1,13 +1,14 @@
 import type { ConnectionOptions } from 'node:tls';
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { NatMapper, type NatMappedBy } from '../nat-map.js';
-import type { SourceSpec } from '../plan-schema.js';
+import type { ReadFrom, SourceSpec } from '../plan-schema.js';
 import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
 import { authError, readTopologyFromSeeds } from './cluster-seed.js';
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
 import { discoverManualShards } from './manual-shards.js';
+import { chooseReplicas, type ReplicaSource } from './replica-choice.js';
 import { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 import { resolveTls } from '../tls-settings.js';
 import { NodeProbeError, parseInfo } from './probe-node.js';
@@ -32,6 +33,11 @@ export interface DiscoveredShard {
   mappedBy: NatMappedBy | 'seed' | 'manual';
   /** `redis_version` of the master */
   version?: string;
+  /**
+   * The replica to replicate from, when `source.readFrom` asks for one and one is usable; `announced` and
+   * `reachable` stay the master's (the shard's identity). Absent: replicate from the master.
+   */
+  replica?: ReplicaSource;
 }
 
 /** Options for {@link discoverSourceShards}. */
@@ -86,7 +92,7 @@ export async function discoverSourceShards(
   if (source.shards) return discoverManualShards(source.shards, context);
   return source.type === 'standalone'
     ? [await discoverStandalone(source.seeds[0], context)]
-    : discoverCluster(source.seeds, source.natDiscover ?? [], context);
+    : discoverCluster(source.seeds, source.natDiscover ?? [], source.readFrom ?? 'master', context);
 }
 
 async function discoverStandalone(text: string, context: DiscoveryContext): Promise<DiscoveredShard> {
@@ -137,6 +143,7 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
 async function discoverCluster(
   seeds: readonly string[],
   natDiscover: readonly string[],
+  readFrom: ReadFrom,
   base: DiscoveryContext,
 ): Promise<DiscoveredShard[]> {
   const discovery = natDiscover.length > 0 ? await discoverNatAddresses(natDiscover, base) : undefined;
@@ -176,6 +183,7 @@ async function discoverCluster(
   } catch (error) {
     throw discovery ? withNatDiscoverFailures(error, discovery) : error;
   }
+  const replicas = await chooseReplicas(topology.masters, readFrom, context);
   return masters.map((master, index) => ({
     nodeId: master.nodeId,
     slots: master.slots.map(([first, last]): SlotRange => [first, last]),
@@ -183,6 +191,7 @@ async function discoverCluster(
     reachable: formatHostPort(master.reachable),
     mappedBy: master.mappedBy,
     ...(facts[index].version ? { version: facts[index].version } : {}),
+    ...(replicas[index] ? { replica: replicas[index] } : {}),
   }));
 }
 

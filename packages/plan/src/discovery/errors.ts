@@ -21,6 +21,8 @@ export type DiscoveryErrorCode =
   | 'DISCOVERY_WRONG_NODE'
   /** `source.shards` (manual mode) is not a set of masters with disjoint slots; details say which entry */
   | 'DISCOVERY_SHARDS_INVALID'
+  /** `readFrom: "replica"` and a shard has no reachable replica with its master link up */
+  | 'DISCOVERY_NO_REPLICA'
   /** the topology reply could not be understood */
   | 'DISCOVERY_TOPOLOGY';
 

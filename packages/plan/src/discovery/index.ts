@@ -12,6 +12,7 @@ export {
   parseClusterSlots,
   type ParseShardsOptions,
   type TopologyMaster,
+  type TopologyReplica,
 } from './cluster-topology.js';
 export { NodeProbeError, openNode, type NodeLink, type NodeLinkOptions } from './probe-node.js';
 export { readTopology, readTopologyFromSeeds, type SeedTopology } from './cluster-seed.js';
@@ -19,3 +20,4 @@ export { checkMasters, type MasterAddress, type MasterFacts } from './master-rea
 export { discoverSourceShards, type DiscoveredShard, type DiscoverSourceOptions } from './discover-source.js';
 export { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 export { discoverManualShards } from './manual-shards.js';
+export { chooseReplicas, type ReplicaSource } from './replica-choice.js';

@@ -173,6 +173,34 @@ describe('discoverSourceShards: natRules, natDiscover and manual shards against 
     });
   });
 
+  it('readFrom replica: picks each shard a mapped replica with its link up', async () => {
+    const rule = { match: '*.internal.invalid', host: '127.0.0.1', port: 'same' as const };
+    const shards = await discoverSourceShards(source({ natRules: [rule], readFrom: 'replica' }));
+    for (const [index, shard] of shards.entries()) {
+      const [replica] = await cluster.replicas(masters[index]);
+      expect(shard.reachable).toBe(`127.0.0.1:${masters[index].port}`);
+      expect(shard.replica).toEqual({
+        nodeId: await cluster.nodeId(replica),
+        announced: cluster.announced(replica),
+        reachable: `127.0.0.1:${replica.port}`,
+        mappedBy: 'natRule',
+      });
+    }
+  });
+
+  it('readFrom replica without a way to the replicas fails; prefer-replica falls back to masters', async () => {
+    const natMap = Object.fromEntries(masters.map((m) => [cluster.announced(m), `127.0.0.1:${m.port}`]));
+    const error = await discoveryError(
+      discoverSourceShards(source({ natMap, readFrom: 'replica' }), { connectTimeoutMs: 2000 }),
+    );
+    expect(error.code).toBe('DISCOVERY_NO_REPLICA');
+    expect(error.message).toContain('set source.readFrom to "prefer-replica"');
+    const shards = await discoverSourceShards(source({ natMap, readFrom: 'prefer-replica' }), {
+      connectTimeoutMs: 2000,
+    });
+    expect(shards.map((shard) => shard.replica)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('manual shards: the given masters, with their slots and ids, unmapped', async () => {
     const shards = await discoverSourceShards(
       source({ shards: masters.map((m) => ({ reachable: `127.0.0.1:${proxies.proxyOf(m).port}` })) }),

@@ -3,7 +3,7 @@
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
  * addresses and secret *references* (`env:NAME`, `file:/path`), never a password.
  */
-import type { TlsSpec } from './plan-schema.js';
+import type { NatRule, ReadFrom, TlsSpec } from './plan-schema.js';
 
 /** BullMQ queue that carries one job per shard. */
 export const SHARD_QUEUE = 'shardbridge-shards';
@@ -53,12 +53,28 @@ export interface ShardJobData {
   /** address the worker dials (`host:port`), after NAT mapping */
   reachable: string;
   source: JobEndpoint;
+  /**
+   * Reachable `host:port` of source cluster nodes to ask for the topology when the shard's master is lost.
+   * Absent: only the shard's last node is asked.
+   */
+  clusterSeeds?: string[];
+  /**
+   * The source's announced → reachable map, for the address of a newly promoted master. A coordinator may put
+   * here what natDiscover found (see `NatMapper.resolve`), so a worker need not dial natDiscover itself.
+   */
+  natMap?: Record<string, string>;
+  /** the source's natRules, applied after `natMap` */
+  natRules?: NatRule[];
+  /** which node of the shard to replicate from (cluster sources). @defaultValue 'master' */
+  readFrom?: ReadFrom;
   target: JobEndpoint & {
     type: 'standalone' | 'cluster';
     /** reachable seeds */
     seeds: string[];
     /** announced -> reachable, for a cluster target behind NAT */
     natMap?: Record<string, string>;
+    /** the target's natRules, applied after `natMap` (MOVED/ASK and topology refreshes included) */
+    natRules?: NatRule[];
   };
 }
 

@@ -13,6 +13,9 @@ import { PlanStore } from './plan-store.js';
 import { healthRouter } from './routes/health.js';
 import { createMetrics, metricsRouter } from './routes/metrics.js';
 import { plansRouter } from './routes/plans.js';
+import { discoverRouter } from './routes/discover.js';
+import { defaultPreflight, type RunPreflight } from './preflight.js';
+import { RolloutWatcher } from './rollout-watcher.js';
 import { defaultDiscover, type DiscoverShards } from './shard-discovery.js';
 import { queueUiRouter, UI_PATH } from './ui.js';
 
@@ -28,6 +31,10 @@ export interface CoordinatorOptions {
   logger?: Logger;
   /** @defaultValue `discoverSourceShards` of @shardbridge/plan */
   discover?: DiscoverShards;
+  /** @defaultValue `preflightPlan` of @shardbridge/plan */
+  preflight?: RunPreflight;
+  /** how often pending canary rollouts are checked. @defaultValue 1000 */
+  rolloutIntervalMs?: number;
   /** connect timeout of each source node during discovery. @defaultValue 5000 */
   connectTimeoutMs?: number;
   /** BullMQ `attempts` of each shard job (a worker retries reconnects itself). @defaultValue 1 */
@@ -77,11 +84,14 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     queue,
     store,
     discover: options.discover ?? defaultDiscover,
+    preflight: options.preflight ?? defaultPreflight,
     logger,
     connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     jobAttempts: options.jobAttempts ?? 1,
   });
   const metrics = createMetrics();
+  const rollouts = new RolloutWatcher({ plans, logger, intervalMs: options.rolloutIntervalMs });
+  rollouts.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -117,6 +127,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     express.json({ limit: BODY_LIMIT, strict: true }),
     plansRouter(plans),
   );
+  app.use(
+    '/v1/discover',
+    requireToken(options.apiToken),
+    express.json({ limit: BODY_LIMIT, strict: true }),
+    discoverRouter(plans),
+  );
   app.use(UI_PATH, requireUiToken(options.apiToken), queueUiRouter(queue));
   app.use(notFoundHandler(metrics.observeError));
   app.use(errorHandler(logger, metrics.observeError));
@@ -124,6 +140,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   return {
     app,
     async close() {
+      await rollouts.stop();
       await queue.close();
       try {
         await redis.quit();

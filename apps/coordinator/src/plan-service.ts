@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Plan, ShardJobData, ShardRecord } from '@shardbridge/plan';
-import { ConflictError, NotFoundError } from './errors/public-error.js';
-import { shardJobData } from './plan-submission.js';
-import type { PlanStore, StoredPlan } from './plan-store.js';
+import type { Plan, PreflightReport, ShardJobData, ShardRecord } from '@shardbridge/plan';
+import { ConflictError, NotFoundError, PreflightFailedError } from './errors/public-error.js';
+import { clusterSeedsOf, shardJobData } from './plan-submission.js';
+import type { PlanStore, RolloutState, StoredPlan } from './plan-store.js';
+import { shardsFromReport, type RunPreflight } from './preflight.js';
 import type { DiscoverShards } from './shard-discovery.js';
 import { shardStatus, type ShardJob, type ShardJobState, type ShardStatus } from './shard-status.js';
 
@@ -12,6 +13,7 @@ export interface PlanServiceOptions {
   queue: Queue<ShardJobData>;
   store: PlanStore;
   discover: DiscoverShards;
+  preflight: RunPreflight;
   logger: Logger;
   /** per-source-node connect timeout of discovery */
   connectTimeoutMs: number;
@@ -38,10 +40,21 @@ const RETRYABLE: ReadonlySet<ShardJobState> = new Set(['completed', 'failed']);
 export class PlanService {
   constructor(private readonly options: PlanServiceOptions) {}
 
-  /** Discovers the source's shards, stores the plan and enqueues one job per shard. Nothing is stored on failure. */
+  /** Preflight of a plan: checks only, nothing stored or queued. The report holds no secret. */
+  async preflight(plan: Plan): Promise<PreflightReport> {
+    return this.options.preflight(plan, { connectTimeoutMs: this.options.connectTimeoutMs });
+  }
+
+  /**
+   * Preflights the plan (422 PREFLIGHT_FAILED unless `force`), takes its shards from the report (or discovers
+   * them when the report cannot vouch for them), stores the plan and enqueues one job per shard — only the
+   * canaries when the plan has a rollout. Nothing is stored on failure.
+   */
   async create(plan: Plan): Promise<StoredPlan> {
-    const { queue, store, discover, connectTimeoutMs, jobAttempts } = this.options;
-    const discovered = await discover(plan.source, { connectTimeoutMs });
+    const { store, discover, connectTimeoutMs } = this.options;
+    const report = await this.preflight(plan);
+    if (!report.ok && plan.force !== true) throw new PreflightFailedError(report.problems);
+    const discovered = shardsFromReport(report) ?? (await discover(plan.source, { connectTimeoutMs }));
     const id = newPlanId();
     const shards: ShardRecord[] = discovered.map((shard, index) => ({
       id: `${id}-${index}`,
@@ -51,17 +64,75 @@ export class PlanService {
       reachable: shard.reachable,
       jobId: `${id}-${index}`,
     }));
-    const record: StoredPlan = { id, plan, createdAt: Date.now(), state: 'active', shards };
+    const createdAt = Date.now();
+    const rollout: RolloutState | undefined = plan.rollout
+      ? {
+          stage: plan.rollout.canary >= shards.length ? 'complete' : 'canary',
+          since: createdAt,
+          canaryShards: shards.slice(0, plan.rollout.canary).map((shard) => shard.id),
+        }
+      : undefined;
+    const record: StoredPlan = {
+      id,
+      plan,
+      createdAt,
+      state: 'active',
+      shards,
+      ...(rollout ? { rollout } : {}),
+    };
     await store.create(record);
-    await queue.addBulk(
+    await this.enqueueAll(record, rollout?.stage === 'canary' ? this.canaries(record) : shards);
+    this.options.logger.info(
+      { planId: id, name: plan.name, shards: shards.length, rollout: rollout?.stage },
+      'plan created',
+    );
+    return record;
+  }
+
+  /** Ends a canary rollout: queues every shard not queued yet and marks the rollout complete. */
+  async completeRollout(plan: StoredPlan): Promise<void> {
+    if (plan.rollout?.stage !== 'canary') return;
+    const canaries = new Set(plan.rollout.canaryShards);
+    await this.enqueueAll(
+      plan,
+      plan.shards.filter((shard) => !canaries.has(shard.id)),
+    );
+    const rollout: RolloutState = { ...plan.rollout, stage: 'complete', since: Date.now() };
+    await this.options.store.setRollout(plan.id, rollout);
+    plan.rollout = rollout;
+    this.options.logger.info({ planId: plan.id }, 'canary rollout complete: remaining shards queued');
+  }
+
+  /** The shards queued so far: all of them unless a canary rollout is pending. */
+  private released(plan: StoredPlan): ShardRecord[] {
+    return plan.rollout?.stage === 'canary' ? this.canaries(plan) : plan.shards;
+  }
+
+  private canaries(plan: StoredPlan): ShardRecord[] {
+    const canaries = new Set(plan.rollout?.canaryShards ?? []);
+    return plan.shards.filter((shard) => canaries.has(shard.id));
+  }
+
+  /** Adds the shards' jobs; a job id already present is left as it is (BullMQ dedupes on jobId). */
+  private async enqueueAll(plan: StoredPlan, shards: ShardRecord[]): Promise<void> {
+    if (shards.length === 0) return;
+    const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
+    await this.options.queue.addBulk(
       shards.map((shard) => ({
         name: 'shard',
-        data: shardJobData(id, plan, shard),
-        opts: { jobId: shard.jobId, attempts: jobAttempts, removeOnComplete: false, removeOnFail: false },
+        data: shardJobData(plan.id, plan.plan, shard, clusterSeeds),
+        opts: this.jobOptions(shard),
       })),
     );
-    this.options.logger.info({ planId: id, name: plan.name, shards: shards.length }, 'plan created');
-    return record;
+  }
+
+  private jobOptions(shard: ShardRecord) {
+    return {
+      jobId: shard.jobId,
+      attempts: this.options.jobAttempts,
+      removeOnComplete: false,
+      removeOnFail: false,
+    };
   }
 
   /** The plan or a 404. Ids that cannot be plan ids never reach Redis. */
@@ -99,10 +170,12 @@ export class PlanService {
       plan.shards.map((shard) => shard.id),
       'run',
     );
+    const released = new Set(this.released(plan));
     for (const shard of plan.shards) {
       const { job, state } = await this.jobOf(shard);
-      if (!job) await this.enqueue(plan, shard);
-      else if (RETRYABLE.has(state)) await this.requeue(job, state as 'completed' | 'failed');
+      if (!job) {
+        if (released.has(shard)) await this.enqueue(plan, shard);
+      } else if (RETRYABLE.has(state)) await this.requeue(job, state as 'completed' | 'failed');
     }
     await this.options.store.setState(plan.id, 'active');
   }
@@ -118,6 +191,12 @@ export class PlanService {
       throw new ConflictError(
         'SHARD_NOT_FINISHED',
         `shard ${shard.id} is ${state}; only a failed or stopped shard can be retried`,
+      );
+    }
+    if (!job && !this.released(plan).includes(shard)) {
+      throw new ConflictError(
+        'ROLLOUT_PENDING',
+        `shard ${shard.id} waits for the canary rollout; it is queued once the canaries are healthy`,
       );
     }
     await this.options.store.setControl([shard.id], 'run');
@@ -158,7 +237,8 @@ export class PlanService {
     );
   }
 
-  private async jobOf(shard: ShardRecord): Promise<{ job: ShardJob | undefined; state: ShardJobState }> {
+  /** The shard's job and its BullMQ state (`missing` when there is none). */
+  async jobOf(shard: ShardRecord): Promise<{ job: ShardJob | undefined; state: ShardJobState }> {
     const job = (await this.options.queue.getJob(shard.jobId)) as ShardJob | undefined;
     if (!job) return { job: undefined, state: 'missing' };
     return { job, state: await job.getState() };
@@ -170,11 +250,6 @@ export class PlanService {
   }
 
   private async enqueue(plan: StoredPlan, shard: ShardRecord): Promise<void> {
-    await this.options.queue.add('shard', shardJobData(plan.id, plan.plan, shard), {
-      jobId: shard.jobId,
-      attempts: this.options.jobAttempts,
-      removeOnComplete: false,
-      removeOnFail: false,
-    });
+    await this.enqueueAll(plan, [shard]);
   }
 }

@@ -4,6 +4,16 @@ import { keys, type Plan, type ShardRecord } from '@shardbridge/plan';
 /** Desired state of a whole plan, as the API last set it. */
 export type PlanState = 'active' | 'stopped';
 
+/**
+ * Where a canary rollout stands: `canary` while only `canaryShards` are queued, `complete` once the rest were.
+ * `since` is the unix ms the stage began.
+ */
+export interface RolloutState {
+  stage: 'canary' | 'complete';
+  since: number;
+  canaryShards: string[];
+}
+
 export interface StoredPlan {
   id: string;
   /** validated plan; secrets are references only */
@@ -12,6 +22,8 @@ export interface StoredPlan {
   createdAt: number;
   state: PlanState;
   shards: ShardRecord[];
+  /** present when the plan has a `rollout` option */
+  rollout?: RolloutState;
 }
 
 /** Desired state of one shard, read by the worker that owns (or takes) its job. */
@@ -32,6 +44,7 @@ export class PlanStore {
       createdAt: String(record.createdAt),
       state: record.state,
       shards: JSON.stringify(record.shards),
+      ...(record.rollout ? { rollout: JSON.stringify(record.rollout) } : {}),
     });
     multi.zadd(keys.plans(), record.createdAt, record.id);
     for (const shard of record.shards) multi.set(keys.control(shard.id), 'run');
@@ -61,6 +74,10 @@ export class PlanStore {
 
   async setState(planId: string, state: PlanState): Promise<void> {
     await this.redis.hset(keys.plan(planId), 'state', state);
+  }
+
+  async setRollout(planId: string, rollout: RolloutState): Promise<void> {
+    await this.redis.hset(keys.plan(planId), 'rollout', JSON.stringify(rollout));
   }
 
   /** Sets the control key of each shard, then announces each change on the control channel. */
@@ -96,5 +113,6 @@ function decode(id: string, fields: Record<string, string> | null): StoredPlan |
     createdAt: Number(fields.createdAt),
     state: fields.state === 'stopped' ? 'stopped' : 'active',
     shards: JSON.parse(fields.shards ?? '[]') as ShardRecord[],
+    ...(fields.rollout === undefined ? {} : { rollout: JSON.parse(fields.rollout) as RolloutState }),
   };
 }

@@ -1,9 +1,13 @@
 import {
+  formatHostPort,
+  NatMapper,
+  parseHostPort,
   parsePlan,
   PlanValidationError,
   type JobEndpoint,
   type Plan,
   type PlanIssue,
+  type ReadFrom,
   type ShardJobData,
   type ShardRecord,
 } from '@shardbridge/plan';
@@ -53,8 +57,44 @@ function endpoint(spec: Plan['source'] | Plan['target']): JobEndpoint {
   };
 }
 
-/** Job data of one shard. Only call with a plan that went through parseSubmittedPlan (references only). */
-export function shardJobData(planId: string, plan: Plan, shard: ShardRecord): ShardJobData {
+/**
+ * Job data as the worker reads it (apps/worker's `WorkerShardJobData`): the plan contract plus the fields a worker
+ * uses to follow a cluster source's failovers. Declared here because the coordinator does not depend on the worker.
+ */
+export interface CoordinatorShardJobData extends ShardJobData {
+  /** reachable `host:port` of the source cluster's nodes: every shard's reachable address and the mapped seeds */
+  clusterSeeds?: string[];
+  /** the source's announced → reachable map, for the address of a newly promoted master */
+  natMap?: Record<string, string>;
+  /** which node of each shard to replicate from */
+  readFrom?: ReadFrom;
+}
+
+/** Every shard's reachable address, then the plan's seeds through its natMap and natRules; no duplicates. */
+export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): string[] {
+  const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
+  const seeds = plan.source.seeds.map((seed) => formatHostPort(mapper.map(parseHostPort(seed)!).reachable));
+  return [...new Set([...shards.map((shard) => shard.reachable), ...seeds])];
+}
+
+/**
+ * Job data of one shard. Only call with a plan that went through parseSubmittedPlan (references only).
+ * `clusterSeeds` defaults to this shard's reachable address and the plan's mapped seeds.
+ */
+export function shardJobData(
+  planId: string,
+  plan: Plan,
+  shard: ShardRecord,
+  clusterSeeds: string[] = clusterSeedsOf(plan, [shard]),
+): CoordinatorShardJobData {
+  const failover =
+    plan.source.type === 'cluster'
+      ? {
+          clusterSeeds,
+          ...(plan.source.natMap === undefined ? {} : { natMap: plan.source.natMap }),
+          ...(plan.source.readFrom === undefined ? {} : { readFrom: plan.source.readFrom }),
+        }
+      : {};
   return {
     planId,
     planName: plan.name,
@@ -70,5 +110,6 @@ export function shardJobData(planId: string, plan: Plan, shard: ShardRecord): Sh
       seeds: plan.target.seeds,
       ...(plan.target.natMap === undefined ? {} : { natMap: plan.target.natMap }),
     },
+    ...failover,
   };
 }

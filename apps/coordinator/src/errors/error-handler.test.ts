@@ -23,6 +23,14 @@ beforeAll(async () => {
   coordinator = await startApp(queueRedis, {
     logger,
     discover: (source, options) => discover(source, options),
+    // A passing preflight that vouches for no shard: the injected discovery decides.
+    preflight: async (checked) => ({
+      ok: true,
+      durationMs: 0,
+      source: { type: checked.source.type, shards: [] },
+      target: { type: checked.target.type, nodes: [], slotsCovered: null },
+      problems: [],
+    }),
   });
 });
 

@@ -21,6 +21,8 @@ export interface Problem {
   errors?: FieldProblem[];
   /** structured facts of a discovery failure (addresses, missing slot ranges); never a secret */
   details?: Record<string, unknown>;
+  /** RFC 9457 extension members, e.g. `problems` of PREFLIGHT_FAILED */
+  [extension: string]: unknown;
 }
 
 /** Called once per answered error, for the error counter of /metrics. */
@@ -120,6 +122,7 @@ export function errorHandler(logger: Logger, observe?: ErrorObserver): ErrorRequ
       code: failure.code,
       ...(failure.errors ? { errors: failure.errors } : {}),
       ...(failure.details ? { details: failure.details } : {}),
+      ...failure.extensions,
     };
     observe?.(problem);
     sendProblem(res, problem);

@@ -23,6 +23,8 @@ export class PublicError extends Error {
     readonly errors?: FieldProblem[],
     /** structured, public facts about this occurrence */
     readonly details?: Record<string, unknown>,
+    /** extra top-level members of the problem document (RFC 9457 extensions), e.g. `problems` of a preflight */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail);
   }
@@ -68,6 +70,35 @@ export class UnprocessablePlanError extends PublicError {
   override name = 'UnprocessablePlanError';
   constructor(code: string, detail: string, details?: Record<string, unknown>) {
     super(422, code, 'Source cannot be planned', detail, undefined, details);
+  }
+}
+
+/**
+ * The plan would fail: preflight found problems (unreachable or unmapped nodes, refused AUTH, forbidden PSYNC, an
+ * unwritable target). `problems` holds each with its fix; submitting with `"force": true` skips this refusal.
+ */
+export class PreflightFailedError extends PublicError {
+  override name = 'PreflightFailedError';
+  constructor(
+    problems: ReadonlyArray<{ side: string; address: string; code: string; message: string; fix: string }>,
+  ) {
+    super(
+      422,
+      'PREFLIGHT_FAILED',
+      'Preflight failed',
+      `preflight found ${problems.length} problem(s): ${problems.map((problem) => problem.message).join('; ')}`,
+      undefined,
+      undefined,
+      {
+        problems: problems.map(({ side, address, code, message, fix }) => ({
+          side,
+          address,
+          code,
+          message,
+          fix,
+        })),
+      },
+    );
   }
 }
 

@@ -275,15 +275,20 @@ describe('rejected plans', () => {
     });
   });
 
-  it('answers 422 with the discovery code when the source does not answer', async () => {
+  it('answers 422 PREFLIGHT_FAILED naming the source that does not answer', async () => {
     const port = await freePort();
     const answer = await call(coordinator.url, '/v1/plans', {
       body: { ...valid(), source: { type: 'standalone', seeds: [`127.0.0.1:${port}`] } },
     });
     expect(answer.status).toBe(422);
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(answer.body.code).toBe('DISCOVERY_NO_SEED');
+    expect(answer.body.code).toBe('PREFLIGHT_FAILED');
     expect(answer.body.detail).toContain(`127.0.0.1:${port}`);
+    const problem = (answer.body.problems as Array<Record<string, string>>).find(
+      (entry) => entry.side === 'source',
+    );
+    expect(problem).toMatchObject({ address: `127.0.0.1:${port}`, code: expect.any(String) });
+    expect(Object.keys(problem!).sort()).toEqual(['address', 'code', 'fix', 'message', 'side']);
   });
 
   it('answers 422 when the source password reference cannot be resolved here', async () => {
@@ -291,16 +296,21 @@ describe('rejected plans', () => {
       body: reachable({ password: 'env:SB_TEST_UNSET_VARIABLE' }),
     });
     expect(answer.status).toBe(422);
-    expect(answer.body.code).toBe('PLAN_SECRET_UNRESOLVED');
+    expect(answer.body.code).toBe('PREFLIGHT_FAILED');
+    expect(answer.body.problems).toContainEqual(
+      expect.objectContaining({ side: 'source', code: 'PLAN_SECRET_UNRESOLVED' }),
+    );
   });
 
-  it('answers 422 DISCOVERY_AUTH for a wrong source password', async () => {
+  it('answers 422 with an AUTH problem for a wrong source password', async () => {
     process.env.SB_TEST_WRONG_PASSWORD = 'wrong-password';
     const answer = await call(coordinator.url, '/v1/plans', {
       body: reachable({ password: 'env:SB_TEST_WRONG_PASSWORD' }),
     });
     expect(answer.status).toBe(422);
-    expect(answer.body.code).toBe('DISCOVERY_AUTH');
+    expect(answer.body.code).toBe('PREFLIGHT_FAILED');
+    expect(answer.body.problems).toContainEqual(expect.objectContaining({ side: 'source' }));
+    expect(answer.text).toMatch(/AUTH/);
     expect(answer.text).not.toContain('wrong-password');
   });
 

@@ -1,9 +1,9 @@
-import { Router, type Request } from 'express';
-import { RequestInvalidError, UnsupportedMediaTypeError } from '../errors/public-error.js';
+import { Router } from 'express';
 import type { PlanService } from '../plan-service.js';
 import type { StoredPlan } from '../plan-store.js';
 import { parseSubmittedPlan } from '../plan-submission.js';
 import type { ShardStatus } from '../shard-status.js';
+import { planBody } from './plan-body.js';
 
 /** Phase -> number of shards in it. */
 export function phaseSummary(shards: ShardStatus[]): Record<string, number> {
@@ -12,26 +12,13 @@ export function phaseSummary(shards: ShardStatus[]): Record<string, number> {
   return summary;
 }
 
-function planBody(req: Request): unknown {
-  if (req.body === undefined) {
-    if (req.headers['content-type'] !== undefined && !req.is('application/json')) {
-      throw new UnsupportedMediaTypeError('send the plan as application/json');
-    }
-    throw new RequestInvalidError(
-      'BODY_MISSING',
-      'send the plan as a JSON object (Content-Type: application/json)',
-      [{ field: '(plan)', reason: 'missing request body' }],
-    );
-  }
-  return req.body;
-}
-
 function header(plan: StoredPlan) {
   return {
     id: plan.id,
     name: plan.plan.name,
     createdAt: new Date(plan.createdAt).toISOString(),
     state: plan.state,
+    ...(plan.rollout ? { rollout: plan.rollout } : {}),
   };
 }
 

@@ -7,7 +7,6 @@ import {
   type JobEndpoint,
   type Plan,
   type PlanIssue,
-  type ReadFrom,
   type ShardJobData,
   type ShardRecord,
 } from '@shardbridge/plan';
@@ -57,18 +56,8 @@ function endpoint(spec: Plan['source'] | Plan['target']): JobEndpoint {
   };
 }
 
-/**
- * Job data as the worker reads it (apps/worker's `WorkerShardJobData`): the plan contract plus the fields a worker
- * uses to follow a cluster source's failovers. Declared here because the coordinator does not depend on the worker.
- */
-export interface CoordinatorShardJobData extends ShardJobData {
-  /** reachable `host:port` of the source cluster's nodes: every shard's reachable address and the mapped seeds */
-  clusterSeeds?: string[];
-  /** the source's announced → reachable map, for the address of a newly promoted master */
-  natMap?: Record<string, string>;
-  /** which node of each shard to replicate from */
-  readFrom?: ReadFrom;
-}
+/** Job data the coordinator writes: the plan contract, failover fields included. */
+export type CoordinatorShardJobData = ShardJobData;
 
 /** Every shard's reachable address, then the plan's seeds through its natMap and natRules; no duplicates. */
 export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): string[] {
@@ -92,6 +81,7 @@ export function shardJobData(
       ? {
           clusterSeeds,
           ...(plan.source.natMap === undefined ? {} : { natMap: plan.source.natMap }),
+          ...(plan.source.natRules === undefined ? {} : { natRules: plan.source.natRules }),
           ...(plan.source.readFrom === undefined ? {} : { readFrom: plan.source.readFrom }),
         }
       : {};
@@ -109,6 +99,7 @@ export function shardJobData(
       type: plan.target.type,
       seeds: plan.target.seeds,
       ...(plan.target.natMap === undefined ? {} : { natMap: plan.target.natMap }),
+      ...(plan.target.natRules === undefined ? {} : { natRules: plan.target.natRules }),
     },
     ...failover,
   };

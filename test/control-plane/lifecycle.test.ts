@@ -79,7 +79,9 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
     sourceRouter = await ClusterRouter.open(source);
     queueClient = queue.client();
     await loadClusterData(sourceRouter, 100);
-    coordinator = processes.add(await startCoordinatorProcess(queue));
+    // The coordinator's host resolves the same (wrong) reference the workers do.
+    const coordinatorEnv = { TARGET_PASS: WORKER_TARGET_PASS };
+    coordinator = processes.add(await startCoordinatorProcess(queue, { env: coordinatorEnv }));
     // Room for both plans' three shards at once.
     await Promise.all(
       [0, 1].map(async () =>
@@ -108,7 +110,12 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
       const before = await getPlan(coordinator.url, planId);
       coordinator.cli.child.kill('SIGKILL');
       await coordinator.cli.exited;
-      coordinator = processes.add(await startCoordinatorProcess(queue, { port: coordinator.port }));
+      coordinator = processes.add(
+        await startCoordinatorProcess(queue, {
+          port: coordinator.port,
+          env: { TARGET_PASS: WORKER_TARGET_PASS },
+        }),
+      );
       const after = await getPlan(coordinator.url, planId);
       expect(stable(after)).toEqual(stable(before));
       expect(allIncremental(after.shards)).toBe(true);
@@ -169,7 +176,11 @@ describe('control plane: restart, stop, resume, failure and retry', () => {
   it('shards fail naming the target on a wrong password; fixed, they are retried through the API and bull-board', async () => {
     const targetAddress = `${lockedTarget.host}:${lockedTarget.port}`;
     const created = await call(coordinator.url, '/v1/plans', {
-      body: clusterPlan('locked', source, { type: 'standalone', server: lockedTarget }, 'env:TARGET_PASS'),
+      // force: a preflight would (rightly) refuse the target's credentials; this test wants the runtime failure.
+      body: {
+        ...clusterPlan('locked', source, { type: 'standalone', server: lockedTarget }, 'env:TARGET_PASS'),
+        force: true,
+      },
     });
     expect(created.status, created.text).toBe(201);
     const lockedId = created.body.id as string;

@@ -48,10 +48,11 @@ export class ProcessGroup {
 /** Starts `shardbridge coordinator` on `port` (a free one when omitted) and waits until it listens. */
 export async function startCoordinatorProcess(
   queue: RedisServer,
-  options: { port?: number; token?: string } = {},
+  options: { port?: number; token?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CoordinatorProcess> {
   const port = options.port ?? (await freePort());
   const cli = startCli(['coordinator', '--queue', queue.url, '--port', String(port), '--log-level', 'info'], {
+    ...options.env,
     SHARDBRIDGE_API_TOKEN: options.token ?? API_TOKEN,
   });
   try {

@@ -3,7 +3,6 @@ export * from './checkpoint/file-checkpoint-store.js';
 export * from './shard-progress.js';
 export * from './shard-sync.js';
 export * from './sync-errors.js';
-export * from './source/link-health.js';
 export * from './source/rtt-probe.js';
 export * from './source/shard-nodes.js';
 export * from './source/source-endpoint.js';

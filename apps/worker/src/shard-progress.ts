@@ -1,5 +1,4 @@
-import type { ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
-import type { ShardLinkHealth } from './source/link-health.js';
+import type { ShardLinkHealth, ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
 
 /** Where a shard is in its life. */
 export type ShardPhase = ShardSyncPhase;

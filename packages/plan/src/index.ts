@@ -9,3 +9,4 @@ export * from './duration.js';
 export * from './nat-rule-match.js';
 export * from './tls-settings.js';
 export * from './preflight/index.js';
+export * from './link-health.js';

@@ -1,7 +1,6 @@
 /**
- * Link-health fields of a shard's progress, beyond the plan contract's ShardSyncCounters. Optional in the job
- * progress so readers of older reports keep working; they belong in `ShardSyncCounters` once the contract
- * (packages/plan/src/shard-job.ts) takes them.
+ * Link-health fields of a shard's progress: what the worker knows about its connection to the source. Optional in
+ * job progress (`ShardJobProgress`) so reports of older workers stay readable.
  */
 
 /** Why the last replication link to the source ended. */

@@ -1,3 +1,4 @@
+import type { ShardLinkHealth } from './link-health.js';
 /**
  * The contract between the coordinator (which plans and enqueues) and the workers (which run shards), and the
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
@@ -106,7 +107,7 @@ export interface ShardSyncCounters {
 }
 
 /** What a worker reports through `job.updateProgress` (about once a second). */
-export interface ShardJobProgress extends Omit<ShardSyncCounters, 'phase'> {
+export interface ShardJobProgress extends Omit<ShardSyncCounters, 'phase'>, Partial<ShardLinkHealth> {
   phase: ShardSyncPhase | 'queued';
   workerId: string;
   /** ms since the last byte the target confirmed was received from the source; 0 when caught up */

@@ -1,12 +1,12 @@
 import type { ShardJobProgress } from '@shardbridge/plan';
 import type { ShardProgress } from '../shard-progress.js';
-import type { ShardLinkHealth } from '../source/link-health.js';
 
 /**
  * What the worker publishes: the plan contract's report plus the link-health fields (optional, so a report from
  * an older worker still reads as one). To move into `ShardJobProgress` in packages/plan.
  */
-export type WorkerJobProgress = ShardJobProgress & Partial<ShardLinkHealth>;
+/** kept for callers that imported it: job progress carries the link-health fields itself now */
+export type WorkerJobProgress = ShardJobProgress;
 
 export interface JobProgressReporterOptions {
   workerId: string;

@@ -4,28 +4,17 @@ import {
   NatMapper,
   parseHostPort,
   resolveSecret as resolvePlanSecret,
+  resolveTls,
   type HostPort,
   type ShardJobData,
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { ShardSyncOptions } from '../shard-sync.js';
-import { SourceLocator, type ReadFrom } from '../source/source-locator.js';
+import { SourceLocator } from '../source/source-locator.js';
 
-/**
- * Optional job data a worker uses to follow source failovers; to move into `ShardJobData` in packages/plan.
- * Without `clusterSeeds`, the shard's last node is the only one asked for the topology.
- */
-export interface ShardJobFailoverData {
-  /** reachable `host:port` of source cluster nodes to ask for the topology after the shard's master is lost */
-  clusterSeeds?: string[];
-  /** the source's announced → reachable map, for the address of a newly promoted master */
-  natMap?: Record<string, string>;
-  /** which node of the shard to replicate from (cluster sources only). @defaultValue 'master' */
-  readFrom?: ReadFrom;
-}
-
-/** Job data as the worker reads it: the plan contract plus the optional failover fields. */
-export type WorkerShardJobData = ShardJobData & ShardJobFailoverData;
+/** Job data as the worker reads it (the failover fields `clusterSeeds`, `natMap`, `natRules`, `readFrom` are part of
+ * the plan contract now; the alias stays for callers that imported it). */
+export type WorkerShardJobData = ShardJobData;
 
 /** Resolves a secret reference (`env:NAME`, `file:/path`) where the connection is made. */
 export type SecretResolver = (reference: string | undefined, field: string) => string | undefined;
@@ -73,7 +62,7 @@ export function syncOptionsFromJob(
       label: `shard ${data.shardId} (${data.announced} via ${data.reachable})`,
       username: data.source.username,
       password: sourcePassword,
-      tls: data.source.tls ? {} : undefined,
+      tls: tlsOptions(data.source.tls, 'source.tls', resolve),
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
     locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword),
@@ -82,7 +71,7 @@ export function syncOptionsFromJob(
       seeds,
       username: target.username,
       password: resolve(target.password, 'target.password'),
-      tls: target.tls ? {} : undefined,
+      tls: tlsOptions(target.tls, 'target.tls', resolve),
       natMap,
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),
@@ -96,7 +85,7 @@ export function syncOptionsFromJob(
 function failoverLocator(data: WorkerShardJobData, password: string | undefined): SourceLocator {
   let natMapper: NatMapper;
   try {
-    natMapper = new NatMapper(data.natMap ?? {});
+    natMapper = new NatMapper(data.natMap ?? {}, { natRules: data.natRules });
   } catch (error) {
     throw new ShardJobDataError(`job data field natMap: ${(error as Error).message}`);
   }
@@ -107,6 +96,12 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
     readFrom: data.readFrom,
   });
+}
+
+/** TLS connect options from the plan's TLS setting (CA/cert from `file:`, key from a secret reference), or none. */
+function tlsOptions(spec: ShardJobData['source']['tls'], field: string, resolve: SecretResolver) {
+  const resolved = resolveTls(spec, field, resolve);
+  return resolved.enabled ? resolved.options : undefined;
 }
 
 function endpoint(text: string, field: string): HostPort {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { formatHostPort, parseHostPort } from '@shardbridge/plan';
 import type { ReplicaClientOptions } from '@shardbridge/replication';
-import type { SourceNodeInfo } from './link-health.js';
+import type { SourceNodeInfo } from '@shardbridge/plan';
 import { RttProbe } from './rtt-probe.js';
 import type { SourceLocation, SourceLocator } from './source-locator.js';
 

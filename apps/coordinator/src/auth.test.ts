@@ -41,6 +41,9 @@ describe('with an API token', () => {
   it('guards reads, deletes and the UI too', async () => {
     expect((await call(coordinator.url, '/v1/plans')).status).toBe(401);
     expect((await call(coordinator.url, '/v1/plans/abc', { method: 'DELETE' })).status).toBe(401);
+    expect((await call(coordinator.url, '/v1/discover', { body: standalonePlan(redis, redis) })).status).toBe(
+      401,
+    );
     expect((await call(coordinator.url, '/ui')).status).toBe(401);
     expect((await call(coordinator.url, '/ui/api/queues')).status).toBe(401);
     expect((await call(coordinator.url, '/ui?token=nope', { redirect: 'manual' })).status).toBe(401);

@@ -30,8 +30,72 @@ const connection = {
     pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$',
     description: 'a reference only',
   },
-  tls: { type: 'boolean', default: false },
+  tls: {
+    oneOf: [
+      { type: 'boolean' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ca: { type: 'string', description: 'PEM or file:/path' },
+          cert: { type: 'string', description: 'PEM or file:/path' },
+          key: { type: 'string', description: 'PEM, file:/path or env:NAME; give a reference over the API' },
+          servername: { type: 'string' },
+          rejectUnauthorized: { type: 'boolean', default: true },
+        },
+      },
+    ],
+    default: false,
+  },
   natMap: { type: 'object', additionalProperties: hostPort, description: 'announced -> reachable' },
+  natRules: {
+    type: 'array',
+    description: 'ordered rewriting rules for announced addresses natMap does not name',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['match', 'host'],
+      properties: {
+        match: { type: 'string', description: 'CIDR, "*.suffix" or an exact host' },
+        host: { type: 'string' },
+        port: {
+          oneOf: [
+            { const: 'same' },
+            { type: 'object', required: ['offset'], properties: { offset: { type: 'integer' } } },
+            {
+              type: 'object',
+              required: ['map'],
+              properties: { map: { type: 'object', additionalProperties: { type: 'integer' } } },
+            },
+          ],
+          default: 'same',
+        },
+      },
+    },
+  },
+  natDiscover: {
+    type: 'array',
+    items: hostPort,
+    description: 'reachable addresses matched to topology nodes by CLUSTER MYID',
+  },
+};
+const sourceExtras = {
+  shards: {
+    type: 'array',
+    minItems: 1,
+    description: "manual mode: every master's reachable address (together covering all 16384 slots)",
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['reachable'],
+      properties: { reachable: hostPort, slots: { type: 'array' } },
+    },
+  },
+  readFrom: { enum: ['master', 'replica', 'prefer-replica'], default: 'master' },
+};
+const planBody = {
+  required: true,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Plan' } } },
 };
 
 export const openApiDocument = {
@@ -78,7 +142,7 @@ export const openApiDocument = {
             type: 'object',
             additionalProperties: false,
             required: ['type', 'seeds'],
-            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
+            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection, ...sourceExtras },
           },
           target: {
             type: 'object',
@@ -86,6 +150,78 @@ export const openApiDocument = {
             required: ['type', 'seeds'],
             properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
           },
+          rollout: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['healthyFor', 'maxLagMs'],
+            description:
+              'canary rollout: queue `canary` shards first, the rest once each canary held incremental sync ' +
+              'with lagMs <= maxLagMs for healthyFor without a break',
+            properties: {
+              canary: { type: 'integer', minimum: 1, default: 1 },
+              healthyFor: { type: 'string', examples: ['30s', '2m', '1500ms'] },
+              maxLagMs: { type: 'integer', minimum: 0 },
+            },
+          },
+          force: {
+            type: 'boolean',
+            default: false,
+            description: 'accept the plan even when preflight finds problems',
+          },
+        },
+      },
+      Rollout: {
+        type: 'object',
+        properties: {
+          stage: { enum: ['canary', 'complete'] },
+          since: { type: 'integer', description: 'unix ms the stage began' },
+          canaryShards: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      PreflightProblem: {
+        type: 'object',
+        required: ['side', 'address', 'code', 'message', 'fix'],
+        properties: {
+          side: { enum: ['source', 'target'] },
+          address: { type: 'string', description: 'host:port concerned, or "(plan)"' },
+          code: { type: 'string', examples: ['DISCOVERY_UNREACHABLE', 'PREFLIGHT_PSYNC_FORBIDDEN'] },
+          message: { type: 'string' },
+          fix: { type: 'string', description: 'what to change, e.g. the natMap line to add' },
+        },
+      },
+      PreflightReport: {
+        type: 'object',
+        description: 'what preflightPlan of @shardbridge/plan learnt; holds no secret',
+        required: ['ok', 'durationMs', 'source', 'target', 'problems'],
+        properties: {
+          ok: { type: 'boolean' },
+          durationMs: { type: 'integer' },
+          source: {
+            type: 'object',
+            properties: {
+              type: { enum: ['standalone', 'cluster'] },
+              shards: {
+                type: 'array',
+                description:
+                  'per master: nodeId, slots, role, announced, reachable, mappedBy, connectMs, auth, version, ' +
+                  'rdbVersion, psync, replconf, replBacklogSize, error',
+                items: { type: 'object' },
+              },
+            },
+          },
+          target: {
+            type: 'object',
+            properties: {
+              type: { enum: ['standalone', 'cluster'] },
+              nodes: {
+                type: 'array',
+                items: { type: 'object' },
+                description: 'as source shards, plus writable',
+              },
+              slotsCovered: { type: ['integer', 'null'] },
+            },
+          },
+          problems: { type: 'array', items: { $ref: '#/components/schemas/PreflightProblem' } },
         },
       },
       PlannedShard: {
@@ -146,12 +282,11 @@ export const openApiDocument = {
   paths: {
     '/v1/plans': {
       post: {
-        summary: 'Submit a plan: discover the source shards and queue one job per shard',
+        summary:
+          'Submit a plan: preflight it, discover the source shards and queue one job per shard (only the ' +
+          'canaries first when the plan has a rollout)',
         security: bearer,
-        requestBody: {
-          required: true,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Plan' } } },
-        },
+        requestBody: planBody,
         responses: {
           '201': {
             description: 'planned and queued',
@@ -173,8 +308,25 @@ export const openApiDocument = {
           '413': problem,
           '415': problem,
           '422': {
-            ...problem,
-            description: 'the source cannot be discovered (code DISCOVERY_*); nothing queued',
+            description:
+              'preflight failed (code PREFLIGHT_FAILED, `problems` lists each with side, address, code, message ' +
+              'and fix; send "force": true to submit anyway) or the source cannot be discovered (code ' +
+              'DISCOVERY_*); nothing queued',
+            content: {
+              'application/problem+json': {
+                schema: {
+                  allOf: [
+                    { $ref: '#/components/schemas/Problem' },
+                    {
+                      type: 'object',
+                      properties: {
+                        problems: { type: 'array', items: { $ref: '#/components/schemas/PreflightProblem' } },
+                      },
+                    },
+                  ],
+                },
+              },
+            },
           },
         },
       },
@@ -182,6 +334,23 @@ export const openApiDocument = {
         summary: 'List plans with a phase summary',
         security: bearer,
         responses: { '200': { description: 'plans, oldest first' }, '401': problem },
+      },
+    },
+    '/v1/discover': {
+      post: {
+        summary: 'Preflight a plan without queueing anything: per-shard reachability, AUTH, versions, PSYNC',
+        security: bearer,
+        requestBody: planBody,
+        responses: {
+          '200': {
+            description: 'the report, whether or not it is ok',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/PreflightReport' } } },
+          },
+          '400': problem,
+          '401': problem,
+          '413': problem,
+          '415': problem,
+        },
       },
     },
     '/v1/plans/{id}': {
@@ -201,6 +370,7 @@ export const openApiDocument = {
                     name: { type: 'string' },
                     createdAt: { type: 'string', format: 'date-time' },
                     state: { enum: ['active', 'stopped'] },
+                    rollout: { $ref: '#/components/schemas/Rollout' },
                     phases: { type: 'object', additionalProperties: { type: 'integer' } },
                     shards: { type: 'array', items: { $ref: '#/components/schemas/ShardStatus' } },
                   },
@@ -257,7 +427,10 @@ export const openApiDocument = {
           '202': accepted,
           '401': problem,
           '404': problem,
-          '409': { ...problem, description: 'the shard job waits or runs' },
+          '409': {
+            ...problem,
+            description: 'the shard job waits or runs, or waits for the canary rollout (ROLLOUT_PENDING)',
+          },
         },
       },
     },

@@ -25,6 +25,7 @@ describe('probes, metrics and the API description', () => {
     expect(Object.keys(answer.body.paths)).toEqual(
       expect.arrayContaining([
         '/v1/plans',
+        '/v1/discover',
         '/v1/plans/{id}',
         '/v1/plans/{id}/stop',
         '/v1/plans/{id}/resume',

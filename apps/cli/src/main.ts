@@ -8,6 +8,7 @@ import { statusCommand } from './commands/status-command.js';
 import { runCommand } from './commands/run-command.js';
 import { rdbInspectCommand } from './commands/rdb-inspect-command.js';
 import { demoCommand } from './commands/demo-command.js';
+import { discoverCommand } from './commands/discover-command.js';
 
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
@@ -102,6 +103,36 @@ program
   .option('--watch', 'refresh every second until Ctrl-C', false)
   .action(async (planId: string, opts) => {
     await statusCommand(planId, { api: opts.api, json: opts.json, watch: opts.watch });
+  });
+
+program
+  .command('discover')
+  .description(
+    'preflight a plan without syncing: per shard (source and target) the announced and reachable address, how it ' +
+      'was mapped, connect time, AUTH, versions, PSYNC/REPLCONF permission; exit 1 when any shard would fail',
+  )
+  .argument('<plan.json>')
+  .addOption(
+    new Option(
+      '--api <url>',
+      'run the preflight on this coordinator (POST /v1/discover); default: in this process',
+    ).env(ENV.api),
+  )
+  .option('--local', 'run in this process even when --api or SHARDBRIDGE_API is set', false)
+  .option('--json', 'print the report as JSON', false)
+  .option(
+    '--connect-timeout <ms>',
+    'bound on each connect and reply (local preflight)',
+    positiveInteger,
+    5000,
+  )
+  .action(async (plan: string, opts) => {
+    process.exitCode = await discoverCommand(plan, {
+      api: opts.api,
+      local: opts.local,
+      json: opts.json,
+      connectTimeoutMs: opts.connectTimeout,
+    });
   });
 
 const rdb = program.command('rdb').description('RDB file tools');

@@ -11,6 +11,12 @@ export interface RolloutWatcherOptions {
    * @defaultValue 1000
    */
   intervalMs?: number;
+  /**
+   * A canary whose last progress report is older than this is not healthy: its worker may be gone while BullMQ
+   * still shows the job active. Generous, because the report's clock is the worker's host's.
+   * @defaultValue 15000
+   */
+  staleAfterMs?: number;
   /** @defaultValue Date.now */
   now?: () => number;
 }
@@ -61,7 +67,7 @@ export class RolloutWatcher {
   private async check(plan: StoredPlan): Promise<void> {
     const { maxLagMs, healthyFor } = plan.plan.rollout!;
     const now = (this.options.now ?? Date.now)();
-    const healthy = await this.canariesHealthy(plan, maxLagMs);
+    const healthy = await this.canariesHealthy(plan, maxLagMs, now);
     if (!healthy) {
       this.#healthySince.delete(plan.id);
       return;
@@ -73,7 +79,8 @@ export class RolloutWatcher {
     await this.options.plans.completeRollout(plan);
   }
 
-  private async canariesHealthy(plan: StoredPlan, maxLagMs: number): Promise<boolean> {
+  private async canariesHealthy(plan: StoredPlan, maxLagMs: number, now: number): Promise<boolean> {
+    const staleAfterMs = this.options.staleAfterMs ?? 15_000;
     const canaries = new Set(plan.rollout?.canaryShards ?? []);
     for (const shard of plan.shards.filter((candidate) => canaries.has(candidate.id))) {
       const { job, state } = await this.options.plans.jobOf(shard);
@@ -82,6 +89,7 @@ export class RolloutWatcher {
       if (typeof progress !== 'object' || progress === null) return false;
       if (progress.phase !== 'incremental' || typeof progress.lagMs !== 'number') return false;
       if (progress.lagMs > maxLagMs) return false;
+      if (typeof progress.reportedAt === 'number' && now - progress.reportedAt > staleAfterMs) return false;
     }
     return canaries.size > 0;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertSameContents, startFaultProxy, startRedis, type RedisServer } from '@shardbridge/testkit';
 import { runCli, startCli } from './support/cli-process.js';
-import { scratchDir, waitUntilCaughtUp, writePlan } from './support/sync-harness.js';
+import { scratchDir, startIdempotentWrites, waitUntilCaughtUp, writePlan } from './support/sync-harness.js';
 
 const CHECKPOINT = { replid: 'f'.repeat(40), offset: 4242, db: 0, savedAt: 1 };
 
@@ -123,6 +123,45 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     expect(checkpoint.offset).toBeGreaterThan(0);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
+  }, 120_000);
+});
+
+describe('shardbridge run: the target restarts mid-stream', () => {
+  it('reconnects to the target and resumes from the checkpoint with +CONTINUE', async () => {
+    const scratch = await scratchDir();
+    const source = await startRedis({ config: { 'repl-backlog-size': '64mb' } });
+    // A target that keeps what it confirmed across a crash, as a production target would.
+    const target = await startRedis({ config: { appendonly: 'yes', appendfsync: 'always' } });
+    try {
+      const client = source.client();
+      await client.set('before', '1');
+      const plan = await writePlan(scratch.path, source, target);
+      const cli = startCli([
+        'run',
+        '--direct',
+        plan,
+        '--checkpoint-dir',
+        scratch.path,
+        '--progress-interval',
+        '200',
+      ]);
+      await cli.waitFor(/incremental/);
+      const writes = startIdempotentWrites(client);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await target.kill('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await target.restart();
+      await cli.waitFor(
+        /partial resync accepted[\s\S]*partial resync accepted|link lost[\s\S]*partial resync accepted/,
+      );
+      await writes.stop();
+      await waitUntilCaughtUp(cli, source);
+      await assertSameContents(client, target.client());
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await Promise.all([source.stop(), target.stop(), scratch.remove()]);
+    }
   }, 120_000);
 });
 

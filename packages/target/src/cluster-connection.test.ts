@@ -195,14 +195,14 @@ describe('TargetWriter (cluster)', () => {
   });
 
   // Last in this suite: it kills a master.
-  it('treats losing a master as fatal', async () => {
+  it('treats losing a master as fatal for the writer (TARGET_CONNECTION_LOST: the session reconnects)', async () => {
     const writer = await TargetWriter.connect({ type: 'cluster', seeds: seedsOf(cluster) });
     for (let i = 0; i < 100; i++) writer.applyCommand(cmd('SET', `lost:${i}`, 'v'), i + 1);
     await writer.flush();
     const errorPromise = new Promise<TargetError>((r) => writer.once('error', r));
     await cluster.nodes[2].kill('SIGKILL');
     const error = await errorPromise;
-    expect(error.code).toBe('TARGET_CONNECT_FAILED');
+    expect(error.code).toBe('TARGET_CONNECTION_LOST');
     expect(error.message).toMatch(/resumes from its checkpoint/);
     expect(writer.acknowledgedOffset).toBe(100);
     expect(() => writer.applyCommand(cmd('SET', 'after', 'v'), 101)).toThrow(error);

@@ -2,6 +2,7 @@ import { discoverTopology, type ClusterTopology } from './cluster-topology.js';
 import type { CommandKeys } from './command-keys.js';
 import {
   TargetConnectError,
+  TargetConnectionLostError,
   TargetDbUnsupportedError,
   TargetWriteError,
   type TargetError,
@@ -322,7 +323,7 @@ export class ClusterConnection implements Transport {
       onReply: (route, error) => this.onReply(node, route, error),
       onLost: (why, unconfirmed) =>
         this.lose(
-          new TargetConnectError(
+          new TargetConnectionLostError(
             node.label,
             `lost the connection to cluster target ${node.label}: ${why}; ${unconfirmed} command(s) were ` +
               `unconfirmed and are not re-sent — check the target's health (failover, restarts); the shard ` +

@@ -5,6 +5,7 @@
 
 export type TargetErrorCode =
   | 'TARGET_CONNECT_FAILED'
+  | 'TARGET_CONNECTION_LOST'
   | 'TARGET_AUTH_FAILED'
   | 'TARGET_OOM'
   | 'TARGET_READONLY'
@@ -30,6 +31,16 @@ export class TargetError extends Error {
 export class TargetConnectError extends TargetError {
   constructor(target: string, message: string, options?: { cause?: unknown }) {
     super('TARGET_CONNECT_FAILED', target, message, options);
+  }
+}
+
+/**
+ * An established link to the target broke (restart, failover, CLIENT KILL, network). Transient: the session
+ * reconnects and resumes from its checkpoint.
+ */
+export class TargetConnectionLostError extends TargetError {
+  constructor(target: string, message: string, options?: { cause?: unknown }) {
+    super('TARGET_CONNECTION_LOST', target, message, options);
   }
 }
 

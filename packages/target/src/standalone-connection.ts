@@ -1,4 +1,4 @@
-import { TargetConnectError, type TargetError } from './errors.js';
+import { TargetConnectError, TargetConnectionLostError, type TargetError } from './errors.js';
 import type { Endpoint } from './handshake.js';
 import { RedisLink } from './redis-link.js';
 import { errorFromReply } from './reply-error.js';
@@ -21,7 +21,7 @@ export class StandaloneConnection implements Transport {
         ),
       onLost: (why, unconfirmed) =>
         this.events?.onLost(
-          new TargetConnectError(
+          new TargetConnectionLostError(
             this.label,
             `lost the connection to target ${this.label}: ${why}; ${unconfirmed} command(s) were unconfirmed ` +
               `and are not re-sent — check the target's health and logs; the shard resumes from its checkpoint`,

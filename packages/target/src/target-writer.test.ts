@@ -336,7 +336,7 @@ describe('TargetWriter (standalone)', () => {
       const errorPromise = nextError(writer);
       await doomed.kill('SIGKILL');
       const error = await errorPromise;
-      expect(error.code).toBe('TARGET_CONNECT_FAILED');
+      expect(error.code).toBe('TARGET_CONNECTION_LOST');
       expect(error.message).toMatch(/lost the connection/);
       expect(writer.acknowledgedOffset).toBe(10);
       expect(() => writer.applyCommand(cmd('SET', 'b', '1'), 20)).toThrow(error);

@@ -1,4 +1,4 @@
-import { TargetConnectError, TargetConnectionLostError, type TargetError } from './errors.js';
+import { TargetConnectionLostError, type TargetError } from './errors.js';
 import type { Endpoint } from './handshake.js';
 import { RedisLink } from './redis-link.js';
 import { errorFromReply } from './reply-error.js';

@@ -239,9 +239,13 @@ export class PlanService {
 
   /** The shard's job and its BullMQ state (`missing` when there is none). */
   async jobOf(shard: ShardRecord): Promise<{ job: ShardJob | undefined; state: ShardJobState }> {
+    // State first, then the job: a job that fails in between then shows its (newer) failure data with the older
+    // state, never a `failed` state without the failure's reason.
+    const state = await this.options.queue.getJobState(shard.jobId);
+    if (state === 'unknown') return { job: undefined, state: 'missing' };
     const job = (await this.options.queue.getJob(shard.jobId)) as ShardJob | undefined;
     if (!job) return { job: undefined, state: 'missing' };
-    return { job, state: await job.getState() };
+    return { job, state: state as ShardJobState };
   }
 
   private async requeue(job: ShardJob, state: 'completed' | 'failed'): Promise<void> {

@@ -1,7 +1,7 @@
 import type { RdbKeyRecord, RdbValue, StreamId, StreamValue } from './types.js';
 
 /**
- * The corpus's canonical JSON Lines form of an RDB's contents (see /work/shared/rdb-corpus/README.md):
+ * The corpus's canonical JSON Lines form of an RDB's contents (see ../shared/rdb-corpus/README.md from the repository root):
  * bytes as a string when valid UTF-8 without U+FFFD, else `{"base64": ...}`; keys sorted by db then raw
  * bytes; sets and hash fields by raw bytes; zsets by score then member; -0 written as 0; infinite
  * scores as "inf"/"-inf"; stream delivery/seen times left out. Keys the server would drop on load

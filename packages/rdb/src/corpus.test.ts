@@ -8,7 +8,7 @@ import { inspectRdb, type InspectSummary } from './inspect-rdb.js';
 import { RdbParser } from './rdb-parser.js';
 
 /**
- * Acceptance suite over /work/shared/rdb-corpus (real RDB files plus what a real server loaded from
+ * Acceptance suite over ../shared/rdb-corpus (real RDB files plus what a real server loaded from
  * them). Read-only: nothing is written into the corpus.
  */
 

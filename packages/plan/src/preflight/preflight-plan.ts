@@ -131,6 +131,21 @@ async function clusterTopology(
   return { topology: await readTopologyFromAny(direct, side.context.link), discovery, mapper };
 }
 
+/** The one node of a standalone source or target, its seed mapped like any announced address. */
+function standaloneNode(kind: 'source' | 'target', seedText: string, mapper: NatMapper): NodeToCheck {
+  const seed = parseHostPort(seedText)!;
+  const mapping = mapper.map(seed);
+  return {
+    side: kind,
+    nodeId: null,
+    slots: [[0, SLOT_COUNT - 1]],
+    announced: seed,
+    reachable: mapping.reachable,
+    mappedBy: mapping.mappedBy === 'identity' ? 'seed' : mapping.mappedBy,
+    ...(mapping.rule === undefined ? {} : { rule: mapping.rule }),
+  };
+}
+
 function mastersToCheck(
   kind: 'source' | 'target',
   topology: Extract<TopologyOutcome, { ok: true }>,
@@ -190,19 +205,7 @@ async function preflightSource(
       (error: unknown) => error,
     );
   } else if (spec.type === 'standalone') {
-    const seed = parseHostPort(spec.seeds[0])!;
-    const mapping = side.mapper.map(seed);
-    nodes = [
-      {
-        side: 'source',
-        nodeId: null,
-        slots: [[0, SLOT_COUNT - 1]],
-        announced: seed,
-        reachable: mapping.reachable,
-        mappedBy: mapping.mappedBy === 'identity' ? 'seed' : mapping.mappedBy,
-        ...(mapping.rule === undefined ? {} : { rule: mapping.rule }),
-      },
-    ];
+    nodes = [standaloneNode('source', spec.seeds[0], side.mapper)];
   } else {
     const { topology, mapper } = await clusterTopology(spec, side);
     if (!topology.ok) return { shards: [], problems: [topologyProblem('source', spec.seeds, topology)] };
@@ -278,19 +281,7 @@ async function preflightTarget(
   let nodes: NodeToCheck[];
   let seedAddress: HostPort | undefined;
   if (spec.type === 'standalone') {
-    const seed = parseHostPort(spec.seeds[0])!;
-    const mapping = side.mapper.map(seed);
-    nodes = [
-      {
-        side: 'target',
-        nodeId: null,
-        slots: [[0, SLOT_COUNT - 1]],
-        announced: seed,
-        reachable: mapping.reachable,
-        mappedBy: mapping.mappedBy === 'identity' ? 'seed' : mapping.mappedBy,
-        ...(mapping.rule === undefined ? {} : { rule: mapping.rule }),
-      },
-    ];
+    nodes = [standaloneNode('target', spec.seeds[0], side.mapper)];
   } else {
     const { topology, mapper } = await clusterTopology(spec, side);
     if (!topology.ok) {

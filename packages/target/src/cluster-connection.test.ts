@@ -239,6 +239,32 @@ describe('TargetWriter (cluster announcing unreachable hostnames)', () => {
     expect(total).toBe(2000);
   });
 
+  it('maps announced addresses through mapAddress (NAT rules) when natMap does not list them', async () => {
+    const seen = new Set<string>();
+    const writer = await TargetWriter.connect({
+      type: 'cluster',
+      seeds: seedsOf(cluster),
+      password: 'pw',
+      // What a rule `*.internal.invalid -> 127.0.0.1, port same` does.
+      mapAddress: ({ host, port }) => {
+        seen.add(host);
+        return host.endsWith('.internal.invalid') ? { host: '127.0.0.1', port } : { host, port };
+      },
+    });
+    for (let i = 0; i < 500; i++) writer.applyCommand(cmd('SET', `rule:${i}`, String(i)), i + 1);
+    await writer.flush();
+    expect(writer.acknowledgedOffset).toBe(500);
+    await writer.close();
+    expect([...seen].every((host) => host.endsWith('.internal.invalid'))).toBe(true);
+    let total = 0;
+    for (const node of cluster.nodes)
+      total += await node
+        .client()
+        .keys('rule:*')
+        .then((keys) => keys.length);
+    expect(total).toBe(500);
+  });
+
   it('fails clearly without natMap or with a wrong password', async () => {
     const noNat = await TargetWriter.connect({
       type: 'cluster',

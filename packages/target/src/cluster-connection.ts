@@ -288,7 +288,8 @@ export class ClusterConnection implements Transport {
     const mapped = this.options.natMap?.[announced];
     if (mapped) return mapped;
     const colon = announced.lastIndexOf(':');
-    return { host: announced.slice(0, colon), port: Number(announced.slice(colon + 1)) };
+    const endpoint = { host: announced.slice(0, colon), port: Number(announced.slice(colon + 1)) };
+    return this.options.mapAddress ? this.options.mapAddress(endpoint) : endpoint;
   }
 
   private async connectNode(node: ClusterNode): Promise<void> {

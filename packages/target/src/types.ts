@@ -14,6 +14,11 @@ export interface TargetWriterOptions {
   tls?: ConnectionOptions;
   /** announced "host:port" -> reachable address, for cluster targets behind NAT */
   natMap?: Record<string, HostPort>;
+  /**
+   * Maps an announced address that `natMap` does not list (NAT rules, discovered mappings). Consulted for every
+   * node a cluster target announces: CLUSTER SLOTS, MOVED and ASK. @defaultValue identity
+   */
+  mapAddress?: (announced: HostPort) => HostPort;
   /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
   maxInFlight?: number;
   /**

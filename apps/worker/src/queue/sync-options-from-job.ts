@@ -73,6 +73,7 @@ export function syncOptionsFromJob(
       password: resolve(target.password, 'target.password'),
       tls: tlsOptions(target.tls, 'target.tls', resolve),
       natMap,
+      mapAddress: targetRules(target.natRules),
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),
     },
@@ -96,6 +97,20 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
     readFrom: data.readFrom,
   });
+}
+
+/** The target's natRules as the writer's address mapper (natMap entries are looked up first, by the writer). */
+function targetRules(
+  rules: ShardJobData['target']['natRules'],
+): ((announced: HostPort) => HostPort) | undefined {
+  if (!rules?.length) return undefined;
+  let mapper: NatMapper;
+  try {
+    mapper = new NatMapper({}, { natRules: rules });
+  } catch (error) {
+    throw new ShardJobDataError(`job data field target.natRules: ${(error as Error).message}`);
+  }
+  return (announced) => mapper.map(announced).reachable;
 }
 
 /** TLS connect options from the plan's TLS setting (CA/cert from `file:`, key from a secret reference), or none. */

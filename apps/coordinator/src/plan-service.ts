@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Plan, PreflightReport, ShardJobData, ShardRecord } from '@shardbridge/plan';
 import { ConflictError, NotFoundError, PreflightFailedError } from './errors/public-error.js';
-import { clusterSeedsOf, shardJobData } from './plan-submission.js';
+import { clusterSeedsOf, knownNatMapOf, shardJobData } from './plan-submission.js';
 import type { PlanStore, RolloutState, StoredPlan } from './plan-store.js';
 import { shardsFromReport, type RunPreflight } from './preflight.js';
 import type { DiscoverShards } from './shard-discovery.js';
@@ -117,10 +117,11 @@ export class PlanService {
   private async enqueueAll(plan: StoredPlan, shards: ShardRecord[]): Promise<void> {
     if (shards.length === 0) return;
     const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
+    const natMap = knownNatMapOf(plan.plan, plan.shards);
     await this.options.queue.addBulk(
       shards.map((shard) => ({
         name: 'shard',
-        data: shardJobData(plan.id, plan.plan, shard, clusterSeeds),
+        data: shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap),
         opts: this.jobOptions(shard),
       })),
     );

@@ -67,20 +67,37 @@ export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): stri
 }
 
 /**
+ * The plan's natMap plus every shard's announced → reachable pair as discovery found it, so a worker that follows
+ * a failover can map known nodes even when they were found by natDiscover or a rule.
+ */
+export function knownNatMapOf(
+  plan: Plan,
+  shards: readonly ShardRecord[],
+): Record<string, string> | undefined {
+  const found = shards.filter((shard) => shard.announced !== shard.reachable);
+  if (found.length === 0) return plan.source.natMap;
+  return {
+    ...Object.fromEntries(found.map((shard) => [shard.announced, shard.reachable])),
+    ...plan.source.natMap,
+  };
+}
+
+/**
  * Job data of one shard. Only call with a plan that went through parseSubmittedPlan (references only).
- * `clusterSeeds` defaults to this shard's reachable address and the plan's mapped seeds.
+ * `clusterSeeds` and the source natMap default to what this shard alone knows; pass the whole plan's.
  */
 export function shardJobData(
   planId: string,
   plan: Plan,
   shard: ShardRecord,
   clusterSeeds: string[] = clusterSeedsOf(plan, [shard]),
+  natMap: Record<string, string> | undefined = knownNatMapOf(plan, [shard]),
 ): CoordinatorShardJobData {
   const failover =
     plan.source.type === 'cluster'
       ? {
           clusterSeeds,
-          ...(plan.source.natMap === undefined ? {} : { natMap: plan.source.natMap }),
+          ...(natMap === undefined ? {} : { natMap }),
           ...(plan.source.natRules === undefined ? {} : { natRules: plan.source.natRules }),
           ...(plan.source.readFrom === undefined ? {} : { readFrom: plan.source.readFrom }),
         }

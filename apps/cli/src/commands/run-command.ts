@@ -6,7 +6,9 @@ import {
   parsePlanText,
   PlanValidationError,
   resolveSecret,
+  resolveTls,
   type Plan,
+  type TlsSpec,
 } from '@shardbridge/plan';
 import { FileCheckpointStore, ShardSync, type ShardProgress } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
@@ -74,14 +76,14 @@ export function shardSyncFromPlan(
       label: `source ${plan.source.seeds[0]}`,
       username: plan.source.username,
       password: resolveSecret(plan.source.password, 'source.password'),
-      tls: plan.source.tls ? {} : undefined,
+      tls: tlsOptions(plan.source.tls, 'source.tls'),
     },
     target: {
       type: plan.target.type,
       seeds: plan.target.seeds.map((text) => parseHostPort(text)!),
       username: plan.target.username,
       password: resolveSecret(plan.target.password, 'target.password'),
-      tls: plan.target.tls ? {} : undefined,
+      tls: tlsOptions(plan.target.tls, 'target.tls'),
       label: plan.target.seeds[0],
     },
     checkpoints: new FileCheckpointStore(options.checkpointDir),
@@ -90,6 +92,12 @@ export function shardSyncFromPlan(
     progressIntervalMs: options.progressIntervalMs,
     maxReconnectAttempts: options.maxReconnects,
   });
+}
+
+/** The plan's TLS setting as connect options (CA/cert from `file:`, key from a secret reference), or none. */
+function tlsOptions(spec: TlsSpec, field: string) {
+  const resolved = resolveTls(spec, field);
+  return resolved.enabled ? resolved.options : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   ReplConnectRefusedError,
   ReplConnectTimeoutError,
   ReplConnectionClosedError,
+  ReplTlsHandshakeError,
   type ReplicationError,
 } from './errors.js';
 
@@ -78,7 +79,7 @@ export function classifySocketError(
       );
     }
     if (code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(err.message)) {
-      return new ReplConnectRefusedError(
+      return new ReplTlsHandshakeError(
         `TLS handshake with ${label} failed (${code}: ${err.message}): check the tls options (ca, servername) and` +
           ' that the port speaks TLS',
         { cause: err },

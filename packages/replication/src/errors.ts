@@ -24,6 +24,12 @@ export class ReplConnectRefusedError extends ReplicationError {
   readonly retryable = true;
 }
 
+/** The TLS handshake failed (untrusted certificate, wrong servername, a port that does not speak TLS). */
+export class ReplTlsHandshakeError extends ReplicationError {
+  readonly code = 'REPL_TLS_HANDSHAKE';
+  readonly retryable = false;
+}
+
 /** `AUTH` was rejected. */
 export class ReplAuthFailedError extends ReplicationError {
   readonly code = 'REPL_AUTH_FAILED';

@@ -4,6 +4,7 @@ export {
   ReplicationError,
   ReplConnectTimeoutError,
   ReplConnectRefusedError,
+  ReplTlsHandshakeError,
   ReplAuthFailedError,
   ReplNoAuthError,
   ReplPsyncRefusedError,

@@ -35,14 +35,14 @@ describe('ReplicaClient over TLS', () => {
     await client.close();
   });
 
-  it('REPL_CONNECT_REFUSED naming TLS when the certificate is not trusted', async () => {
+  it('REPL_TLS_HANDSHAKE naming TLS when the certificate is not trusted', async () => {
     const client = new ReplicaClient(
       { host: '127.0.0.1', port: tls.tlsPort, tls: {} },
       {} as ReplicaHandlers,
     );
     const err = await client.start().catch((e: unknown) => e);
     await client.close();
-    expect(err).toMatchObject({ code: 'REPL_CONNECT_REFUSED' });
+    expect(err).toMatchObject({ code: 'REPL_TLS_HANDSHAKE', retryable: false });
     expect((err as Error).message).toContain('TLS');
   });
 });

@@ -1,5 +1,5 @@
 import { formatSlotRanges } from '../discovery/slot-ranges.js';
-import type { PreflightReport } from './preflight-report.js';
+import type { PreflightNode, PreflightReport } from './preflight-report.js';
 
 /**
  * The report as text for a terminal: one table per side, then the problems with their fixes, then a verdict
@@ -10,32 +10,9 @@ export function formatPreflightReport(report: PreflightReport): string {
   lines.push(`Source (${report.source.type})`);
   lines.push(
     ...table(
-      [
-        'node',
-        'slots',
-        'role',
-        'announced',
-        'reachable',
-        'mapped by',
-        'connect',
-        'auth',
-        'version',
-        'rdb',
-        'psync',
-        'replconf',
-        'backlog',
-        'error',
-      ],
+      [...NODE_COLUMNS, 'rdb', 'psync', 'replconf', 'backlog', 'error'],
       report.source.shards.map((shard) => [
-        shortId(shard.nodeId),
-        formatSlotRanges(shard.slots),
-        shard.role ?? '-',
-        shard.announced,
-        shard.reachable,
-        shard.mappedBy,
-        shard.connectMs === null ? '-' : `${shard.connectMs} ms`,
-        shard.auth,
-        shard.version ?? '-',
+        ...nodeCells(shard),
         shard.rdbVersion === null ? '-' : String(shard.rdbVersion),
         shard.psync,
         shard.replconf,
@@ -50,29 +27,9 @@ export function formatPreflightReport(report: PreflightReport): string {
   lines.push(`Target (${report.target.type}${covered})`);
   lines.push(
     ...table(
-      [
-        'node',
-        'slots',
-        'role',
-        'announced',
-        'reachable',
-        'mapped by',
-        'connect',
-        'auth',
-        'version',
-        'writable',
-        'error',
-      ],
+      [...NODE_COLUMNS, 'writable', 'error'],
       report.target.nodes.map((node) => [
-        shortId(node.nodeId),
-        formatSlotRanges(node.slots),
-        node.role ?? '-',
-        node.announced,
-        node.reachable,
-        node.mappedBy,
-        node.connectMs === null ? '-' : `${node.connectMs} ms`,
-        node.auth,
-        node.version ?? '-',
+        ...nodeCells(node),
         node.writable === null ? '-' : node.writable ? 'yes' : 'no',
         node.error ?? '',
       ]),
@@ -89,6 +46,33 @@ export function formatPreflightReport(report: PreflightReport): string {
   }
   lines.push(`${report.ok ? 'OK' : 'FAILED'}: preflight took ${report.durationMs} ms`);
   return lines.join('\n');
+}
+
+/** Columns every checked node has, source or target; `nodeCells` fills them in this order. */
+const NODE_COLUMNS = [
+  'node',
+  'slots',
+  'role',
+  'announced',
+  'reachable',
+  'mapped by',
+  'connect',
+  'auth',
+  'version',
+];
+
+function nodeCells(node: PreflightNode): string[] {
+  return [
+    shortId(node.nodeId),
+    formatSlotRanges(node.slots),
+    node.role ?? '-',
+    node.announced,
+    node.reachable,
+    node.mappedBy,
+    node.connectMs === null ? '-' : `${node.connectMs} ms`,
+    node.auth,
+    node.version ?? '-',
+  ];
 }
 
 function table(header: string[], rows: string[][]): string[] {

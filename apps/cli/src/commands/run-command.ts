@@ -2,15 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
+  formatHostPort,
+  NatMapper,
   parseHostPort,
   parsePlanText,
   PlanValidationError,
-  resolveSecret,
-  resolveTls,
+  SLOT_COUNT,
   type Plan,
-  type TlsSpec,
+  type ShardJobData,
 } from '@shardbridge/plan';
-import { FileCheckpointStore, ShardSync, type ShardProgress } from '@shardbridge/worker';
+import { FileCheckpointStore, ShardSync, syncOptionsFromJob, type ShardProgress } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
 import { runAllInOne } from './run-all-in-one.js';
@@ -55,7 +56,11 @@ export async function loadPlan(path: string): Promise<Plan> {
   }
 }
 
-/** Builds the one-shard sync a standalone source needs. */
+/**
+ * Builds the one-shard sync a standalone source needs, through the same job-data path a worker uses, so
+ * `--direct` honours every connection setting of the plan (NAT mapping, TLS, secrets) exactly as workers do.
+ * The job data never leaves this process, so literal passwords are fine here.
+ */
 export function shardSyncFromPlan(
   plan: Plan,
   options: {
@@ -66,38 +71,37 @@ export function shardSyncFromPlan(
     progressIntervalMs?: number;
   },
 ): ShardSync {
-  const seed = parseHostPort(plan.source.seeds[0])!;
-  const shardId = `${plan.name}-0`;
-  return new ShardSync({
-    shardId,
-    source: {
-      host: seed.host,
-      port: seed.port,
-      label: `source ${plan.source.seeds[0]}`,
-      username: plan.source.username,
-      password: resolveSecret(plan.source.password, 'source.password'),
-      tls: tlsOptions(plan.source.tls, 'source.tls'),
-    },
+  const seed = plan.source.seeds[0];
+  const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
+  const { username, password, tls } = plan.source;
+  const data: ShardJobData = {
+    planId: plan.name,
+    planName: plan.name,
+    shardId: `${plan.name}-0`,
+    nodeId: null,
+    slots: [[0, SLOT_COUNT - 1]],
+    announced: seed,
+    reachable: formatHostPort(mapper.map(parseHostPort(seed)!).reachable),
+    source: { username, password, tls },
     target: {
       type: plan.target.type,
-      seeds: plan.target.seeds.map((text) => parseHostPort(text)!),
+      seeds: plan.target.seeds,
       username: plan.target.username,
-      password: resolveSecret(plan.target.password, 'target.password'),
-      tls: tlsOptions(plan.target.tls, 'target.tls'),
-      label: plan.target.seeds[0],
+      password: plan.target.password,
+      tls: plan.target.tls,
+      natMap: plan.target.natMap,
+      natRules: plan.target.natRules,
     },
-    checkpoints: new FileCheckpointStore(options.checkpointDir),
-    logger: options.logger,
+  };
+  return new ShardSync({
+    ...syncOptionsFromJob(data, {
+      checkpoints: new FileCheckpointStore(options.checkpointDir),
+      logger: options.logger,
+    }),
     onProgress: options.onProgress,
     progressIntervalMs: options.progressIntervalMs,
     maxReconnectAttempts: options.maxReconnects,
   });
-}
-
-/** The plan's TLS setting as connect options (CA/cert from `file:`, key from a secret reference), or none. */
-function tlsOptions(spec: TlsSpec, field: string) {
-  const resolved = resolveTls(spec, field);
-  return resolved.enabled ? resolved.options : undefined;
 }
 
 /**

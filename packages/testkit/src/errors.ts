@@ -38,3 +38,18 @@ export class WaitTimeoutError extends TestkitError {
     super('TESTKIT_WAIT_TIMEOUT', message, options);
   }
 }
+
+/**
+ * A network-namespace fixture step failed (`ip`, `nft`, or a server inside a namespace). The message names the
+ * command and its stderr; {@link NetnsError.reason} is a short operator-facing cause for a skipped test.
+ */
+export class NetnsError extends TestkitError {
+  constructor(
+    message: string,
+    /** short cause, e.g. `no CAP_NET_ADMIN`, `nft missing (install nftables)` */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('TESTKIT_NETNS', message, options);
+  }
+}

@@ -2,6 +2,7 @@ export * from './errors.js';
 export { freePort, type FreePortOptions } from './free-port.js';
 export { containerRuntimeAvailable } from './container-runtime.js';
 export { parseInfo } from './info.js';
+export { pingOnce, type PingCredentials } from './ping.js';
 export { liveProcessCount } from './process-registry.js';
 export type { RedisConfig } from './redis-config.js';
 export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
@@ -44,3 +45,11 @@ export {
 } from './chunking.js';
 export { startTlsRedis, type TlsRedis } from './tls-fixture.js';
 export { waitFor } from './wait-for.js';
+export { startNatNetwork, type NatNetwork } from './netns-network.js';
+export {
+  natNamespaceUnsupportedReason,
+  startNatNamespaceCluster,
+  type NatNamespaceCluster,
+  type NatNamespaceNode,
+  type StartNatNamespaceClusterOptions,
+} from './netns-nat.js';

@@ -35,10 +35,13 @@ export interface NatNetwork {
 /** Namespace names start with this, then `<pid>-<n>-` so a later run can tell whose they were. */
 const PREFIX = 'sbnat-';
 const live = new Set<NetworkNames>();
+/** Slots chosen by this process whose routes may not exist yet: concurrent starts must not pick the same. */
+const reservedSlots = new Set<number>();
 let hooked = false;
 let counter = 0;
 
 interface NetworkNames {
+  slot?: number;
   router: string;
   inside: string;
   hostLink: string;
@@ -54,10 +57,11 @@ interface NetworkNames {
 export async function startNatNetwork(): Promise<NatNetwork> {
   if (process.platform !== 'linux') throw new NetnsError('network namespaces need Linux', 'not Linux');
   await sweepStaleNetworks();
-  const slot = await freeSlot();
+  const slot = await claimSlot();
   const n = counter++;
   const id = `${process.pid.toString(36)}${n.toString(36)}`;
   const names: NetworkNames = {
+    slot,
     router: `${PREFIX}${process.pid}-${n}-router`,
     inside: `${PREFIX}${process.pid}-${n}-inside`,
     // Interface names are limited to 15 bytes.
@@ -84,7 +88,6 @@ export async function startNatNetwork(): Promise<NatNetwork> {
     await inInside('addr', 'add', `${internal.inside}/24`, 'dev', 'eth0');
     for (const link of ['lo', 'eth0']) await inInside('link', 'set', link, 'up');
     await inInside('route', 'add', 'default', 'via', internal.router);
-    await ip('route', 'add', 'unreachable', names.internalSubnet);
     // /proc/sys/net is per namespace: written from inside the router it switches forwarding on there only.
     await ip('netns', 'exec', names.router, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward');
     await runCommand(
@@ -178,6 +181,7 @@ function teardown(names: NetworkNames): void {
   runCommandSync('ip', ['netns', 'del', names.inside]);
   runCommandSync('ip', ['netns', 'del', names.router]);
   live.delete(names);
+  if (names.slot !== undefined) reservedSlots.delete(names.slot);
 }
 
 function hookExit(): void {
@@ -230,8 +234,28 @@ async function insideSubnet(inside: string): Promise<string | undefined> {
 }
 
 /**
+ * Picks a free slot and adds its `unreachable` route at once: the route doubles as a reservation other processes
+ * see, and adding it fails (`File exists`) when another process claimed the same slot since it was picked.
+ */
+async function claimSlot(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const slot = await freeSlot();
+    try {
+      await runCommand('ip', ['route', 'add', 'unreachable', `10.252.${slot}.0/24`]);
+      return slot;
+    } catch (error) {
+      // A slot lost to another process stays reserved here, so the next pick skips it.
+      if (attempt < 5 && error instanceof NetnsError && /file exists/i.test(error.message)) continue;
+      reservedSlots.delete(slot);
+      throw error;
+    }
+  }
+}
+
+/**
  * A third octet `s` such that neither 10.252.s.0/24 nor 10.253.s.0/30 overlaps any route or address of this
- * host (other tests' networks included), starting from one derived from the pid.
+ * host (other tests' networks included) and no start in this process still reserves, beginning at one derived
+ * from the pid. The caller releases it through teardown().
  */
 async function freeSlot(): Promise<number> {
   const used = [
@@ -246,7 +270,9 @@ async function freeSlot(): Promise<number> {
       { base: toInt(`10.252.${slot}.0`), bits: 24 },
       { base: toInt(`10.253.${slot}.0`), bits: 30 },
     ];
-    if (!wanted.some((net) => used.some((route) => overlaps(net, route)))) return slot;
+    if (reservedSlots.has(slot) || wanted.some((net) => used.some((route) => overlaps(net, route)))) continue;
+    reservedSlots.add(slot);
+    return slot;
   }
   throw new NetnsError('no free 10.252.x.0/24 + 10.253.x.0/30 pair on this host', 'no free private subnet');
 }

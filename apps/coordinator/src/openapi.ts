@@ -148,7 +148,17 @@ export const openApiDocument = {
             type: 'object',
             additionalProperties: false,
             required: ['type', 'seeds'],
-            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
+            properties: {
+              type: { enum: ['standalone', 'cluster'] },
+              ...connection,
+              rewrite: {
+                enum: ['auto', 'always', 'never'],
+                default: 'auto',
+                description:
+                  'full sync: RESTORE payloads (never), rebuild every key with commands (always), or rebuild only ' +
+                  'when the target is too old to load the source RDB version (auto)',
+              },
+            },
           },
           rollout: {
             type: 'object',

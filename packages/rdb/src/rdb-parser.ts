@@ -23,10 +23,11 @@ import { readValue } from './value-reader.js';
 export interface RdbParserOptions {
   /**
    * Decode values into `RdbKeyRecord.value`. When false only `restorePayload` is produced: values are
-   * walked to find their end but blobs are not unpacked and LZF strings are not decompressed.
+   * walked to find their end but blobs are not unpacked and LZF strings are not decompressed. A function is
+   * asked once, with the file's RDB version, when the header has been read.
    * @defaultValue true
    */
-  decode?: boolean;
+  decode?: boolean | ((rdbVersion: number) => boolean);
   /**
    * Verify the CRC-64 trailer (RDB >= 5) against the bytes read. A stored checksum of 0 means the
    * writer disabled checksums and is never verified.
@@ -71,7 +72,8 @@ export class RdbParser {
   bytesConsumed = 0;
 
   private readonly handlers: RdbHandlers;
-  private readonly decode: boolean;
+  private decode: boolean;
+  private readonly decodeFor: ((rdbVersion: number) => boolean) | null;
   private readonly verifyChecksum: boolean;
   private readonly expectedSize: number;
   private readonly reader = new ByteReader();
@@ -91,7 +93,9 @@ export class RdbParser {
 
   constructor(handlers: RdbHandlers, options: RdbParserOptions = {}) {
     this.handlers = handlers;
-    this.decode = options.decode ?? true;
+    const decode = options.decode ?? true;
+    this.decode = typeof decode === 'function' ? false : decode;
+    this.decodeFor = typeof decode === 'function' ? decode : null;
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.expectedSize = options.expectedSize ?? Infinity;
   }
@@ -218,6 +222,7 @@ export class RdbParser {
       throw new RdbUnsupportedVersionError(5, version, RDB_MAX_KNOWN_VERSION);
     }
     this.rdbVersion = version;
+    if (this.decodeFor) this.decode = this.decodeFor(version);
     this.state = 'body';
     this.handlers.onHeader?.(version);
   }

@@ -91,6 +91,7 @@ export function shardSyncFromPlan(
       tls: plan.target.tls,
       natMap: plan.target.natMap,
       natRules: plan.target.natRules,
+      rewrite: plan.target.rewrite,
     },
   };
   return new ShardSync({

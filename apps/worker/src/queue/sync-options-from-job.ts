@@ -77,6 +77,7 @@ export function syncOptionsFromJob(
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),
     },
+    rewrite: target.rewrite ?? 'auto',
     checkpoints: context.checkpoints,
     logger: context.logger,
   };

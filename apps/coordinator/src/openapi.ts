@@ -158,6 +158,14 @@ export const openApiDocument = {
                   'full sync: RESTORE payloads (never), rebuild every key with commands (always), or rebuild only ' +
                   'when the target is too old to load the source RDB version (auto)',
               },
+              bigKeyThreshold: {
+                type: 'integer',
+                minimum: 65536,
+                default: 67108864,
+                description:
+                  'RDB bytes above which a key is written in command batches into a scratch key and RENAMEd ' +
+                  'into place instead of one RESTORE (bounds worker memory)',
+              },
             },
           },
           rollout: {

@@ -57,6 +57,12 @@ export interface ShardSyncOptions {
    * for a target too old to load the source's payload version. @defaultValue "auto"
    */
   rewrite?: RewritePolicy;
+  /**
+   * A key whose value needs more than this many RDB bytes is written in parts (RPUSH/SADD/ZADD/HSET batches,
+   * SET + APPENDs) under a scratch key, then RENAMEd over the real key; memory stays about this size whatever
+   * the key's size. @defaultValue 67108864 (64 MiB)
+   */
+  bigKeyThreshold?: number;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -297,11 +303,22 @@ export class ShardSync {
                   }
                 },
                 onKey: (record) => this.restoreKey(record, client),
+                onBigKeyStart: (info) => keyWriter.startBigKey(info),
+                onBigKeyPart: (part) => {
+                  if (!keyWriter.bigKeyPart(part)) this.waitForDrain(client);
+                },
+                onBigKeyEnd: () => {
+                  this.progressState.keysWritten += 1;
+                  if (!keyWriter.endBigKey()) this.waitForDrain(client);
+                },
                 onFunction: (code) => {
                   if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
                 },
               },
-              { decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion) },
+              {
+                decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
+                bigKeyThreshold: this.options.bigKeyThreshold,
+              },
             );
           }),
           onContinue: guard(({ replid, offset }) => {

@@ -135,6 +135,11 @@ export const targetSchema = z.strictObject({
   type: z.enum(['standalone', 'cluster']),
   ...connection,
   rewrite: rewriteSchema,
+  /**
+   * Bytes of RDB above which a key is written in parts (command batches into a scratch key, then RENAME) instead
+   * of one RESTORE; bounds the worker's memory whatever the key's size. @defaultValue 67108864 (64 MiB)
+   */
+  bigKeyThreshold: z.number().int().min(65536).optional(),
 });
 
 /** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */

@@ -78,6 +78,8 @@ export interface ShardJobData {
     natRules?: NatRule[];
     /** restore or rebuild keys with commands (plan `target.rewrite`). @defaultValue 'auto' */
     rewrite?: RewritePolicy;
+    /** plan `target.bigKeyThreshold` in bytes. @defaultValue 67108864 */
+    bigKeyThreshold?: number;
   };
 }
 

@@ -92,6 +92,7 @@ export function shardSyncFromPlan(
       natMap: plan.target.natMap,
       natRules: plan.target.natRules,
       rewrite: plan.target.rewrite,
+      bigKeyThreshold: plan.target.bigKeyThreshold,
     },
   };
   return new ShardSync({

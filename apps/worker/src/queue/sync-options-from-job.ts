@@ -78,6 +78,7 @@ export function syncOptionsFromJob(
       label: formatHostPort(seeds[0]),
     },
     rewrite: target.rewrite ?? 'auto',
+    bigKeyThreshold: target.bigKeyThreshold,
     checkpoints: context.checkpoints,
     logger: context.logger,
   };

@@ -1,4 +1,4 @@
-import type { RdbKeyRecord } from '@shardbridge/rdb';
+import type { BigKeyInfo, BigValuePart, RdbKeyRecord } from '@shardbridge/rdb';
 import { KeyRewrite, type TargetWriter } from '@shardbridge/target';
 import { shouldRewrite, type RewritePolicy } from './rewrite-policy.js';
 import type { TargetCapabilities } from './target-capabilities.js';
@@ -26,6 +26,13 @@ export function emptyRewriteCounters(): KeyRewriteCounters {
  * values only when they will be rewritten).
  */
 export class RewritingKeyWriter {
+  /** the big key being written in parts; `skip` when it had expired already */
+  private bigKey: {
+    db: number;
+    expireAt: number | null;
+    rewrite: KeyRewrite | 'skip';
+    last: BigValuePart | null;
+  } | null = null;
   private rewritingThisRdb = false;
   private readonly token = Math.random().toString(36).slice(2, 8);
 
@@ -47,6 +54,39 @@ export class RewritingKeyWriter {
     return this.rewriting;
   };
 
+  /**
+   * A key over the parser's bigKeyThreshold starts: it is built in parts under a scratch key whatever the policy
+   * (one RESTORE could not carry it), then RENAMEd over the real key by {@link endBigKey}.
+   */
+  startBigKey(info: BigKeyInfo): void {
+    const expired = info.expireAt !== null && info.expireAt <= Date.now();
+    if (expired) this.counters.expiredKeysSkipped += 1;
+    else this.counters.keysRewritten += 1;
+    this.bigKey = {
+      db: info.db,
+      expireAt: info.expireAt,
+      rewrite: expired ? 'skip' : new KeyRewrite(info.key, this.rewriteOptions()),
+      last: null,
+    };
+  }
+
+  /** @returns false when the target's in-flight window is full (wait for 'drain') */
+  bigKeyPart(part: BigValuePart): boolean {
+    const big = this.bigKey!;
+    big.last = part;
+    if (big.rewrite === 'skip') return true;
+    return this.send(big.db, big.rewrite.append(part));
+  }
+
+  /** @returns false when the target's in-flight window is full (wait for 'drain') */
+  endBigKey(): boolean {
+    const big = this.bigKey!;
+    this.bigKey = null;
+    if (big.rewrite === 'skip') return true;
+    // `last` matters for an empty string only (it still has to be created); streams are never streamed.
+    return this.send(big.db, big.rewrite.finish(big.expireAt, big.last ?? undefined));
+  }
+
   /** @returns false when the target's in-flight window is full (wait for 'drain') */
   write(record: RdbKeyRecord): boolean {
     if (!this.rewritingThisRdb || !record.value || record.value.type === 'module') {
@@ -63,16 +103,29 @@ export class RewritingKeyWriter {
       this.counters.expiredKeysSkipped += 1;
       return true;
     }
-    const { commands, losses } = KeyRewrite.commandsFor(record.key, record.value, record.expireAt, {
-      hashFieldTtl: this.capabilities?.hashFieldTtl ?? false,
-      streamMetadata: this.capabilities?.streamMetadata ?? true,
-      token: this.token,
-    });
+    const { commands, losses } = KeyRewrite.commandsFor(
+      record.key,
+      record.value,
+      record.expireAt,
+      this.rewriteOptions(),
+    );
     this.counters.keysRewritten += 1;
     this.counters.droppedFieldTtls += losses.droppedFieldTtls;
     this.counters.lostPendingEntries += losses.lostPendingEntries;
+    return this.send(record.db, commands);
+  }
+
+  private rewriteOptions() {
+    return {
+      hashFieldTtl: this.capabilities?.hashFieldTtl ?? false,
+      streamMetadata: this.capabilities?.streamMetadata ?? true,
+      token: this.token,
+    };
+  }
+
+  private send(db: number, commands: Iterable<Buffer[]>): boolean {
     let room = true;
-    for (const command of commands) room = this.writer.writeKeyCommand(record.db, command);
+    for (const command of commands) room = this.writer.writeKeyCommand(db, command);
     return room;
   }
 }

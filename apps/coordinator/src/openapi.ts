@@ -148,7 +148,25 @@ export const openApiDocument = {
             type: 'object',
             additionalProperties: false,
             required: ['type', 'seeds'],
-            properties: { type: { enum: ['standalone', 'cluster'] }, ...connection },
+            properties: {
+              type: { enum: ['standalone', 'cluster'] },
+              ...connection,
+              rewrite: {
+                enum: ['auto', 'always', 'never'],
+                default: 'auto',
+                description:
+                  'full sync: RESTORE payloads (never), rebuild every key with commands (always), or rebuild only ' +
+                  'when the target is too old to load the source RDB version (auto)',
+              },
+              bigKeyThreshold: {
+                type: 'integer',
+                minimum: 65536,
+                default: 67108864,
+                description:
+                  'RDB bytes above which a key is written in command batches into a scratch key and RENAMEd ' +
+                  'into place instead of one RESTORE (bounds worker memory)',
+              },
+            },
           },
           rollout: {
             type: 'object',

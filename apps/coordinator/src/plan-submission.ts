@@ -117,6 +117,8 @@ export function shardJobData(
       seeds: plan.target.seeds,
       ...(plan.target.natMap === undefined ? {} : { natMap: plan.target.natMap }),
       ...(plan.target.natRules === undefined ? {} : { natRules: plan.target.natRules }),
+      ...(plan.target.rewrite === 'auto' ? {} : { rewrite: plan.target.rewrite }),
+      ...(plan.target.bigKeyThreshold === undefined ? {} : { bigKeyThreshold: plan.target.bigKeyThreshold }),
     },
     ...failover,
   };

@@ -1,3 +1,4 @@
+import { emptyRewriteCounters } from './rewrite/rewriting-key-writer.js';
 import type { ShardLinkHealth, ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
 
 /** Where a shard is in its life. */
@@ -28,5 +29,6 @@ export function initialProgress(shardId: string): ShardProgress {
     lastDisconnect: null,
     sourceNode: null,
     sourceFailovers: 0,
+    keyRewrite: emptyRewriteCounters(),
   };
 }

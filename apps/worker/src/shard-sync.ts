@@ -7,6 +7,9 @@ import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
+import type { RewritePolicy } from './rewrite/rewrite-policy.js';
+import { emptyRewriteCounters, RewritingKeyWriter } from './rewrite/rewriting-key-writer.js';
+import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
 import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
 
 const RDB_TYPE_MODULE = 6;
@@ -49,6 +52,17 @@ export interface ShardSyncOptions {
   locator?: SourceLocator;
   /** time between two RTT samples to the source (see ShardLinkHealth.rttMs); 0 turns sampling off. @defaultValue 5000 */
   rttIntervalMs?: number;
+  /**
+   * When a full sync rebuilds keys with commands instead of RESTORE (see RewritePolicy): `auto` does so only
+   * for a target too old to load the source's payload version. @defaultValue "auto"
+   */
+  rewrite?: RewritePolicy;
+  /**
+   * A key whose value needs more than this many RDB bytes is written in parts (RPUSH/SADD/ZADD/HSET batches,
+   * SET + APPENDs) under a scratch key, then RENAMEd over the real key; memory stays about this size whatever
+   * the key's size. @defaultValue 67108864 (64 MiB)
+   */
+  bigKeyThreshold?: number;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -83,6 +97,9 @@ export class ShardSync {
   /** confirm (or find) the node to dial before each link: set before the first and after a lost one */
   private relocateBeforeLink = true;
   private linkedOnce = false;
+  /** the target's version facts, asked once before the first full sync (null: unknown, RESTORE is used) */
+  private targetCapabilities: TargetCapabilities | null | undefined;
+  private keyWriter: RewritingKeyWriter | null = null;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -197,6 +214,12 @@ export class ShardSync {
     }
     this.relocateBeforeLink = false;
     const checkpoint = await this.options.checkpoints.load(this.options.shardId);
+    if (this.targetCapabilities === undefined) {
+      this.targetCapabilities =
+        (this.options.rewrite ?? 'auto') === 'never'
+          ? null
+          : await probeTargetCapabilities(this.options.target);
+    }
     if (!this.writer) {
       this.writer = await TargetWriter.connect(this.options.target);
       this.writer.on('ack', (offset: number) => this.onAcknowledged(offset));
@@ -262,14 +285,40 @@ export class ShardSync {
               (error: Error) => fail(error),
             );
             this.checkpointed = { replid: '', offset: -2 };
+            this.keyWriter = new RewritingKeyWriter(
+              writer,
+              this.options.rewrite ?? 'auto',
+              this.targetCapabilities ?? null,
+              (this.progressState.keyRewrite ??= emptyRewriteCounters()),
+            );
+            const keyWriter = this.keyWriter;
             parser = new RdbParser(
               {
+                onHeader: (rdbVersion) => {
+                  if (keyWriter.rewriting) {
+                    this.logger.info(
+                      { rdbVersion, targetVersion: this.targetCapabilities?.version ?? null },
+                      'keys are rebuilt with commands (the target cannot RESTORE this payload version)',
+                    );
+                  }
+                },
                 onKey: (record) => this.restoreKey(record, client),
+                onBigKeyStart: (info) => keyWriter.startBigKey(info),
+                onBigKeyPart: (part) => {
+                  if (!keyWriter.bigKeyPart(part)) this.waitForDrain(client);
+                },
+                onBigKeyEnd: () => {
+                  this.progressState.keysWritten += 1;
+                  if (!keyWriter.endBigKey()) this.waitForDrain(client);
+                },
                 onFunction: (code) => {
                   if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
                 },
               },
-              { decode: false },
+              {
+                decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
+                bigKeyThreshold: this.options.bigKeyThreshold,
+              },
             );
           }),
           onContinue: guard(({ replid, offset }) => {
@@ -332,14 +381,7 @@ export class ShardSync {
       throw new ModuleValueError(record.db, record.key);
     }
     this.progressState.keysWritten += 1;
-    const accepted = this.writer!.restoreKey({
-      db: record.db,
-      key: record.key,
-      expireAt: record.expireAt,
-      payload: record.restorePayload,
-      idle: record.idle,
-      freq: record.freq,
-    });
+    const accepted = this.keyWriter!.write(record);
     if (!accepted) this.waitForDrain(client);
   }
 

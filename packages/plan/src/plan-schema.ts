@@ -124,9 +124,22 @@ export const sourceSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cluster'), ...connection, ...sourceExtras }),
 ]);
 
+/**
+ * How a full sync writes keys: `auto` RESTOREs the source's payloads unless the target is too old to load their
+ * RDB version, then rebuilds each key with ordinary commands; `always` rebuilds every key; `never` always
+ * RESTOREs. @defaultValue "auto"
+ */
+export const rewriteSchema = z.enum(['auto', 'always', 'never']).default('auto');
+
 export const targetSchema = z.strictObject({
   type: z.enum(['standalone', 'cluster']),
   ...connection,
+  rewrite: rewriteSchema,
+  /**
+   * Bytes of RDB above which a key is written in parts (command batches into a scratch key, then RENAME) instead
+   * of one RESTORE; bounds the worker's memory whatever the key's size. @defaultValue 67108864 (64 MiB)
+   */
+  bigKeyThreshold: z.number().int().min(65536).optional(),
 });
 
 /** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */
@@ -174,5 +187,6 @@ export type TlsSpec = z.infer<typeof tlsSchema>;
 export type TlsSettings = Exclude<TlsSpec, boolean>;
 export type ManualShard = z.infer<typeof manualShardSchema>;
 export type ReadFrom = z.infer<typeof readFromSchema>;
+export type RewritePolicy = z.infer<typeof rewriteSchema>;
 /** Rollout as parsed: `healthyFor` is in ms. */
 export type Rollout = z.infer<typeof rolloutSchema>;

@@ -4,7 +4,7 @@ import type { ShardLinkHealth } from './link-health.js';
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
  * addresses and secret *references* (`env:NAME`, `file:/path`), never a password.
  */
-import type { NatRule, ReadFrom, TlsSpec } from './plan-schema.js';
+import type { NatRule, ReadFrom, RewritePolicy, TlsSpec } from './plan-schema.js';
 
 /** BullMQ queue that carries one job per shard. */
 export const SHARD_QUEUE = 'shardbridge-shards';
@@ -76,6 +76,10 @@ export interface ShardJobData {
     natMap?: Record<string, string>;
     /** the target's natRules, applied after `natMap` (MOVED/ASK and topology refreshes included) */
     natRules?: NatRule[];
+    /** restore or rebuild keys with commands (plan `target.rewrite`). @defaultValue 'auto' */
+    rewrite?: RewritePolicy;
+    /** plan `target.bigKeyThreshold` in bytes. @defaultValue 67108864 */
+    bigKeyThreshold?: number;
   };
 }
 
@@ -104,6 +108,16 @@ export interface ShardSyncCounters {
   partialSyncs: number;
   reconnects: number;
   lastError: { code: string; message: string } | null;
+  /**
+   * Keys rebuilt with commands instead of RESTORE (an older target, or `rewrite: "always"`), and what that
+   * could not carry over. Absent from reports of older workers.
+   */
+  keyRewrite?: {
+    keysRewritten: number;
+    expiredKeysSkipped: number;
+    droppedFieldTtls: number;
+    lostPendingEntries: number;
+  };
 }
 
 /** What a worker reports through `job.updateProgress` (about once a second). */

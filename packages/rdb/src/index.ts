@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export { RdbParser, type RdbParserOptions } from './rdb-parser.js';
+export type { BigKeyInfo, BigValuePart } from './big-value/big-value-stream.js';
 export { crc64, Crc64 } from './crc64.js';
 export { lzfDecompress, LzfError } from './lzf.js';
 export { buildRestorePayload } from './restore-payload.js';

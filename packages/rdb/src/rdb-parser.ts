@@ -14,19 +14,22 @@ import {
   RDB_OPCODE_RANGE_START,
   RdbOpcode,
   RdbModuleOpcode,
+  RdbType,
 } from './rdb-constants.js';
 import { ParsedKeyRecord } from './key-record.js';
 import type { RdbHandlers } from './types.js';
 import { skipModulePayload } from './value-decoders/module.js';
 import { readValue } from './value-reader.js';
+import { BigValueStream, isStreamableType, valueTypeOf } from './big-value/big-value-stream.js';
 
 export interface RdbParserOptions {
   /**
    * Decode values into `RdbKeyRecord.value`. When false only `restorePayload` is produced: values are
-   * walked to find their end but blobs are not unpacked and LZF strings are not decompressed.
+   * walked to find their end but blobs are not unpacked and LZF strings are not decompressed. A function is
+   * asked once, with the file's RDB version, when the header has been read.
    * @defaultValue true
    */
-  decode?: boolean;
+  decode?: boolean | ((rdbVersion: number) => boolean);
   /**
    * Verify the CRC-64 trailer (RDB >= 5) against the bytes read. A stored checksum of 0 means the
    * writer disabled checksums and is never verified.
@@ -40,6 +43,16 @@ export interface RdbParserOptions {
    * @defaultValue undefined (unknown)
    */
   expectedSize?: number;
+  /**
+   * A key whose value needs more than this many bytes of the file is handed over in parts (onBigKeyStart /
+   * onBigKeyPart / onBigKeyEnd) instead of buffered whole, so memory stays bounded by about this size whatever
+   * the key's size. Applies to raw strings (decided from their length prefix, before anything is buffered) and
+   * to lists, sets, zsets and hashes in element-by-element or quicklist encodings (decided once the buffered part
+   * of the value reaches the threshold); other encodings and streams are always read whole. Only with all three
+   * big-key handlers.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  bigKeyThreshold?: number;
 }
 
 const MAGIC = Buffer.from('REDIS');
@@ -48,7 +61,7 @@ const FIRST_VERSION_WITH_CHECKSUM = 5;
 /** Below this many buffered bytes a failed attempt is retried as soon as the known minimum arrives. */
 const GEOMETRIC_RETRY_FROM = 64 * 1024;
 
-type State = 'header' | 'body' | 'done' | 'failed';
+type State = 'header' | 'body' | 'bigValue' | 'done' | 'failed';
 
 /**
  * Streaming RDB parser: feed it the file in chunks of any size with `push`, call `end` when the input is
@@ -71,9 +84,13 @@ export class RdbParser {
   bytesConsumed = 0;
 
   private readonly handlers: RdbHandlers;
-  private readonly decode: boolean;
+  private decode: boolean;
+  private readonly decodeFor: ((rdbVersion: number) => boolean) | null;
   private readonly verifyChecksum: boolean;
   private readonly expectedSize: number;
+  /** Infinity when the big-key handlers are missing */
+  private readonly bigKeyThreshold: number;
+  private bigValue: BigValueStream | null = null;
   private readonly reader = new ByteReader();
   private readonly crc = new Crc64();
   private chunks: Buffer[] = [];
@@ -91,9 +108,13 @@ export class RdbParser {
 
   constructor(handlers: RdbHandlers, options: RdbParserOptions = {}) {
     this.handlers = handlers;
-    this.decode = options.decode ?? true;
+    const decode = options.decode ?? true;
+    this.decode = typeof decode === 'function' ? false : decode;
+    this.decodeFor = typeof decode === 'function' ? decode : null;
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.expectedSize = options.expectedSize ?? Infinity;
+    const streamsBigKeys = handlers.onBigKeyStart && handlers.onBigKeyPart && handlers.onBigKeyEnd;
+    this.bigKeyThreshold = streamsBigKeys ? (options.bigKeyThreshold ?? 64 * 1024 * 1024) : Infinity;
   }
 
   /** True once the EOF opcode (and checksum) have been read. */
@@ -148,9 +169,18 @@ export class RdbParser {
       r.reset(buf, start, this.bytesConsumed - start);
       try {
         if (this.state === 'header') this.parseHeader(r);
-        else this.parseItem(r);
+        else if (this.state === 'bigValue') this.parseBigValueStep(r);
+        else if (!this.startBigValue(r)) this.parseItem(r);
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) this.fail(err);
+        if (
+          this.state === 'body' &&
+          buf.length - start >= this.bigKeyThreshold &&
+          this.startBigValue(r, true)
+        ) {
+          this.commit(buf, start, r.pos);
+          continue;
+        }
         if (this.chunks.length > 1) {
           this.merge();
           continue;
@@ -218,6 +248,7 @@ export class RdbParser {
       throw new RdbUnsupportedVersionError(5, version, RDB_MAX_KNOWN_VERSION);
     }
     this.rdbVersion = version;
+    if (this.decodeFor) this.decode = this.decodeFor(version);
     this.state = 'body';
     this.handlers.onHeader?.(version);
   }
@@ -325,11 +356,82 @@ export class RdbParser {
     this.handlers.onEnd?.({ checksum: 0n, bytes: r.offset() });
   }
 
+  /**
+   * At a key whose value is to be streamed: reads the type, key and the value's length prefix, announces the key
+   * and switches to the `bigValue` state. Otherwise returns false with the cursor where it was. A raw string
+   * qualifies by its declared length; with `bufferedEnough` (the buffered part of the item reached the
+   * threshold) any streamable type does.
+   */
+  private startBigValue(r: ByteReader, bufferedEnough = false): boolean {
+    if (this.bigKeyThreshold === Infinity) return false;
+    const start = r.pos;
+    try {
+      const type = r.u8();
+      if (!isStreamableType(type) || (type !== RdbType.STRING && !bufferedEnough)) {
+        r.pos = start;
+        return false;
+      }
+      const keyAt = r.pos;
+      r.skipString();
+      // An LZF or int-encoded string is read whole.
+      const encoded = type === RdbType.STRING && r.u8() >> 6 === 3;
+      r.pos -= type === RdbType.STRING ? 1 : 0;
+      if (encoded || (type === RdbType.STRING && r.len() < this.bigKeyThreshold)) {
+        r.pos = start;
+        return false;
+      }
+      r.pos = keyAt;
+      const key = r.string();
+      this.bigValue = new BigValueStream(type, r.len());
+      this.state = 'bigValue';
+      this.handlers.onBigKeyStart!({
+        db: this.db,
+        key,
+        type: valueTypeOf(type),
+        expireAt: this.expireAt,
+        rdbVersion: this.rdbVersion,
+      });
+    } catch (error) {
+      if (error instanceof NeedMoreBytes) {
+        r.pos = start;
+        return false;
+      }
+      throw error;
+    }
+    this.expireAt = null;
+    this.idle = null;
+    this.freq = null;
+    if (this.bigValue.done) this.endBigValue();
+    return true;
+  }
+
+  private parseBigValueStep(r: ByteReader): void {
+    const part = this.bigValue!.step(r);
+    this.handlers.onBigKeyPart!(part);
+    if (this.bigValue!.done) this.endBigValue();
+  }
+
+  private endBigValue(): void {
+    this.bigValue = null;
+    this.state = 'body';
+    this.handlers.onBigKeyEnd!();
+  }
+
   private parseKey(r: ByteReader, type: number, typeAt: number): void {
     if (!isValueType(type)) throw new RdbUnknownTypeError(r.offset(typeAt), type);
     const key = r.string();
     const valueAt = r.pos;
     const value = readValue(r, type, this.decode, r.offset(typeAt));
+    if (r.pos - typeAt >= this.bigKeyThreshold && isStreamableType(type)) {
+      // Whole in memory already, but handed over in parts like any value of its size.
+      const end = r.pos;
+      r.pos = typeAt;
+      if (this.startBigValue(r, true)) {
+        while (this.state === 'bigValue') this.parseBigValueStep(r);
+        return;
+      }
+      r.pos = end;
+    }
     const record = new ParsedKeyRecord(
       this.db,
       key,

@@ -1,3 +1,5 @@
+import type { BigKeyInfo, BigValuePart } from './big-value/big-value-stream.js';
+
 /** RDB object types as they appear in the file (the `type` byte before a key). */
 export type RdbValueType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module';
 
@@ -71,6 +73,14 @@ export interface RdbHandlers {
   /** RDB_OPCODE_SLOT_INFO (cluster-mode files, Redis 8 / Valkey): key-count hints for one slot */
   onSlotInfo?(slot: number, slotSize: number, expiresSlotSize: number): void;
   onKey(record: RdbKeyRecord): void;
+  /**
+   * A key whose value is over `bigKeyThreshold` starts: its value comes in parts ({@link onBigKeyPart}) and ends
+   * with {@link onBigKeyEnd}, instead of one {@link onKey} record (and without a RESTORE payload). All three are
+   * needed for big-key streaming; without them every key is read whole.
+   */
+  onBigKeyStart?(info: BigKeyInfo): void;
+  onBigKeyPart?(part: BigValuePart): void;
+  onBigKeyEnd?(): void;
   /** end of file reached; checksum verified unless it was 0 */
   onEnd?(info: { checksum: bigint; bytes: number }): void;
 }

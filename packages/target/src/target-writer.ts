@@ -206,6 +206,25 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     return this.hasRoom();
   }
 
+  /**
+   * One command of the full-sync phase that writes a key in `db` (a key rebuilt with commands instead of RESTORE,
+   * see KeyRewrite). Like {@link restoreKey} it carries no offset: use {@link barrier} after the RDB.
+   * @returns false when the in-flight window is full: wait for `'drain'` before writing more
+   * @throws the writer's fatal TargetError once it has failed or been closed
+   */
+  writeKeyCommand(db: number, args: Buffer[]): boolean {
+    this.assertWritable();
+    const dbError = this.transport.checkDb(db);
+    if (dbError) this.failNow(dbError);
+    const name = commandName(args);
+    const seq = this.tracker.push(-1, this.streamDb, false);
+    const bytes = argumentBytes(args);
+    this.transport.command(db, args, { seq, name, key: args[1] ?? null, bytes });
+    this.inFlightBytes += bytes;
+    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+    return this.hasRoom();
+  }
+
   /** Every source byte up to `offset` has been handed over (e.g. the FULLRESYNC offset after the last key). */
   barrier(offset: number): void {
     this.assertWritable();

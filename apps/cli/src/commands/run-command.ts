@@ -91,6 +91,8 @@ export function shardSyncFromPlan(
       tls: plan.target.tls,
       natMap: plan.target.natMap,
       natRules: plan.target.natRules,
+      rewrite: plan.target.rewrite,
+      bigKeyThreshold: plan.target.bigKeyThreshold,
     },
   };
   return new ShardSync({

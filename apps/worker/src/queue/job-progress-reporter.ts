@@ -134,6 +134,7 @@ export class JobProgressReporter {
       lastDisconnect: progress.lastDisconnect && { ...progress.lastDisconnect },
       sourceNode: progress.sourceNode && { ...progress.sourceNode },
       sourceFailovers: progress.sourceFailovers,
+      keyRewrite: progress.keyRewrite && { ...progress.keyRewrite },
       reportedAt: at,
     };
   }

@@ -77,6 +77,8 @@ export function syncOptionsFromJob(
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),
     },
+    rewrite: target.rewrite ?? 'auto',
+    bigKeyThreshold: target.bigKeyThreshold,
     checkpoints: context.checkpoints,
     logger: context.logger,
   };

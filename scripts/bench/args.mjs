@@ -1,11 +1,13 @@
 /** Command-line flags of `npm run bench`. */
 
-export const USAGE = `usage: npm run bench -- [--keys N] [--quick] [--only rdb|full|stream]
+export const USAGE = `usage: npm run bench -- [--keys N] [--quick] [--only rdb|full|stream|bigkeys]
   --keys N      keys DEBUG POPULATE puts in the synthetic RDB and the full-sync source (default 1000000)
   --quick       smoke run: 100000 keys, a 5 MB big string, 100000 stream commands
-  --only WHAT   run one measure: rdb (parse rate), full (full sync vs native replica), stream (incremental)`;
+  --only WHAT   run one measure: rdb (parse rate), full (full sync vs native replica), stream (incremental),
+                bigkeys (worker peak RSS with a big list and a big string)
+  --big-list-mib N, --big-string-mib N   sizes for bigkeys (default 1024 and 512; --quick: 96 and 80)`;
 
-const MEASURES = ['rdb', 'full', 'stream'];
+const MEASURES = ['rdb', 'full', 'stream', 'bigkeys'];
 
 /**
  * @typedef {object} BenchOptions
@@ -24,7 +26,10 @@ export function parseArgs(argv) {
     streamCommands: 500_000,
     quick: false,
     measures: new Set(MEASURES),
+    bigListMiB: 1024,
+    bigStringMiB: 512,
   };
+  let bigGiven = false;
   let keysGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -38,6 +43,11 @@ export function parseArgs(argv) {
       const what = argv[++i];
       if (!MEASURES.includes(what)) throw new Error(`bad --only ${what}\n${USAGE}`);
       options.measures = new Set([what]);
+    } else if (flag === '--big-list-mib' || flag === '--big-string-mib') {
+      const value = Number(argv[++i]);
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`bad ${flag}\n${USAGE}`);
+      options[flag === '--big-list-mib' ? 'bigListMiB' : 'bigStringMiB'] = value;
+      bigGiven = true;
     } else if (flag === '--help' || flag === '-h') {
       throw new Error(USAGE);
     } else {
@@ -48,6 +58,10 @@ export function parseArgs(argv) {
     if (!keysGiven) options.keys = 100_000;
     options.bigStringBytes = 5 * 1024 * 1024;
     options.streamCommands = 100_000;
+    if (!bigGiven) {
+      options.bigListMiB = 96;
+      options.bigStringMiB = 80;
+    }
   }
   return options;
 }

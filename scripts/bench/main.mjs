@@ -7,6 +7,7 @@
  *   rdb     RDB parse rate, decode=true vs restorePayload only            (./rdb-parse.mjs)
  *   full    full-sync time, ShardSync vs native replica                   (./full-sync.mjs)
  *   stream  incremental command-stream throughput after the full sync     (./stream.mjs)
+ *   bigkeys worker peak RSS while a big list and a big string are synced  (./big-keys.mjs)
  * `stream` needs a synced ShardSync, so `--only stream` still performs (and reports) the ShardSync full sync.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from './args.mjs';
 import { measureNativeFullSync, measureShardSyncFullSync } from './full-sync.mjs';
+import { measureBigKeys } from './big-keys.mjs';
 import { measureRdbParse } from './rdb-parse.mjs';
 import { Report } from './report.mjs';
 import { releaseAll } from './resources.mjs';
@@ -58,6 +60,7 @@ export async function main(argv, root) {
 async function runMeasures(report, options, root) {
   const { measures } = options;
   if (measures.has('rdb')) await measureRdbParse(report, options, root);
+  if (measures.has('bigkeys')) await measureBigKeys(report, options, root);
   if (!measures.has('full') && !measures.has('stream')) return;
   const servers = await startServers(options);
   const session = await measureShardSyncFullSync(report, servers);

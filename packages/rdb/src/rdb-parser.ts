@@ -173,13 +173,12 @@ export class RdbParser {
         else if (!this.startBigValue(r)) this.parseItem(r);
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) this.fail(err);
-        if (
-          this.state === 'body' &&
-          buf.length - start >= this.bigKeyThreshold &&
-          this.startBigValue(r, true)
-        ) {
-          this.commit(buf, start, r.pos);
-          continue;
+        if (this.state === 'body' && buf.length - start >= this.bigKeyThreshold) {
+          r.pos = start;
+          if (this.startBigValue(r, true)) {
+            this.commit(buf, start, r.pos);
+            continue;
+          }
         }
         if (this.chunks.length > 1) {
           this.merge();
@@ -188,7 +187,11 @@ export class RdbParser {
         const attempted = buf.length - start;
         const needed = err.needed - start;
         if (final) this.truncatedInsideItem(needed);
-        const amortised = attempted >= GEOMETRIC_RETRY_FROM ? attempted * 2 : 0;
+        // Doubling, but a big value is caught as soon as the buffered part of it reaches the threshold.
+        const amortised =
+          attempted >= GEOMETRIC_RETRY_FROM
+            ? Math.min(attempted * 2, Math.max(this.bigKeyThreshold, attempted + 1))
+            : 0;
         const remaining = this.expectedSize - this.bytesConsumed;
         this.retryAt = Math.max(needed, Math.min(amortised, remaining));
         return;

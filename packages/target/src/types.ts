@@ -24,7 +24,7 @@ export interface TargetWriterOptions {
   /**
    * bytes of keys/payloads/arguments sent but not yet confirmed before `write` returns false (bounds memory
    * when values are large; at least one command is always accepted).
-   * @defaultValue 67108864 (64 MiB)
+   * @defaultValue 16777216 (16 MiB)
    */
   maxInFlightBytes?: number;
   /** @defaultValue 5000 */

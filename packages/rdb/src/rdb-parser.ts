@@ -376,16 +376,31 @@ export class RdbParser {
       }
       const keyAt = r.pos;
       r.skipString();
-      // An LZF or int-encoded string is read whole.
-      const encoded = type === RdbType.STRING && r.u8() >> 6 === 3;
-      r.pos -= type === RdbType.STRING ? 1 : 0;
-      if (encoded || (type === RdbType.STRING && r.len() < this.bigKeyThreshold)) {
-        r.pos = start;
-        return false;
+      let lzfLength: number | undefined;
+      if (type === RdbType.STRING) {
+        const encoding = r.u8();
+        // An int-encoded string is tiny; an LZF one is streamed when its uncompressed length is big.
+        if (encoding >> 6 === 3 && (encoding & 0x3f) !== 3) {
+          r.pos = start;
+          return false;
+        }
+        if (encoding >> 6 === 3) {
+          r.len();
+          lzfLength = r.len();
+        } else {
+          r.pos -= 1;
+        }
+        if ((lzfLength ?? r.len()) < this.bigKeyThreshold) {
+          r.pos = start;
+          return false;
+        }
       }
       r.pos = keyAt;
       const key = r.string();
-      this.bigValue = new BigValueStream(type, r.len());
+      if (lzfLength !== undefined) r.u8();
+      const header = r.len();
+      if (lzfLength !== undefined) r.len();
+      this.bigValue = new BigValueStream(type, header, lzfLength);
       this.state = 'bigValue';
       this.handlers.onBigKeyStart!({
         db: this.db,

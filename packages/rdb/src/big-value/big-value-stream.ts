@@ -4,6 +4,8 @@ import { decodeListpack } from '../value-decoders/listpack.js';
 import { entryToBuffer } from '../value-decoders/packed-entry.js';
 import { decodeZiplist } from '../value-decoders/ziplist.js';
 import type { RdbValueType } from '../types.js';
+import { LzfError } from '../lzf.js';
+import { LzfStreamDecoder } from './lzf-stream.js';
 
 /** Consecutive pieces of one big value, in file order; strings come as byte slices to append. */
 export type BigValuePart =
@@ -28,6 +30,8 @@ const PART_ELEMENTS = 500;
 const PART_BYTES = 1024 * 1024;
 /** A string slice is handed over once this many bytes (or the rest of the string) are buffered. */
 const STRING_SLICE = 256 * 1024;
+/** Compressed bytes per step of an LZF string (each may expand ~90x). */
+const LZF_SLICE = 16 * 1024;
 
 /** RDB types whose values can be read piece by piece (raw strings; lists, sets, zsets, hashes in their
  * element-by-element or quicklist encodings). Single-blob encodings (listpack, intset, ziplist) and streams
@@ -78,11 +82,18 @@ export class BigValueStream {
    * @param rdbType the value's RDB type ({@link isStreamableType})
    * @param header what the value's length prefix said: string bytes, element count or quicklist node count
    */
+  private readonly lzf: LzfStreamDecoder | null;
+
+  /**
+   * @param lzfLength for an LZF-compressed string: its uncompressed length (`header` is then the compressed one)
+   */
   constructor(
     private readonly rdbType: number,
     header: number,
+    lzfLength?: number,
   ) {
     this.remaining = header;
+    this.lzf = lzfLength === undefined ? null : new LzfStreamDecoder(lzfLength);
   }
 
   get done(): boolean {
@@ -154,6 +165,7 @@ export class BigValueStream {
   }
 
   private stringSlice(r: ByteReader): BigValuePart {
+    if (this.lzf) return this.lzfSlice(r, this.lzf);
     const buffered = r.buf.length - r.pos;
     const want = Math.min(this.remaining, STRING_SLICE);
     if (buffered < want) throw new NeedMoreBytes(r.pos + want);
@@ -162,5 +174,20 @@ export class BigValueStream {
     const slice = Buffer.from(r.view(n));
     this.remaining -= n;
     return { type: 'string', value: slice };
+  }
+
+  private lzfSlice(r: ByteReader, lzf: LzfStreamDecoder): BigValuePart {
+    const want = Math.min(this.remaining, LZF_SLICE);
+    if (r.buf.length - r.pos < want) throw new NeedMoreBytes(r.pos + want);
+    const at = r.pos;
+    try {
+      const value = lzf.push(r.view(want));
+      if (want === this.remaining) lzf.finish();
+      this.remaining -= want;
+      return { type: 'string', value };
+    } catch (error) {
+      if (error instanceof LzfError) throw r.corrupt(`bad LZF string: ${error.message}`, at);
+      throw error;
+    }
   }
 }

@@ -42,5 +42,5 @@ export {
   randomSplitPoints,
   seededRandom,
 } from './chunking.js';
-export { startTlsRedis, type TlsRedis } from './tls-fixture.js';
+export { startTlsRedis, type StartTlsRedisOptions, type TlsRedis } from './tls-fixture.js';
 export { waitFor } from './wait-for.js';

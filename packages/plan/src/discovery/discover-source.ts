@@ -3,7 +3,7 @@ import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { NatMapper, type NatMappedBy } from '../nat-map.js';
 import type { ReadFrom, SourceSpec } from '../plan-schema.js';
 import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
-import { authError, readTopologyFromSeeds } from './cluster-seed.js';
+import { authError, readTopologyFromSeeds, tlsError } from './cluster-seed.js';
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
@@ -105,6 +105,8 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
     );
   } catch (error) {
     if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
+    if (error instanceof NodeProbeError && error.kind === 'tls')
+      throw tlsError('source', seed, reachable, error);
     const via = formatHostPort(reachable);
     const reason = error instanceof Error ? error.message : String(error);
     throw new DiscoveryError(

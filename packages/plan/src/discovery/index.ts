@@ -21,3 +21,4 @@ export { discoverSourceShards, type DiscoveredShard, type DiscoverSourceOptions 
 export { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 export { discoverManualShards } from './manual-shards.js';
 export { chooseReplicas, type ReplicaSource } from './replica-choice.js';
+export { classifyTlsError, describeTlsError, tlsFix, type TlsFailure } from './tls-failure.js';

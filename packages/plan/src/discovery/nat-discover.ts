@@ -2,6 +2,7 @@ import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { mapWithLimit, withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { NodeProbeError } from './probe-node.js';
+import { tlsError } from './cluster-seed.js';
 
 /** What dialling the natDiscover addresses found. */
 export interface NatDiscovery {
@@ -48,6 +49,8 @@ export async function discoverNatAddresses(
         { node: formatHostPort(address), reason: error.message },
       );
     }
+    if (error instanceof NodeProbeError && error.kind === 'tls')
+      throw tlsError(side, address, address, error);
     failures.push({
       address: formatHostPort(address),
       error: error instanceof Error ? error.message : String(error),

@@ -7,6 +7,7 @@ import type { DiscoveryContext } from '../discovery/discovery-context.js';
 import { DiscoveryError } from '../discovery/errors.js';
 import { discoverManualShards } from '../discovery/manual-shards.js';
 import { discoverNatAddresses, type NatDiscovery } from '../discovery/nat-discover.js';
+import { tlsFix } from '../discovery/tls-failure.js';
 import { formatSlotRanges, missingSlotRanges, SLOT_COUNT } from '../discovery/slot-ranges.js';
 import { checkNode, reasonOf, type NodeCheckOptions, type NodeToCheck } from './node-check.js';
 import { readTopologyFromAny, type TopologyOutcome } from './parallel-topology.js';
@@ -97,6 +98,7 @@ function topologyProblem(side: 'source' | 'target', seeds: readonly string[], ou
   if (outcome.ok) throw new Error('unreachable');
   const fixes: Record<string, string> = {
     DISCOVERY_AUTH: `check ${side}.username and ${side}.password`,
+    DISCOVERY_TLS: tlsFix(outcome.tlsFailure ?? 'handshake', side),
     DISCOVERY_WRONG_TYPE: `set ${side}.type to match the server`,
   };
   return {

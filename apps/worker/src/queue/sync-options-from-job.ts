@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import {
   formatHostPort,
@@ -54,6 +56,7 @@ export function syncOptionsFromJob(
   const seeds = target.seeds.map((seed, index) => endpoint(seed, `target.seeds[${index}]`));
   if (seeds.length === 0) throw new ShardJobDataError('job data has no target seeds');
   const sourcePassword = resolve(data.source.password, 'source.password');
+  const sourceTls = withAnnouncedName(tlsOptions(data.source.tls, 'source.tls', resolve), data.announced);
   return {
     shardId: data.shardId,
     source: {
@@ -62,10 +65,10 @@ export function syncOptionsFromJob(
       label: `shard ${data.shardId} (${data.announced} via ${data.reachable})`,
       username: data.source.username,
       password: sourcePassword,
-      tls: tlsOptions(data.source.tls, 'source.tls', resolve),
+      tls: sourceTls,
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
-    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword),
+    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, sourceTls),
     target: {
       type: target.type,
       seeds,
@@ -82,8 +85,15 @@ export function syncOptionsFromJob(
   };
 }
 
-/** A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap. */
-function failoverLocator(data: WorkerShardJobData, password: string | undefined): SourceLocator {
+/**
+ * A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap, with
+ * the same credentials and TLS settings (CA, client certificate, servername) as the replication link.
+ */
+function failoverLocator(
+  data: WorkerShardJobData,
+  password: string | undefined,
+  tls: ConnectionOptions | undefined,
+): SourceLocator {
   let natMapper: NatMapper;
   try {
     natMapper = new NatMapper(data.natMap ?? {}, { natRules: data.natRules });
@@ -94,7 +104,13 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     slots: data.slots,
     seeds: (data.clusterSeeds ?? []).map((seed, index) => endpoint(seed, `clusterSeeds[${index}]`)),
     natMapper,
-    link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
+    link: {
+      username: data.source.username,
+      password,
+      tls: tls !== undefined,
+      ...(tls ? { tlsOptions: tls } : {}),
+      timeoutMs: 5000,
+    },
     readFrom: data.readFrom,
   });
 }
@@ -117,6 +133,19 @@ function targetRules(
 function tlsOptions(spec: ShardJobData['source']['tls'], field: string, resolve: SecretResolver) {
   const resolved = resolveTls(spec, field, resolve);
   return resolved.enabled ? resolved.options : undefined;
+}
+
+/**
+ * The certificate of a node behind NAT is issued for the name it announces, not for the address dialled: unless
+ * the plan gives a servername, verify against the announced host when it is a name (as discovery does).
+ */
+function withAnnouncedName(
+  tls: ConnectionOptions | undefined,
+  announced: string,
+): ConnectionOptions | undefined {
+  if (!tls || tls.servername !== undefined) return tls;
+  const host = parseHostPort(announced)?.host;
+  return host && isIP(host) === 0 ? { ...tls, servername: host } : tls;
 }
 
 function endpoint(text: string, field: string): HostPort {

@@ -69,12 +69,13 @@ export function classifySocketError(
 ): ReplicationError {
   const code = err.code ?? 'unknown';
   if (CLIENT_CERT_ALERT.test(code)) {
+    // The replication link is always the source's.
     const fix = code.endsWith('CERTIFICATE_REQUIRED')
-      ? 'the server requires a client certificate: set tls.cert and tls.key'
-      : 'the server refused the client certificate: set tls.cert and tls.key to one';
+      ? 'the server requires a client certificate: set source.tls.cert and source.tls.key'
+      : 'the server refused the client certificate: set source.tls.cert and source.tls.key to a valid one';
     return new ReplTlsHandshakeError(
-      `TLS handshake with ${label} failed (${code}: ${opensslReason(err.message)}): ${fix} signed by a CA the` +
-        ' server trusts (its tls-ca-cert-file)',
+      `TLS handshake with ${label} failed (${code}: ${opensslReason(err.message)}): ${fix} (a certificate` +
+        ' signed by a CA the server trusts, its tls-ca-cert-file)',
       { cause: err },
     );
   }

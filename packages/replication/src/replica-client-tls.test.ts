@@ -91,6 +91,8 @@ describe('ReplicaClient over TLS with client certificates (tls-auth-clients yes)
     await client.close();
     expect(err).toMatchObject({ code: 'REPL_TLS_HANDSHAKE', retryable: false });
     expect((err as Error).message).toContain(`127.0.0.1:${tls.tlsPort}`);
-    expect((err as Error).message).toMatch(/requires a client certificate: set tls\.cert and tls\.key/);
+    expect((err as Error).message).toMatch(
+      /requires a client certificate: set source\.tls\.cert and source\.tls\.key/,
+    );
   });
 });

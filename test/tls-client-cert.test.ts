@@ -67,6 +67,21 @@ describe('shardbridge run --direct: TLS source and target requiring client certi
     }
   }, 180_000);
 
+  it('shardbridge discover: passes with the client certificates, and without them reports PREFLIGHT_TLS with the fix', async () => {
+    const good = await writeTlsPlan(scratch.path, 'mtls-discover-ok', sourceSpec(true), targetSpec(true));
+    const ok = startCli(['discover', good]);
+    expect(await ok.exited, `${ok.stdout()}\n${ok.stderr()}`).toBe(0);
+    const bad = await writeTlsPlan(scratch.path, 'mtls-discover-bad', sourceSpec(false), targetSpec(false));
+    const cli = startCli(['discover', bad]);
+    const code = await cli.exited;
+    const output = `${cli.stdout()}\n${cli.stderr()}`;
+    expect(code, output).toBe(1);
+    expect(output).toMatch(/PREFLIGHT_TLS/);
+    expect(output).toContain('set source.tls.cert and source.tls.key');
+    expect(output).toContain('set target.tls.cert and target.tls.key');
+    expect(output).not.toMatch(/^\s+at /m);
+  }, 90_000);
+
   for (const missing of ['source', 'target'] as const) {
     it(`without the ${missing} client certificate: exit 1, one error line naming the address and ${missing}.tls.cert`, async () => {
       const plan = await writeTlsPlan(

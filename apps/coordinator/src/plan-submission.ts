@@ -75,17 +75,19 @@ export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): stri
 }
 
 /**
- * The plan's natMap plus every shard's announced → reachable pair as discovery found it, so a worker that follows
- * a failover can map known nodes even when they were found by natDiscover or a rule.
+ * The plan's natMap plus every master's and replica's announced → reachable pair as discovery found it, so a
+ * worker that follows a failover (to a promoted replica) can map known nodes even when they were found by
+ * natDiscover or a rule.
  */
 export function knownNatMapOf(
   plan: Plan,
   shards: readonly ShardRecord[],
 ): Record<string, string> | undefined {
-  const found = shards.filter((shard) => shard.announced !== shard.reachable);
+  const nodes = shards.flatMap((shard) => [shard, ...(shard.replicaAddresses ?? [])]);
+  const found = nodes.filter((node) => node.announced !== node.reachable);
   if (found.length === 0) return plan.source.natMap;
   return {
-    ...Object.fromEntries(found.map((shard) => [shard.announced, shard.reachable])),
+    ...Object.fromEntries(found.map((node) => [node.announced, node.reachable])),
     ...plan.source.natMap,
   };
 }

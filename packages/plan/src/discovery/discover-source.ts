@@ -9,6 +9,8 @@ import { DiscoveryError } from './errors.js';
 import { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
 import { discoverManualShards } from './manual-shards.js';
 import { chooseReplicas, type ReplicaSource } from './replica-choice.js';
+import { replicaAddresses, type ReplicaAddress } from './replica-addresses.js';
+import type { TopologyMaster } from './cluster-topology.js';
 import { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 import { resolveTls } from '../tls-settings.js';
 import { NodeProbeError, parseInfo } from './probe-node.js';
@@ -38,6 +40,11 @@ export interface DiscoveredShard {
    * `reachable` stay the master's (the shard's identity). Absent: replicate from the master.
    */
   replica?: ReplicaSource;
+  /**
+   * The shard's replicas whose announced address maps to another reachable one (natMap, natRules, natDiscover),
+   * so the mapping of a replica a failover promotes can travel with the job. Absent when there is none.
+   */
+  replicaAddresses?: ReplicaAddress[];
 }
 
 /** Options for {@link discoverSourceShards}. */
@@ -187,6 +194,7 @@ async function discoverCluster(
   }
   const replicas = await chooseReplicas(topology.masters, readFrom, context);
   return masters.map((master, index) => ({
+    ...withReplicaAddresses(topology.masters[index], context.natMapper),
     nodeId: master.nodeId,
     slots: master.slots.map(([first, last]): SlotRange => [first, last]),
     announced: formatHostPort(master.announced),
@@ -195,6 +203,14 @@ async function discoverCluster(
     ...(facts[index].version ? { version: facts[index].version } : {}),
     ...(replicas[index] ? { replica: replicas[index] } : {}),
   }));
+}
+
+function withReplicaAddresses(
+  master: TopologyMaster,
+  mapper: NatMapper,
+): { replicaAddresses?: ReplicaAddress[] } {
+  const found = replicaAddresses(master, mapper);
+  return found.length > 0 ? { replicaAddresses: found } : {};
 }
 
 /** Adds to DISCOVERY_UNREACHABLE which natDiscover addresses did not answer: likely the missing nodes. */

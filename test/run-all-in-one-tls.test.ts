@@ -146,6 +146,45 @@ describe('shardbridge run (all-in-one): TLS with client certificates and ACL use
     expectNoSecret(text);
   }, 180_000);
 
+  it('without the source client certificate: the coordinator refuses the plan with one error line naming the fix', async () => {
+    const plan = await writeTlsPlan(
+      scratch.path,
+      'aio-mtls-no-cert',
+      {
+        server: source,
+        servername: 'source.shardbridge.test',
+        username: 'sb-source',
+        password: 'env:SB_E2E_SOURCE_PASSWORD',
+      },
+      {
+        server: target,
+        servername: 'target.shardbridge.test',
+        username: 'sb-target',
+        password: 'env:SB_E2E_TARGET_PASSWORD',
+        key: `file:${target.files.clientKey}`,
+      },
+    );
+    const cli = startCli(['run', plan, '--data-dir', join(scratch.path, 'data-no-cert')], {
+      SB_E2E_SOURCE_PASSWORD: SOURCE_PASSWORD,
+      SB_E2E_TARGET_PASSWORD: TARGET_PASSWORD,
+    });
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 60_000);
+    const code = await cli.exited;
+    clearTimeout(timer);
+    const output = `${cli.stdout()}\n${cli.stderr()}`;
+    // 2: the plan is refused (PREFLIGHT_FAILED), as for any plan the coordinator refuses.
+    expect(code, output).toBe(2);
+    const errors = cli
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('error:'));
+    expect(errors, output).toHaveLength(1);
+    expect(errors[0]).toContain(`127.0.0.1:${source.tlsPort}`);
+    expect(errors[0]).toContain('PREFLIGHT_FAILED');
+    expect(errors[0]).toContain('set source.tls.cert and source.tls.key');
+    expect(output).not.toMatch(/^\s+at /m);
+  }, 90_000);
+
   it('a local plan file with a literal password and PEM key: the run keeps both out of the queue too', async () => {
     const plan = await writeTlsPlan(
       scratch.path,

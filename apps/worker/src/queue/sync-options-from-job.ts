@@ -56,7 +56,8 @@ export function syncOptionsFromJob(
   const seeds = target.seeds.map((seed, index) => endpoint(seed, `target.seeds[${index}]`));
   if (seeds.length === 0) throw new ShardJobDataError('job data has no target seeds');
   const sourcePassword = resolve(data.source.password, 'source.password');
-  const sourceTls = withAnnouncedName(tlsOptions(data.source.tls, 'source.tls', resolve), data.announced);
+  const planTls = tlsOptions(data.source.tls, 'source.tls', resolve);
+  const sourceTls = withAnnouncedName(planTls, data.announced);
   return {
     shardId: data.shardId,
     source: {
@@ -68,7 +69,8 @@ export function syncOptionsFromJob(
       tls: sourceTls,
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
-    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, sourceTls),
+    // The plan's own TLS settings: the locator verifies each node against that node's announced name.
+    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, planTls),
     target: {
       type: target.type,
       seeds,

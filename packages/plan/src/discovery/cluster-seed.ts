@@ -8,7 +8,7 @@ import {
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { NodeProbeError, type NodeLink } from './probe-node.js';
-import { tlsFix } from './tls-failure.js';
+import { isSharedTlsFailure, tlsFix } from './tls-failure.js';
 
 /** The topology as one seed reported it, and which seed that was. */
 export interface SeedTopology {
@@ -48,12 +48,12 @@ export async function readTopologyFromSeeds(
     } catch (error) {
       if (error instanceof DiscoveryError) throw error;
       if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
-      if (error instanceof NodeProbeError && error.kind === 'tls')
+      if (error instanceof NodeProbeError && error.kind === 'tls' && isSharedTlsFailure(error.tlsFailure))
         throw tlsError('source', seed, reachable, error);
       failures.push({
         seed: formatHostPort(seed),
         reachable: formatHostPort(reachable),
-        error: error instanceof Error ? error.message : String(error),
+        error: withTlsFix(error, 'source'),
       });
     }
   }
@@ -122,4 +122,11 @@ export function tlsError(
     `${side} node ${where}${where === via ? '' : ` (via ${via})`}: ${error.message}: ${fix}`,
     { node: where, reachable: via, reason: error.message, tlsFailure: error.tlsFailure, fix },
   );
+}
+
+/** An error's message, with what to change when it is a TLS failure. */
+export function withTlsFix(error: unknown, side: 'source' | 'target'): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof NodeProbeError) || error.kind !== 'tls') return message;
+  return `${message}: ${tlsFix(error.tlsFailure ?? 'handshake', side)}`;
 }

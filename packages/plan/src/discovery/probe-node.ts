@@ -63,8 +63,7 @@ const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR invalid (username-)?password|ERR AU
  * Connects to `address`, authenticates (AUTH [username] password, when either is given) and checks that the node
  * answers PING. Throws {@link NodeProbeError}: `auth` when the server refuses the credentials or wants some,
  * `tls` when the TLS handshake fails, `unreachable` for everything else (refused, unresolvable, timed out, not
- * speaking RESP). The returned link
- * fails fast: no retries, no offline queue, every reply bounded by `timeoutMs`.
+ * speaking RESP). The returned link fails fast: no retries, no offline queue, every reply bounded by `timeoutMs`.
  */
 export async function openNode(address: HostPort, options: NodeLinkOptions): Promise<NodeLink> {
   const servername = options.servername ?? (isIP(address.host) ? undefined : address.host);

@@ -27,6 +27,16 @@ const SERVER_UNTRUSTED = new Set([
   'CERT_UNTRUSTED',
 ]);
 
+/**
+ * Failures caused by settings every node of a side shares (client certificate, CA): trying another seed or
+ * address cannot help, so they are reported at once. A name mismatch or a failed handshake can be one address's.
+ */
+export function isSharedTlsFailure(failure: TlsFailure | undefined): boolean {
+  return (
+    failure === 'client-cert-required' || failure === 'client-cert-rejected' || failure === 'server-untrusted'
+  );
+}
+
 /** The failure an error stands for, or null when it is not a TLS error. */
 export function classifyTlsError(error: unknown): TlsFailure | null {
   const code = (error as { code?: unknown } | null)?.code;

@@ -36,4 +36,19 @@ describe('job data of a cluster shard', () => {
     const data = shardJobData('p', plan, shards[0], ['203.0.113.7:17000'], knownNatMapOf(plan, shards));
     expect(data.natMap).toMatchObject({ '10.0.0.2:7000': '203.0.113.7:17001' });
   });
+
+  it('carries the replicas discovery mapped, so a worker can dial a promoted replica', () => {
+    const shards = [
+      {
+        ...shard('p-0', '10.0.0.1:7000', '203.0.113.7:17000'),
+        replicaAddresses: [
+          { nodeId: 'r0', announced: '10.0.0.11:7000', reachable: '203.0.113.7:17010' },
+          { nodeId: 'r1', announced: '10.0.0.12:7000', reachable: '10.0.0.12:7000' },
+        ],
+      },
+    ];
+    const natMap = knownNatMapOf(plan, shards);
+    expect(natMap).toMatchObject({ '10.0.0.11:7000': '203.0.113.7:17010' });
+    expect(natMap).not.toHaveProperty(['10.0.0.12:7000']);
+  });
 });

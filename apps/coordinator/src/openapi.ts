@@ -222,7 +222,7 @@ export const openApiDocument = {
                 type: 'array',
                 description:
                   'per master: nodeId, slots, role, announced, reachable, mappedBy, connectMs, auth, version, ' +
-                  'rdbVersion, psync, replconf, replBacklogSize, error',
+                  'rdbVersion, psync, replconf, replBacklogSize, error, replicaAddresses (replicas mapped elsewhere)',
                 items: { type: 'object' },
               },
             },

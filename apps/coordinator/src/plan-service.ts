@@ -63,6 +63,7 @@ export class PlanService {
       announced: shard.announced,
       reachable: shard.reachable,
       jobId: `${id}-${index}`,
+      ...(shard.replicaAddresses?.length ? { replicaAddresses: shard.replicaAddresses } : {}),
     }));
     const createdAt = Date.now();
     const rollout: RolloutState | undefined = plan.rollout

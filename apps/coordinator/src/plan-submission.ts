@@ -14,28 +14,36 @@ import {
 const REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
 const LITERAL_REASON =
   'passwords travel in job data in plain text; give env:NAME or file:/path resolved on the worker';
+const LITERAL_KEY_REASON =
+  'private keys travel in job data in plain text; give env:NAME or file:/path resolved on the worker';
 
-/** Literal passwords in untrusted input, found before (and besides) schema validation so both are reported. */
-function literalPasswords(input: unknown): PlanIssue[] {
+/**
+ * Literal secrets (passwords, TLS private keys) in untrusted input, found before (and besides) schema
+ * validation so both are reported.
+ */
+function literalSecrets(input: unknown): PlanIssue[] {
   const issues: PlanIssue[] = [];
   if (typeof input !== 'object' || input === null) return issues;
+  const literal = (value: unknown) => typeof value === 'string' && value !== '' && !REFERENCE.test(value);
   for (const side of ['source', 'target'] as const) {
     const spec = (input as Record<string, unknown>)[side];
     if (typeof spec !== 'object' || spec === null) continue;
-    const password = (spec as Record<string, unknown>).password;
-    if (typeof password === 'string' && password !== '' && !REFERENCE.test(password)) {
-      issues.push({ field: `${side}.password`, reason: LITERAL_REASON });
+    const { password, tls } = spec as Record<string, unknown>;
+    if (literal(password)) issues.push({ field: `${side}.password`, reason: LITERAL_REASON });
+    if (typeof tls === 'object' && tls !== null && literal((tls as Record<string, unknown>).key)) {
+      issues.push({ field: `${side}.tls.key`, reason: LITERAL_KEY_REASON });
     }
   }
   return issues;
 }
 
 /**
- * Validates a plan submitted over the API: the plan schema plus the API's own rule that passwords are references.
+ * Validates a plan submitted over the API: the plan schema plus the API's own rule that passwords and TLS private
+ * keys are references.
  * Throws PlanValidationError listing every problem.
  */
 export function parseSubmittedPlan(input: unknown): Plan {
-  const literals = literalPasswords(input);
+  const literals = literalSecrets(input);
   let plan: Plan;
   try {
     plan = parsePlan(input);
@@ -67,17 +75,19 @@ export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): stri
 }
 
 /**
- * The plan's natMap plus every shard's announced → reachable pair as discovery found it, so a worker that follows
- * a failover can map known nodes even when they were found by natDiscover or a rule.
+ * The plan's natMap plus every master's and replica's announced → reachable pair as discovery found it, so a
+ * worker that follows a failover (to a promoted replica) can map known nodes even when they were found by
+ * natDiscover or a rule.
  */
 export function knownNatMapOf(
   plan: Plan,
   shards: readonly ShardRecord[],
 ): Record<string, string> | undefined {
-  const found = shards.filter((shard) => shard.announced !== shard.reachable);
+  const nodes = shards.flatMap((shard) => [shard, ...(shard.replicaAddresses ?? [])]);
+  const found = nodes.filter((node) => node.announced !== node.reachable);
   if (found.length === 0) return plan.source.natMap;
   return {
-    ...Object.fromEntries(found.map((shard) => [shard.announced, shard.reachable])),
+    ...Object.fromEntries(found.map((node) => [node.announced, node.reachable])),
     ...plan.source.natMap,
   };
 }

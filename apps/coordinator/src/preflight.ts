@@ -1,4 +1,4 @@
-import { preflightPlan, type Plan, type PreflightReport } from '@shardbridge/plan';
+import { preflightPlan, type Plan, type PreflightReport, type ShardRecord } from '@shardbridge/plan';
 
 /** Signature of `preflightPlan` as the coordinator calls it; injectable like discovery. */
 export type RunPreflight = (plan: Plan, options: { connectTimeoutMs: number }) => Promise<PreflightReport>;
@@ -14,6 +14,7 @@ export function shardsFromReport(report: PreflightReport): Array<{
   slots: Array<[number, number]>;
   announced: string;
   reachable: string;
+  replicaAddresses?: ShardRecord['replicaAddresses'];
 }> | null {
   const shards = report.source.shards;
   if (shards.length === 0 || report.problems.some((problem) => problem.side === 'source')) return null;
@@ -22,5 +23,6 @@ export function shardsFromReport(report: PreflightReport): Array<{
     slots: shard.slots.map(([first, last]) => [first, last] as [number, number]),
     announced: shard.announced,
     reachable: shard.reachable,
+    ...(shard.replicaAddresses?.length ? { replicaAddresses: shard.replicaAddresses } : {}),
   }));
 }

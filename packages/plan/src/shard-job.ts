@@ -60,8 +60,9 @@ export interface ShardJobData {
    */
   clusterSeeds?: string[];
   /**
-   * The source's announced → reachable map, for the address of a newly promoted master. A coordinator may put
-   * here what natDiscover found (see `NatMapper.resolve`), so a worker need not dial natDiscover itself.
+   * The source's announced → reachable map, for the address of a newly promoted master. The coordinator puts here
+   * the plan's natMap plus every master and replica mapping discovery found (natDiscover included, see
+   * `ShardRecord.replicaAddresses`), so a worker need not dial natDiscover itself.
    */
   natMap?: Record<string, string>;
   /** the source's natRules, applied after `natMap` */
@@ -139,4 +140,9 @@ export interface ShardRecord {
   announced: string;
   reachable: string;
   jobId: string;
+  /**
+   * Replicas of the shard whose announced address maps to another reachable one, as discovery found them; they
+   * go into every job's `natMap` so a worker can dial a promoted replica. Absent when there is none.
+   */
+  replicaAddresses?: Array<{ nodeId: string | null; announced: string; reachable: string }>;
 }

@@ -48,6 +48,18 @@ const UNREACHABLE = new Set([
   'EADDRNOTAVAIL',
 ]);
 
+/**
+ * Alerts a server sends about the client's certificate. With TLS 1.3 the server checks it after the client
+ * counts the handshake as done, so they arrive on a "connected" socket; retrying cannot help.
+ */
+const CLIENT_CERT_ALERT =
+  /ALERT_(CERTIFICATE_REQUIRED|UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED)$/;
+
+/** OpenSSL's reason out of its `…:SSL routines:<function>:<reason>:<file>…` message. */
+function opensslReason(message: string): string {
+  return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
+}
+
 /** Turns a socket error into the replication error that tells the operator what to check. */
 export function classifySocketError(
   err: NodeJS.ErrnoException,
@@ -56,6 +68,17 @@ export function classifySocketError(
   connectTimeoutMs: number,
 ): ReplicationError {
   const code = err.code ?? 'unknown';
+  if (CLIENT_CERT_ALERT.test(code)) {
+    // The replication link is always the source's.
+    const fix = code.endsWith('CERTIFICATE_REQUIRED')
+      ? 'the server requires a client certificate: set source.tls.cert and source.tls.key'
+      : 'the server refused the client certificate: set source.tls.cert and source.tls.key to a valid one';
+    return new ReplTlsHandshakeError(
+      `TLS handshake with ${label} failed (${code}: ${opensslReason(err.message)}): ${fix} (a certificate` +
+        ' signed by a CA the server trusts, its tls-ca-cert-file)',
+      { cause: err },
+    );
+  }
   if (!connected) {
     if (code === 'ECONNREFUSED') {
       return new ReplConnectRefusedError(
@@ -80,8 +103,8 @@ export function classifySocketError(
     }
     if (code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(err.message)) {
       return new ReplTlsHandshakeError(
-        `TLS handshake with ${label} failed (${code}: ${err.message}): check the tls options (ca, servername) and` +
-          ' that the port speaks TLS',
+        `TLS handshake with ${label} failed (${code}: ${opensslReason(err.message)}): check the tls options` +
+          ' (ca, servername) and that the port speaks TLS',
         { cause: err },
       );
     }

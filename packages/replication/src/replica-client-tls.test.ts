@@ -46,3 +46,53 @@ describe('ReplicaClient over TLS', () => {
     expect((err as Error).message).toContain('TLS');
   });
 });
+
+describe('ReplicaClient over TLS with client certificates (tls-auth-clients yes)', () => {
+  let tls: TlsRedis;
+  const servername = 'source.shardbridge.test';
+  beforeAll(async () => {
+    tls = await startTlsRedis({ requireClientCert: true, certificateName: servername });
+  });
+  afterAll(async () => {
+    await tls?.stop();
+  });
+
+  it('syncs with the client certificate, verifying the server by servername while dialling 127.0.0.1', async () => {
+    const commands: string[][] = [];
+    const handlers = {
+      onFullResync: () => {},
+      onContinue: () => {},
+      onRdbStart: () => {},
+      onRdbData: () => {},
+      onRdbEnd: () => {},
+      onCommand: (args) => commands.push(args.map((a) => a.toString())),
+      onClose: () => {},
+    } satisfies ReplicaHandlers;
+    const client = new ReplicaClient(
+      {
+        host: '127.0.0.1',
+        port: tls.tlsPort,
+        tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, servername },
+      },
+      handlers,
+    );
+    await client.start();
+    await tls.server.client().set('over', 'mtls');
+    await waitFor('the SET in the stream', () => commands.some((c) => c[1] === 'over'));
+    await client.close();
+  });
+
+  it('without the client certificate: REPL_TLS_HANDSHAKE (not retried) naming the address and tls.cert/key', async () => {
+    const client = new ReplicaClient(
+      { host: '127.0.0.1', port: tls.tlsPort, tls: { ca: tls.ca, servername } },
+      {} as ReplicaHandlers,
+    );
+    const err = await client.start().catch((e: unknown) => e);
+    await client.close();
+    expect(err).toMatchObject({ code: 'REPL_TLS_HANDSHAKE', retryable: false });
+    expect((err as Error).message).toContain(`127.0.0.1:${tls.tlsPort}`);
+    expect((err as Error).message).toMatch(
+      /requires a client certificate: set source\.tls\.cert and source\.tls\.key/,
+    );
+  });
+});

@@ -55,8 +55,9 @@ export function handshake(endpoint: Endpoint): Promise<net.Socket> {
       fail(
         new TargetConnectError(
           label,
-          `cannot connect to target ${label}: ${err.code ?? err.message} — check the host and port, that the ` +
-            `target is running and reachable from this worker${endpoint.tls ? ', and the TLS settings' : ''}`,
+          tlsFailureMessage(label, err) ??
+            `cannot connect to target ${label}: ${err.code ?? err.message} — check the host and port, that the ` +
+              `target is running and reachable from this worker${endpoint.tls ? ', and the TLS settings' : ''}`,
           { cause: err },
         ),
       ),
@@ -98,6 +99,30 @@ export function handshake(endpoint: Endpoint): Promise<net.Socket> {
     encoder.command([Buffer.from('PING')]);
     for (const part of encoder.take()) socket.write(part);
   });
+}
+
+/**
+ * The message for a failed TLS handshake, naming the setting to change; null for other errors. With TLS 1.3 a
+ * refused client certificate arrives as an alert after the client counted the handshake as done.
+ */
+function tlsFailureMessage(label: string, err: NodeJS.ErrnoException): string | null {
+  const code = err.code ?? '';
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message.trim();
+  const failed = `TLS handshake with target ${label} failed (${code}: ${reason})`;
+  const trusted = 'signed by a CA the target trusts (its tls-ca-cert-file)';
+  if (code.endsWith('ALERT_CERTIFICATE_REQUIRED')) {
+    return `${failed}: the target requires a client certificate — set target.tls.cert and target.tls.key to one ${trusted}`;
+  }
+  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED)$/.test(code)) {
+    return `${failed}: the target refused the client certificate — set target.tls.cert and target.tls.key to one ${trusted}`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `${failed}: set target.tls.servername to a name the target's certificate is issued for`;
+  }
+  if (/SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|CERT_HAS_EXPIRED/.test(code)) {
+    return `${failed}: set target.tls.ca to the CA that signed the target's certificate`;
+  }
+  return null;
 }
 
 function handshakeError(

@@ -43,7 +43,7 @@ export {
   randomSplitPoints,
   seededRandom,
 } from './chunking.js';
-export { startTlsRedis, type TlsRedis } from './tls-fixture.js';
+export { startTlsRedis, type StartTlsRedisOptions, type TlsRedis } from './tls-fixture.js';
 export { waitFor } from './wait-for.js';
 export { startNatNetwork, type NatNetwork } from './netns-network.js';
 export {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,25 +9,49 @@ import { startRedis, type RedisServer, type StartRedisOptions } from './redis-se
 
 const run = promisify(execFile);
 
-/** A Redis that also accepts TLS, with a throwaway self-signed certificate. */
+/** Options for {@link startTlsRedis}: a server's own plus how its TLS listener is set up. */
+export interface StartTlsRedisOptions extends StartRedisOptions {
+  /**
+   * `tls-auth-clients yes`: the TLS port only accepts clients presenting a certificate signed by the fixture's CA
+   * ({@link TlsRedis.clientCert}).
+   * @defaultValue `false`
+   */
+  requireClientCert?: boolean;
+  /**
+   * Issue the server certificate for this DNS name only (no IP address, no `localhost`), so a client that dials
+   * 127.0.0.1 verifies it only when it sends this name as `servername`.
+   * @defaultValue a certificate valid for `IP:127.0.0.1` and `DNS:localhost`
+   */
+  certificateName?: string;
+}
+
+/** A Redis that also accepts TLS, with a throwaway CA that signed its certificate and a client certificate. */
 export interface TlsRedis {
   readonly server: RedisServer;
   /** Loopback port that speaks TLS; {@link RedisServer.port} stays plain TCP (admin clients use it). */
   readonly tlsPort: number;
   /**
-   * The self-signed certificate (PEM) to trust as `ca`. Valid for `IP:127.0.0.1` and `DNS:localhost`; clients
-   * are not asked for a certificate (`tls-auth-clients no`).
+   * The CA certificate (PEM) to trust as `ca`. It signed the server certificate (valid for `IP:127.0.0.1` and
+   * `DNS:localhost`, or only for {@link StartTlsRedisOptions.certificateName}) and {@link clientCert}.
    */
   readonly ca: Buffer;
+  /** A client certificate (PEM) signed by {@link ca}; required by the TLS port with `requireClientCert`. */
+  readonly clientCert: Buffer;
+  /** The private key (PEM) of {@link clientCert}. */
+  readonly clientKey: Buffer;
+  /** Paths of the same PEM files, for `file:` references; they are removed by {@link stop}. */
+  readonly files: { readonly ca: string; readonly clientCert: string; readonly clientKey: string };
   /** Stops the server and removes the certificate files. Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts Redis per `options` plus a TLS listener. The certificate is made with the `openssl` CLI (RSA 2048, valid
- * one day). The cert and key are host paths, so this needs a spawned server, not a container.
+ * Starts Redis per `options` plus a TLS listener. A CA, a server and a client certificate are made with the
+ * `openssl` CLI (P-256 keys, valid one day). The cert and key are host paths, so this needs a spawned server,
+ * not a container.
  */
-export async function startTlsRedis(options: StartRedisOptions = {}): Promise<TlsRedis> {
+export async function startTlsRedis(options: StartTlsRedisOptions = {}): Promise<TlsRedis> {
+  const { requireClientCert = false, certificateName, ...redisOptions } = options;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shardbridge-tls-'));
   trackDir(dir);
   const removeDir = async (): Promise<void> => {
@@ -35,30 +59,58 @@ export async function startTlsRedis(options: StartRedisOptions = {}): Promise<Tl
     untrackDir(dir);
   };
   try {
-    const cert = path.join(dir, 'cert.pem');
-    const key = path.join(dir, 'key.pem');
+    const file = (name: string) => path.join(dir, name);
     await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
+      'req', '-x509', ...newKey(file('ca-key.pem')), '-days', '1', '-subj', '/CN=shardbridge test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-out', file('ca.pem'),
     ]); // prettier-ignore
-    const ca = await readFile(cert);
+    const serverNames = certificateName ? `DNS:${certificateName}` : 'IP:127.0.0.1,DNS:localhost';
+    await issue(dir, 'server', certificateName ?? 'localhost', `subjectAltName=${serverNames}\n`);
+    await issue(dir, 'client', 'shardbridge test client', 'extendedKeyUsage=clientAuth\n');
+    const [ca, clientCert, clientKey] = await Promise.all(
+      ['ca.pem', 'client.pem', 'client-key.pem'].map((name) => readFile(file(name))),
+    );
     const tlsPort = await freePort();
     const server = await startRedis({
-      ...options,
+      ...redisOptions,
       config: {
         'tls-port': String(tlsPort),
-        'tls-cert-file': cert,
-        'tls-key-file': key,
-        'tls-ca-cert-file': cert,
-        'tls-auth-clients': 'no',
-        ...options.config,
+        'tls-cert-file': file('server.pem'),
+        'tls-key-file': file('server-key.pem'),
+        'tls-ca-cert-file': file('ca.pem'),
+        'tls-auth-clients': requireClientCert ? 'yes' : 'no',
+        ...redisOptions.config,
       },
     });
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => (stopping ??= server.stop().finally(removeDir));
-    return { server, tlsPort, ca, stop };
+    const files = { ca: file('ca.pem'), clientCert: file('client.pem'), clientKey: file('client-key.pem') };
+    return { server, tlsPort, ca, clientCert, clientKey, files, stop };
   } catch (error) {
     await removeDir();
     throw error;
   }
+}
+
+function newKey(keyFile: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
+}
+
+/** Makes `<name>.pem` and `<name>-key.pem` in `dir`, signed by the CA there, with `extensions` (openssl syntax). */
+async function issue(dir: string, name: string, commonName: string, extensions: string): Promise<void> {
+  const file = (suffix: string) => path.join(dir, `${name}${suffix}`);
+  await writeFile(file('.ext'), extensions);
+  await run('openssl', [
+    'req',
+    ...newKey(file('-key.pem')),
+    '-subj',
+    `/CN=${commonName}`,
+    '-out',
+    file('.csr'),
+  ]);
+  await run('openssl', [
+    'x509', '-req', '-in', file('.csr'), '-CA', path.join(dir, 'ca.pem'), '-CAkey', path.join(dir, 'ca-key.pem'),
+    '-CAcreateserial', '-days', '1', '-extfile', file('.ext'), '-out', file('.pem'),
+  ]); // prettier-ignore
 }

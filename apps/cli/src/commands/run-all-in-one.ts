@@ -26,8 +26,9 @@ interface PlanView {
 }
 
 /**
- * A literal password in a local plan file is moved into this process's environment and replaced by an `env:`
- * reference, so it never lands in the queue's Redis: the in-process workers resolve it from the same environment.
+ * A literal password or TLS private key in a local plan file is moved into this process's environment and
+ * replaced by an `env:` reference, so it never lands in the queue's Redis: the in-process workers resolve it
+ * from the same environment.
  */
 function withSecretReferences(plan: Plan): Plan {
   let counter = 0;
@@ -37,10 +38,12 @@ function withSecretReferences(plan: Plan): Plan {
     process.env[name] = value;
     return `env:${name}`;
   };
+  const tls = <T extends Plan['source']['tls']>(spec: T): T =>
+    typeof spec === 'object' && spec.key !== undefined ? { ...spec, key: hide(spec.key) } : spec;
   return {
     ...plan,
-    source: { ...plan.source, password: hide(plan.source.password) },
-    target: { ...plan.target, password: hide(plan.target.password) },
+    source: { ...plan.source, password: hide(plan.source.password), tls: tls(plan.source.tls) },
+    target: { ...plan.target, password: hide(plan.target.password), tls: tls(plan.target.tls) },
   };
 }
 

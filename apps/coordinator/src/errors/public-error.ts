@@ -86,7 +86,9 @@ export class PreflightFailedError extends PublicError {
       422,
       'PREFLIGHT_FAILED',
       'Preflight failed',
-      `preflight found ${problems.length} problem(s): ${problems.map((problem) => problem.message).join('; ')}`,
+      // Each problem with its fix, so a client that prints only the detail still tells what to change.
+      `preflight found ${problems.length} problem(s): ` +
+        problems.map((problem) => `${problem.message} (fix: ${problem.fix})`).join('; '),
       undefined,
       undefined,
       {

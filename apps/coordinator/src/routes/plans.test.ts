@@ -207,6 +207,12 @@ describe('rejected plans', () => {
       field: 'target.password',
     },
     {
+      title: 'literal TLS private key',
+      body: withTarget({ tls: { key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' } }),
+      status: 400,
+      field: 'target.tls.key',
+    },
+    {
       title: 'env reference without a name',
       body: withTarget({ password: 'env:' }),
       status: 400,

@@ -49,4 +49,17 @@ describe('syncOptionsFromJob', () => {
     );
     expect(() => syncOptionsFromJob(job({ clusterSeeds: ['nope'] }), context)).toThrow(/clusterSeeds\[0\]/);
   });
+
+  it('verifies a TLS source against its announced name unless the plan sets servername', () => {
+    const tls = { ca: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----' };
+    const announced = syncOptionsFromJob(job({ source: { tls } }), context);
+    expect(announced.source.tls).toMatchObject({ ca: tls.ca, servername: 'node-0.internal' });
+    const fixed = syncOptionsFromJob(
+      job({ source: { tls: { ...tls, servername: 'redis.example' } } }),
+      context,
+    );
+    expect(fixed.source.tls?.servername).toBe('redis.example');
+    const byAddress = syncOptionsFromJob(job({ announced: '10.0.0.1:6379', source: { tls } }), context);
+    expect(byAddress.source.tls?.servername).toBeUndefined();
+  });
 });

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import {
   formatHostPort,
@@ -54,6 +56,8 @@ export function syncOptionsFromJob(
   const seeds = target.seeds.map((seed, index) => endpoint(seed, `target.seeds[${index}]`));
   if (seeds.length === 0) throw new ShardJobDataError('job data has no target seeds');
   const sourcePassword = resolve(data.source.password, 'source.password');
+  const planTls = tlsOptions(data.source.tls, 'source.tls', resolve);
+  const sourceTls = withAnnouncedName(planTls, data.announced);
   return {
     shardId: data.shardId,
     source: {
@@ -62,10 +66,11 @@ export function syncOptionsFromJob(
       label: `shard ${data.shardId} (${data.announced} via ${data.reachable})`,
       username: data.source.username,
       password: sourcePassword,
-      tls: tlsOptions(data.source.tls, 'source.tls', resolve),
+      tls: sourceTls,
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
-    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword),
+    // The plan's own TLS settings: the locator verifies each node against that node's announced name.
+    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, planTls),
     target: {
       type: target.type,
       seeds,
@@ -84,8 +89,15 @@ export function syncOptionsFromJob(
   };
 }
 
-/** A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap. */
-function failoverLocator(data: WorkerShardJobData, password: string | undefined): SourceLocator {
+/**
+ * A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap, with
+ * the same credentials and TLS settings (CA, client certificate, servername) as the replication link.
+ */
+function failoverLocator(
+  data: WorkerShardJobData,
+  password: string | undefined,
+  tls: ConnectionOptions | undefined,
+): SourceLocator {
   let natMapper: NatMapper;
   try {
     natMapper = new NatMapper(data.natMap ?? {}, { natRules: data.natRules });
@@ -96,7 +108,13 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     slots: data.slots,
     seeds: (data.clusterSeeds ?? []).map((seed, index) => endpoint(seed, `clusterSeeds[${index}]`)),
     natMapper,
-    link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
+    link: {
+      username: data.source.username,
+      password,
+      tls: tls !== undefined,
+      ...(tls ? { tlsOptions: tls } : {}),
+      timeoutMs: 5000,
+    },
     readFrom: data.readFrom,
   });
 }
@@ -119,6 +137,19 @@ function targetRules(
 function tlsOptions(spec: ShardJobData['source']['tls'], field: string, resolve: SecretResolver) {
   const resolved = resolveTls(spec, field, resolve);
   return resolved.enabled ? resolved.options : undefined;
+}
+
+/**
+ * The certificate of a node behind NAT is issued for the name it announces, not for the address dialled: unless
+ * the plan gives a servername, verify against the announced host when it is a name (as discovery does).
+ */
+function withAnnouncedName(
+  tls: ConnectionOptions | undefined,
+  announced: string,
+): ConnectionOptions | undefined {
+  if (!tls || tls.servername !== undefined) return tls;
+  const host = parseHostPort(announced)?.host;
+  return host && isIP(host) === 0 ? { ...tls, servername: host } : tls;
 }
 
 function endpoint(text: string, field: string): HostPort {

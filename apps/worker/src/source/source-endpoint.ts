@@ -25,6 +25,12 @@ export class SourceEndpoint {
   linkOptions: Omit<ReplicaClientOptions, 'resume'>;
   private location: SourceLocation;
   private readonly rttProbe: RttProbe | null;
+  /**
+   * A servername the plan fixes for every node (one shared certificate name); undefined when SNI follows each
+   * node's announced host. A servername equal to the announced host is taken as the latter (the job-data path
+   * defaults it so).
+   */
+  private readonly planServername: string | undefined;
 
   constructor(private readonly options: SourceEndpointOptions) {
     const { source } = options;
@@ -32,6 +38,8 @@ export class SourceEndpoint {
     const reachable = { host: source.host, port: source.port };
     const announced = (options.sourceNode && parseHostPort(options.sourceNode.announced)) || reachable;
     this.location = { nodeId: options.sourceNode?.nodeId ?? null, announced, reachable };
+    const servername = source.tls?.servername;
+    this.planServername = servername !== undefined && servername !== announced.host ? servername : undefined;
     this.rttProbe =
       options.rttIntervalMs > 0
         ? new RttProbe(reachable, {
@@ -85,8 +93,8 @@ export class SourceEndpoint {
       host: found.reachable.host,
       port: found.reachable.port,
       label: `shard ${this.options.shardId} (${announced} via ${reachable})`,
-      // SNI follows the announced name, which the new node's certificate is issued for
-      ...(this.linkOptions.tls && isIP(found.announced.host) === 0
+      // SNI follows the announced name, which the new node's certificate is issued for, unless the plan names one
+      ...(this.linkOptions.tls && this.planServername === undefined && isIP(found.announced.host) === 0
         ? { tls: { ...this.linkOptions.tls, servername: found.announced.host } }
         : {}),
     };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   formatHostPort,
   NatMapper,
@@ -72,7 +73,7 @@ export class SourceLocator {
 
   async locate(current: SourceLocation): Promise<SourceLocation> {
     const readFrom = this.options.readFrom ?? 'master';
-    const state = await this.stateOf(current.reachable);
+    const state = await this.stateOf(current.reachable, current.announced);
     if (state === 'refused') return current;
     if (readFrom === 'master' ? state?.role === 'master' : isLiveReplica(state)) return current;
     const firstSlot = this.options.slots[0]?.[0];
@@ -116,7 +117,7 @@ export class SourceLocator {
       const { reachable } = this.options.natMapper.map(announced);
       // The seed still names the node that is down or demoted: its view is older than the failover.
       const stale = owner.nodeId !== null && owner.nodeId === current.nodeId;
-      if (stale || !isMaster(await this.stateOf(reachable))) {
+      if (stale || !isMaster(await this.stateOf(reachable, announced))) {
         failures.push(
           `${formatHostPort(seed)} names ${formatHostPort(announced)} (via ${formatHostPort(reachable)}), ` +
             'which is not a master (yet)',
@@ -157,7 +158,7 @@ export class SourceLocator {
       for (const node of candidates) {
         const announced = node.announced ?? seed;
         const { reachable } = this.options.natMapper.map(announced);
-        const state = await this.stateOf(reachable);
+        const state = await this.stateOf(reachable, announced);
         if (node.role === 'master' ? isMaster(state) : isLiveReplica(state)) {
           return { nodeId: node.nodeId, announced, reachable };
         }
@@ -170,10 +171,10 @@ export class SourceLocator {
     return null;
   }
 
-  private async stateOf(address: HostPort): Promise<NodeState> {
+  private async stateOf(address: HostPort, announced: HostPort): Promise<NodeState> {
     let info: string;
     try {
-      info = String(await this.withLink(address, (link) => link.call('INFO', 'replication')));
+      info = String(await this.withLink(address, (link) => link.call('INFO', 'replication'), announced));
     } catch (error) {
       return error instanceof NodeProbeError ? null : 'refused';
     }
@@ -181,8 +182,17 @@ export class SourceLocator {
     return role ? { role, linkUp: /^master_link_status:up/m.test(info) } : 'refused';
   }
 
-  private async withLink<T>(address: HostPort, use: (link: NodeLink) => Promise<T>): Promise<T> {
-    const link = await openNode(address, this.options.link);
+  /**
+   * A link to `address`; over TLS the certificate is verified against `announced` when it is a name (the node's
+   * certificate is issued for it, not for the NAT address), unless the plan's `servername` says otherwise.
+   */
+  private async withLink<T>(
+    address: HostPort,
+    use: (link: NodeLink) => Promise<T>,
+    announced?: HostPort,
+  ): Promise<T> {
+    const servername = announced && isIP(announced.host) === 0 ? announced.host : undefined;
+    const link = await openNode(address, { ...this.options.link, ...(servername ? { servername } : {}) });
     try {
       return await use(link);
     } finally {

@@ -8,6 +8,7 @@ import {
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { NodeProbeError, type NodeLink } from './probe-node.js';
+import { isSharedTlsFailure, tlsFix } from './tls-failure.js';
 
 /** The topology as one seed reported it, and which seed that was. */
 export interface SeedTopology {
@@ -47,10 +48,12 @@ export async function readTopologyFromSeeds(
     } catch (error) {
       if (error instanceof DiscoveryError) throw error;
       if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
+      if (error instanceof NodeProbeError && error.kind === 'tls' && isSharedTlsFailure(error.tlsFailure))
+        throw tlsError('source', seed, reachable, error);
       failures.push({
         seed: formatHostPort(seed),
         reachable: formatHostPort(reachable),
-        error: error instanceof Error ? error.message : String(error),
+        error: withTlsFix(error, 'source'),
       });
     }
   }
@@ -99,4 +102,31 @@ export function authError(announced: HostPort, reachable: HostPort, error: NodeP
       'check source.username and source.password',
     { node: where, reachable: via, reason: error.message },
   );
+}
+
+/**
+ * DISCOVERY_TLS for a node of `side`: TLS settings are the same for every node of a side, so one failed
+ * handshake is reported at once, with the plan field to change.
+ */
+export function tlsError(
+  side: 'source' | 'target',
+  announced: HostPort,
+  reachable: HostPort,
+  error: NodeProbeError,
+): DiscoveryError {
+  const where = formatHostPort(announced);
+  const via = formatHostPort(reachable);
+  const fix = tlsFix(error.tlsFailure ?? 'handshake', side);
+  return new DiscoveryError(
+    'DISCOVERY_TLS',
+    `${side} node ${where}${where === via ? '' : ` (via ${via})`}: ${error.message}: ${fix}`,
+    { node: where, reachable: via, reason: error.message, tlsFailure: error.tlsFailure, fix },
+  );
+}
+
+/** An error's message, with what to change when it is a TLS failure. */
+export function withTlsFix(error: unknown, side: 'source' | 'target'): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof NodeProbeError) || error.kind !== 'tls') return message;
+  return `${message}: ${tlsFix(error.tlsFailure ?? 'handshake', side)}`;
 }

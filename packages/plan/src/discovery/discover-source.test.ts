@@ -182,10 +182,11 @@ describe('discoverSourceShards: TLS', () => {
     expect(shard).toMatchObject({ reachable: `127.0.0.1:${tls.tlsPort}`, mappedBy: 'natMap' });
   });
 
-  it('reports an untrusted certificate as DISCOVERY_NO_SEED with the TLS reason', async () => {
+  it('reports an untrusted certificate as DISCOVERY_TLS with the reason and source.tls.ca as the fix', async () => {
     const error = await discoveryError(discoverSourceShards(source()));
-    expect(error.code).toBe('DISCOVERY_NO_SEED');
+    expect(error.code).toBe('DISCOVERY_TLS');
     expect(error.message).toMatch(/certificate/i);
+    expect(error.message).toContain('set source.tls.ca');
   });
 });
 

@@ -3,12 +3,14 @@ import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { NatMapper, type NatMappedBy } from '../nat-map.js';
 import type { ReadFrom, SourceSpec } from '../plan-schema.js';
 import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
-import { authError, readTopologyFromSeeds } from './cluster-seed.js';
+import { authError, readTopologyFromSeeds, tlsError } from './cluster-seed.js';
 import { withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { checkMasters, type MasterAddress, type MasterFacts } from './master-reachability.js';
 import { discoverManualShards } from './manual-shards.js';
 import { chooseReplicas, type ReplicaSource } from './replica-choice.js';
+import { replicaAddresses, type ReplicaAddress } from './replica-addresses.js';
+import type { TopologyMaster } from './cluster-topology.js';
 import { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 import { resolveTls } from '../tls-settings.js';
 import { NodeProbeError, parseInfo } from './probe-node.js';
@@ -38,6 +40,11 @@ export interface DiscoveredShard {
    * `reachable` stay the master's (the shard's identity). Absent: replicate from the master.
    */
   replica?: ReplicaSource;
+  /**
+   * The shard's replicas whose announced address maps to another reachable one (natMap, natRules, natDiscover),
+   * so the mapping of a replica a failover promotes can travel with the job. Absent when there is none.
+   */
+  replicaAddresses?: ReplicaAddress[];
 }
 
 /** Options for {@link discoverSourceShards}. */
@@ -105,6 +112,8 @@ async function discoverStandalone(text: string, context: DiscoveryContext): Prom
     );
   } catch (error) {
     if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(seed, reachable, error);
+    if (error instanceof NodeProbeError && error.kind === 'tls')
+      throw tlsError('source', seed, reachable, error);
     const via = formatHostPort(reachable);
     const reason = error instanceof Error ? error.message : String(error);
     throw new DiscoveryError(
@@ -185,6 +194,7 @@ async function discoverCluster(
   }
   const replicas = await chooseReplicas(topology.masters, readFrom, context);
   return masters.map((master, index) => ({
+    ...withReplicaAddresses(topology.masters[index], context.natMapper),
     nodeId: master.nodeId,
     slots: master.slots.map(([first, last]): SlotRange => [first, last]),
     announced: formatHostPort(master.announced),
@@ -193,6 +203,14 @@ async function discoverCluster(
     ...(facts[index].version ? { version: facts[index].version } : {}),
     ...(replicas[index] ? { replica: replicas[index] } : {}),
   }));
+}
+
+function withReplicaAddresses(
+  master: TopologyMaster,
+  mapper: NatMapper,
+): { replicaAddresses?: ReplicaAddress[] } {
+  const found = replicaAddresses(master, mapper);
+  return found.length > 0 ? { replicaAddresses: found } : {};
 }
 
 /** Adds to DISCOVERY_UNREACHABLE which natDiscover addresses did not answer: likely the missing nodes. */

@@ -11,6 +11,8 @@ export type DiscoveryErrorCode =
   | 'DISCOVERY_UNREACHABLE'
   /** AUTH was refused, or the server wants a password that was not given */
   | 'DISCOVERY_AUTH'
+  /** the TLS handshake failed (client certificate required or refused, untrusted server, name mismatch) */
+  | 'DISCOVERY_TLS'
   /** some slots have no master; details.missing lists the ranges */
   | 'DISCOVERY_SLOTS_UNCOVERED'
   /** a standalone seed is a replica; details.master is the address it replicates from */

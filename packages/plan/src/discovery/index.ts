@@ -21,3 +21,11 @@ export { discoverSourceShards, type DiscoveredShard, type DiscoverSourceOptions 
 export { discoverNatAddresses, type NatDiscovery } from './nat-discover.js';
 export { discoverManualShards } from './manual-shards.js';
 export { chooseReplicas, type ReplicaSource } from './replica-choice.js';
+export {
+  classifyTlsError,
+  describeTlsError,
+  isSharedTlsFailure,
+  tlsFix,
+  type TlsFailure,
+} from './tls-failure.js';
+export { replicaAddresses, type ReplicaAddress } from './replica-addresses.js';

@@ -1,6 +1,6 @@
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import type { ManualShard } from '../plan-schema.js';
-import { authError, readTopology } from './cluster-seed.js';
+import { authError, readTopology, tlsError } from './cluster-seed.js';
 import type { DiscoveredShard } from './discover-source.js';
 import { mapWithLimit, withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
@@ -47,6 +47,8 @@ export async function discoverManualShards(
     if (outcome.status === 'rejected') {
       const error: unknown = outcome.reason;
       if (error instanceof NodeProbeError && error.kind === 'auth') throw authError(address, address, error);
+      if (error instanceof NodeProbeError && error.kind === 'tls')
+        throw tlsError('source', address, address, error);
       unreachable.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
       continue;
     }

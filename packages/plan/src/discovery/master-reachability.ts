@@ -1,6 +1,6 @@
 import { formatHostPort, type HostPort } from '../host-port.js';
 import type { NatMappedBy } from '../nat-map.js';
-import { authError } from './cluster-seed.js';
+import { authError, tlsError } from './cluster-seed.js';
 import { mapWithLimit, withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { NodeProbeError, parseInfo } from './probe-node.js';
@@ -64,6 +64,9 @@ export async function checkMasters(
     if (error instanceof DiscoveryError) throw error;
     if (error instanceof NodeProbeError && error.kind === 'auth') {
       throw authError(master.announced, master.reachable, error);
+    }
+    if (error instanceof NodeProbeError && error.kind === 'tls') {
+      throw tlsError('source', master.announced, master.reachable, error);
     }
     unreachable.push({ master, error: error instanceof Error ? error.message : String(error) });
   }

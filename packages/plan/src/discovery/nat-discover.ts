@@ -2,6 +2,8 @@ import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { mapWithLimit, withNode, type DiscoveryContext } from './discovery-context.js';
 import { DiscoveryError } from './errors.js';
 import { NodeProbeError } from './probe-node.js';
+import { tlsError, withTlsFix } from './cluster-seed.js';
+import { isSharedTlsFailure } from './tls-failure.js';
 
 /** What dialling the natDiscover addresses found. */
 export interface NatDiscovery {
@@ -48,10 +50,9 @@ export async function discoverNatAddresses(
         { node: formatHostPort(address), reason: error.message },
       );
     }
-    failures.push({
-      address: formatHostPort(address),
-      error: error instanceof Error ? error.message : String(error),
-    });
+    if (error instanceof NodeProbeError && error.kind === 'tls' && isSharedTlsFailure(error.tlsFailure))
+      throw tlsError(side, address, address, error);
+    failures.push({ address: formatHostPort(address), error: withTlsFix(error, side) });
   }
   return { byNodeId, failures };
 }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import type { HostPort } from '../host-port.js';
+import { classifyTlsError, describeTlsError, type TlsFailure } from './tls-failure.js';
 
 /** Options for {@link openNode}. */
 export interface NodeLinkOptions {
@@ -25,15 +26,29 @@ export interface NodeLinkOptions {
   onConnected?: (connectMs: number) => void;
 }
 
-/** Why a node could not be used: it did not answer, or it refused the credentials. */
+/**
+ * Why a node could not be used: it did not answer, it refused the credentials, or the TLS handshake failed
+ * (`tlsFailure` says how; like credentials, TLS settings are shared by every node of a side).
+ */
 export class NodeProbeError extends Error {
   override name = 'NodeProbeError';
   constructor(
-    readonly kind: 'unreachable' | 'auth',
+    readonly kind: 'unreachable' | 'auth' | 'tls',
     message: string,
+    readonly tlsFailure?: TlsFailure,
   ) {
     super(message);
   }
+}
+
+/** A TLS error (seen by the client's error listener or thrown) as a `tls` NodeProbeError, else null. */
+function tlsProbeError(...errors: unknown[]): NodeProbeError | null {
+  for (const error of errors) {
+    const failure = classifyTlsError(error);
+    if (failure)
+      return new NodeProbeError('tls', `TLS handshake failed (${describeTlsError(error as Error)})`, failure);
+  }
+  return null;
 }
 
 /** An authenticated link to one node. `close` is idempotent and must always be called. */
@@ -47,8 +62,8 @@ const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR invalid (username-)?password|ERR AU
 /**
  * Connects to `address`, authenticates (AUTH [username] password, when either is given) and checks that the node
  * answers PING. Throws {@link NodeProbeError}: `auth` when the server refuses the credentials or wants some,
- * `unreachable` for everything else (refused, unresolvable, timed out, not speaking RESP). The returned link
- * fails fast: no retries, no offline queue, every reply bounded by `timeoutMs`.
+ * `tls` when the TLS handshake fails, `unreachable` for everything else (refused, unresolvable, timed out, not
+ * speaking RESP). The returned link fails fast: no retries, no offline queue, every reply bounded by `timeoutMs`.
  */
 export async function openNode(address: HostPort, options: NodeLinkOptions): Promise<NodeLink> {
   const servername = options.servername ?? (isIP(address.host) ? undefined : address.host);
@@ -83,7 +98,7 @@ export async function openNode(address: HostPort, options: NodeLinkOptions): Pro
     options.onConnected?.(Math.round((performance.now() - started) * 10) / 10);
   } catch (error) {
     link.close();
-    throw new NodeProbeError('unreachable', reasonOf(lastError ?? error));
+    throw tlsProbeError(lastError, error) ?? new NodeProbeError('unreachable', reasonOf(lastError ?? error));
   }
   try {
     if (options.username !== undefined || options.password !== undefined) {
@@ -95,6 +110,9 @@ export async function openNode(address: HostPort, options: NodeLinkOptions): Pro
     return link;
   } catch (error) {
     link.close();
+    // TLS 1.3: a refused client certificate closes a link that already counted as connected.
+    const tls = tlsProbeError(lastError, error);
+    if (tls) throw tls;
     const reason = reasonOf(error);
     throw new NodeProbeError(AUTH_REFUSED.test(reason) ? 'auth' : 'unreachable', reason);
   }

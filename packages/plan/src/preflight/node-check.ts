@@ -8,6 +8,7 @@ import {
   type NodeLinkOptions,
 } from '../discovery/probe-node.js';
 import { formatSlotRanges, type SlotRange } from '../discovery/slot-ranges.js';
+import { tlsFix } from '../discovery/tls-failure.js';
 import type { PreflightMappedBy, PreflightNode, PreflightProblem } from './preflight-report.js';
 
 /** A node to check: where the topology (or the plan) puts it and where it is dialled. */
@@ -84,6 +85,9 @@ export async function checkNode<T>(
       if (error instanceof NodeProbeError && error.kind === 'auth') {
         row.auth = 'refused';
         throw new CheckFailure(authProblem(node, error.message), error.message);
+      }
+      if (error instanceof NodeProbeError && error.kind === 'tls') {
+        throw new CheckFailure(tlsProblem(node, error), error.message);
       }
       throw new CheckFailure(unreachableProblem(node, reasonOf(error)), reasonOf(error));
     }
@@ -177,6 +181,17 @@ function authProblem(node: NodeToCheck, reason: string): PreflightProblem {
     code: 'PREFLIGHT_AUTH',
     message: `${which(node)} refused the credentials: ${reason}`,
     fix: `check ${node.side}.username and ${node.side}.password`,
+  };
+}
+
+function tlsProblem(node: NodeToCheck, error: NodeProbeError): PreflightProblem {
+  const via = formatHostPort(node.reachable);
+  return {
+    side: node.side,
+    address: formatHostPort(node.announced),
+    code: 'PREFLIGHT_TLS',
+    message: `${which(node)}${via === formatHostPort(node.announced) ? '' : ` (via ${via})`}: ${error.message}`,
+    fix: tlsFix(error.tlsFailure ?? 'handshake', node.side),
   };
 }
 

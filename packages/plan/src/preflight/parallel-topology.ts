@@ -5,6 +5,7 @@ import type { TopologyMaster } from '../discovery/cluster-topology.js';
 import { DiscoveryError } from '../discovery/errors.js';
 import { NodeProbeError, openNode, type NodeLinkOptions } from '../discovery/probe-node.js';
 import { reasonOf } from './node-check.js';
+import type { TlsFailure } from '../discovery/tls-failure.js';
 
 /** A seed to ask, as written and as dialled. */
 export interface TopologySeed {
@@ -15,7 +16,14 @@ export interface TopologySeed {
 /** The first answer, or why none came. */
 export type TopologyOutcome =
   | { ok: true; seed: HostPort; reachable: HostPort; masters: TopologyMaster[] }
-  | { ok: false; code: string; message: string; failures: Array<{ seed: string; error: string }> };
+  | {
+      ok: false;
+      code: string;
+      message: string;
+      failures: Array<{ seed: string; error: string }>;
+      /** how the TLS handshake failed, when that is why no seed answered */
+      tlsFailure?: TlsFailure;
+    };
 
 /**
  * Asks every seed for the topology at once and takes the first answer, so a blackholed seed costs nothing
@@ -51,12 +59,15 @@ export async function readTopologyFromAny(
       DiscoveryError | undefined;
     if (typed) return { ok: false, code: typed.code, message: typed.message, failures };
     const auth = errors.some((error: unknown) => error instanceof NodeProbeError && error.kind === 'auth');
+    const tls = errors.find((error: unknown) => error instanceof NodeProbeError && error.kind === 'tls') as
+      NodeProbeError | undefined;
     const listed = failures.map(({ seed, error }) => `${seed}: ${error}`).join('; ');
     return {
       ok: false,
-      code: auth ? 'DISCOVERY_AUTH' : 'DISCOVERY_NO_SEED',
+      code: auth ? 'DISCOVERY_AUTH' : tls ? 'DISCOVERY_TLS' : 'DISCOVERY_NO_SEED',
       message: `no seed answered: ${listed}`,
       failures,
+      ...(tls?.tlsFailure ? { tlsFailure: tls.tlsFailure } : {}),
     };
   }
 }

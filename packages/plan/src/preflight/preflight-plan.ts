@@ -6,7 +6,9 @@ import { resolveTls } from '../tls-settings.js';
 import type { DiscoveryContext } from '../discovery/discovery-context.js';
 import { DiscoveryError } from '../discovery/errors.js';
 import { discoverManualShards } from '../discovery/manual-shards.js';
+import { replicaAddresses, type ReplicaAddress } from '../discovery/replica-addresses.js';
 import { discoverNatAddresses, type NatDiscovery } from '../discovery/nat-discover.js';
+import { tlsFix } from '../discovery/tls-failure.js';
 import { formatSlotRanges, missingSlotRanges, SLOT_COUNT } from '../discovery/slot-ranges.js';
 import { checkNode, reasonOf, type NodeCheckOptions, type NodeToCheck } from './node-check.js';
 import { readTopologyFromAny, type TopologyOutcome } from './parallel-topology.js';
@@ -97,6 +99,7 @@ function topologyProblem(side: 'source' | 'target', seeds: readonly string[], ou
   if (outcome.ok) throw new Error('unreachable');
   const fixes: Record<string, string> = {
     DISCOVERY_AUTH: `check ${side}.username and ${side}.password`,
+    DISCOVERY_TLS: tlsFix(outcome.tlsFailure ?? 'handshake', side),
     DISCOVERY_WRONG_TYPE: `set ${side}.type to match the server`,
   };
   return {
@@ -188,6 +191,7 @@ async function preflightSource(
   const problems: PreflightProblem[] = [];
   let nodes: NodeToCheck[];
   let manual: Promise<unknown> | undefined;
+  let replicas: ReplicaAddress[][] = [];
   if (spec.shards) {
     nodes = spec.shards.map((shard) => {
       const address = parseHostPort(shard.reachable)!;
@@ -220,6 +224,7 @@ async function preflightSource(
       });
     }
     nodes = mastersToCheck('source', topology, mapper);
+    replicas = topology.masters.map((master) => replicaAddresses(master, mapper));
   }
   const results = await Promise.all(
     nodes.map((node) =>
@@ -237,7 +242,11 @@ async function preflightSource(
       }),
     ),
   );
-  const shards = results.map(({ row, extra }) => ({ ...row, ...extra }));
+  const shards: PreflightSourceNode[] = results.map(({ row, extra }, index) => ({
+    ...row,
+    ...extra,
+    ...(replicas[index]?.length ? { replicaAddresses: replicas[index] } : {}),
+  }));
   problems.push(...results.flatMap((result) => result.problems));
   if (manual) {
     const outcome = await manual;

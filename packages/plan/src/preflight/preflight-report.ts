@@ -1,5 +1,6 @@
 import type { NatMappedBy } from '../nat-map.js';
 import type { SlotRange } from '../discovery/slot-ranges.js';
+import type { ReplicaAddress } from '../discovery/replica-addresses.js';
 
 /** How a node's address was obtained (see DiscoveredShard.mappedBy). */
 export type PreflightMappedBy = NatMappedBy | 'seed' | 'manual';
@@ -40,6 +41,11 @@ export interface PreflightSourceNode extends PreflightNode {
   replconf: PreflightPermission;
   /** bytes; `unknown` when neither INFO nor CONFIG GET tells */
   replBacklogSize: number | 'unknown';
+  /**
+   * The shard's replicas whose announced address maps to another reachable one (natMap, natRules,
+   * natDiscover); not checked here, carried to the shard's job for failovers. Absent when there is none.
+   */
+  replicaAddresses?: ReplicaAddress[];
 }
 
 /** A target node (the standalone target, or a cluster target's master). */

@@ -280,7 +280,8 @@ export class ShardWorker {
       default:
         break;
     }
-    await reporter.finish('stopped');
+    // A one-shot sync that reached its end says so; any other ending was a stop.
+    await reporter.finish(sync.progress.phase === 'completed' ? 'completed' : 'stopped');
     return this.result(replid, acknowledgedOffset);
   }
 

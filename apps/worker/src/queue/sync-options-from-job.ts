@@ -3,13 +3,15 @@ import {
   formatHostPort,
   NatMapper,
   parseHostPort,
+  preflightTarget,
   resolveSecret as resolvePlanSecret,
   resolveTls,
   type HostPort,
   type ShardJobData,
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import type { ShardSyncOptions } from '../shard-sync.js';
+import type { ShardSyncOptions, TargetKeyspaceReader } from '../shard-sync.js';
+import { SyncModeUnsupportedError, TargetKeyspaceUnreadableError } from '../sync-errors.js';
 import { SourceLocator } from '../source/source-locator.js';
 
 /** Job data as the worker reads it (the failover fields `clusterSeeds`, `natMap`, `natRules`, `readFrom` are part of
@@ -41,6 +43,9 @@ export function syncOptionsFromJob(
   context: SyncOptionsFromJobContext,
 ): Omit<ShardSyncOptions, 'onProgress' | 'progressIntervalMs'> {
   const resolve = context.resolveSecret ?? resolvePlanSecret;
+  // scan and rdb are engines of their own; a job for one of them must not be run as a replica.
+  const mode = data.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'full') throw new SyncModeUnsupportedError(mode);
   const source = endpoint(data.reachable, 'reachable');
   const target = data.target;
   const natMap: Record<string, HostPort> | undefined = target.natMap
@@ -79,6 +84,40 @@ export function syncOptionsFromJob(
     },
     checkpoints: context.checkpoints,
     logger: context.logger,
+    mode,
+    targetMode: data.targetMode ?? 'replace',
+    filter: data.filter,
+    wholeKeyspace: coversEverySlot(data.slots),
+    targetKeyspace: data.targetMode === 'fail-if-not-empty' ? targetKeyspace(data, resolve) : undefined,
+  };
+}
+
+function coversEverySlot(slots: ReadonlyArray<[number, number]>): boolean {
+  let next = 0;
+  for (const [first, last] of [...slots].sort((a, b) => a[0] - b[0])) {
+    if (first > next) return false;
+    next = Math.max(next, last + 1);
+  }
+  return next >= 16384;
+}
+
+/** Reads every target node's non-empty dbs (the target half of a preflight); an unreachable node fails the check. */
+function targetKeyspace(data: WorkerShardJobData, resolve: SecretResolver): TargetKeyspaceReader {
+  const { type, seeds, username, password, tls, natMap, natRules } = data.target;
+  return async () => {
+    const report = await preflightTarget(
+      { type, seeds, username, password, tls, natMap, natRules },
+      { resolveSecret: resolve },
+    );
+    const unknown = report.nodes.find((node) => !node.nonEmptyDbs);
+    const problem = report.problems[0];
+    if (unknown || (report.nodes.length === 0 && problem)) {
+      throw new TargetKeyspaceUnreadableError(
+        `targetMode "fail-if-not-empty": could not read the target's keyspace (${problem?.message ?? unknown?.error}); ` +
+          `${problem?.fix ?? 'check the target'}`,
+      );
+    }
+    return report.nodes.map((node) => ({ address: node.announced, dbs: node.nonEmptyDbs ?? [] }));
   };
 }
 

@@ -165,4 +165,26 @@ describe('mode "full" and targetMode', () => {
     expect(result.code).toBe(0);
     await assertSameContents(client, targetClient, { streamEntriesRead: 'ignore' });
   }, 60_000);
+
+  it('all-in-one run (coordinator, queue, worker): mode full with a filter completes and the status says so', async () => {
+    const { source, target } = await pair();
+    const client = source.client();
+    for (let i = 0; i < 100; i++) await client.set(i % 2 ? `keep:${i}` : `drop:${i}`, String(i));
+    const dir = join(scratch.path, 'all-in-one-full');
+    const plan = await writePlanWith(dir, source, target, {
+      mode: 'full',
+      filter: { keys: { prefixes: ['keep:'] } },
+    });
+    const result = await runCli(
+      ['run', plan, '--data-dir', join(dir, 'data'), '--progress-interval', '200'],
+      {},
+      90_000,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\] completed .*filtered 50 keys/);
+    expect(result.stdout).toMatch(/full sync complete: every shard/);
+    const targetClient = target.client();
+    expect(await targetClient.dbsize()).toBe(50);
+    expect(await targetClient.keys('drop:*')).toEqual([]);
+  }, 120_000);
 });

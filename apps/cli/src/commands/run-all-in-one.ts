@@ -102,7 +102,10 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
         await api.request('POST', `/v1/plans/${planId}/stop`).catch(() => undefined);
         break;
       }
-      if (stopping && view.shards.every((shard) => ['stopped', 'failed', 'queued'].includes(shard.phase)))
+      if (
+        stopping &&
+        view.shards.every((shard) => ['stopped', 'completed', 'failed', 'queued'].includes(shard.phase))
+      )
         break;
       // mode "full": every shard loaded its RDB and the target confirmed it.
       if (view.shards.length > 0 && view.shards.every((shard) => shard.phase === 'completed')) {

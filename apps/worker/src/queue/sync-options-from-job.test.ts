@@ -49,4 +49,23 @@ describe('syncOptionsFromJob', () => {
     );
     expect(() => syncOptionsFromJob(job({ clusterSeeds: ['nope'] }), context)).toThrow(/clusterSeeds\[0\]/);
   });
+
+  it('carries mode, targetMode and filter; refuses the modes this worker does not run, with a code', () => {
+    const options = syncOptionsFromJob(
+      job({ mode: 'full', targetMode: 'skip-existing', filter: { keys: { prefixes: ['a'] } } }),
+      context,
+    );
+    expect(options).toMatchObject({ mode: 'full', targetMode: 'skip-existing', wholeKeyspace: false });
+    expect(options.filter).toEqual({ keys: { prefixes: ['a'] } });
+    expect(syncOptionsFromJob(job({ nodeId: null, slots: [[0, 16383]] }), context)).toMatchObject({
+      mode: 'sync',
+      targetMode: 'replace',
+      wholeKeyspace: true,
+    });
+    for (const mode of ['scan', 'rdb'] as const) {
+      expect(() => syncOptionsFromJob(job({ mode }), context)).toThrow(
+        expect.objectContaining({ code: 'SYNC_MODE_UNSUPPORTED', message: expect.stringContaining(mode) }),
+      );
+    }
+  });
 });

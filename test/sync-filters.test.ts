@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,50 @@ describe('filters: the same rules on the RDB and on the command stream', () => {
       await Promise.all([other.stop(), into.stop()]);
     }
   }, 60_000);
+});
+
+describe('filters across a resume', () => {
+  it('a checkpoint taken while the source is in a filtered db resumes there (+CONTINUE sends no SELECT)', async () => {
+    const [source, target, scratch] = await Promise.all([
+      startRedis({ config: { 'repl-backlog-size': '16mb' } }),
+      startRedis(),
+      scratchDir(),
+    ]);
+    try {
+      const dir = join(scratch.path, 'resume');
+      const plan = await writePlanWith(dir, source, target, {
+        filter: { dbs: { deny: [5] }, dbMap: { '3': 0 } },
+      });
+      const checkpoints = join(dir, 'checkpoints');
+      let cli = startCli(directRun(plan, checkpoints));
+      await cli.waitFor(/incremental/, 60_000);
+      // One connection that stays in db 5: after the resume the source has no reason to repeat its SELECT.
+      const db5 = source.client();
+      await db5.select(5);
+      await db5.set('before-stop', 'denied');
+      await waitUntilCaughtUp(cli, source);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      const checkpoint = JSON.parse(await readFile(join(checkpoints, 'e2e-0.checkpoint.json'), 'utf8'));
+      expect(checkpoint.db).toBe(5);
+
+      cli = startCli(directRun(plan, checkpoints));
+      await cli.waitFor(/partial resync accepted/, 60_000);
+      await db5.set('after-resume', 'denied too');
+      const db3 = source.client();
+      await db3.select(3);
+      await db3.set('in-db-3', 'mapped to 0');
+      await waitUntilCaughtUp(cli, source);
+      const targetClient = target.client();
+      expect(await targetClient.get('in-db-3')).toBe('mapped to 0');
+      expect(await targetClient.exists('before-stop', 'after-resume')).toBe(0);
+      expect(await targetClient.dbsize()).toBe(1);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await Promise.all([source.stop(), target.stop(), scratch.remove()]);
+    }
+  }, 120_000);
 });
 
 describe('plan-time: a multi-db standalone source into a cluster target', () => {

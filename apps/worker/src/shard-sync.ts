@@ -7,9 +7,7 @@ import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import type { SourceLocator } from './source/source-locator.js';
-import { CommandFilter } from './filter/command-filter.js';
-import { CommandRules } from './filter/command-rules.js';
-import { SourceDbHistory } from './filter/source-db-history.js';
+import { ShardFilter } from './filter/shard-filter.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import {
   errorCode,
@@ -122,17 +120,13 @@ export class ShardSync {
   private relocateBeforeLink = true;
   private linkedOnce = false;
   /** the plan's filter; null = everything passes and the stream goes to the writer untouched */
-  private readonly rules: CommandRules | null;
-  private commandFilter: CommandFilter | null = null;
-  private readonly dbHistory = new SourceDbHistory(0);
+  private readonly filter: ShardFilter | null;
   /** BUSYKEY skips of writers already closed */
   private skippedExistingBefore = 0;
   /** `fail-if-not-empty` looked at the target already (this process wrote nothing before that) */
   private targetChecked = false;
   /** `mode: 'full'` reached its end: the target confirmed the whole RDB */
   private completed = false;
-  /** filtered commands counted by filters of earlier links */
-  private commandsFilteredBefore = 0;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -147,13 +141,14 @@ export class ShardSync {
       },
     });
     this.progressState.sourceNode = this.source.describe();
-    this.rules = options.filter ? new CommandRules(options.filter) : null;
-    this.progressState.keysFiltered = 0;
-    this.progressState.commandsFiltered = 0;
-    this.progressState.keysSkippedExisting = 0;
-    this.progressState.keysSkippedExpired = 0;
-    const mode = options.targetMode ?? 'replace';
-    if (mode === 'flush-first' && options.wholeKeyspace === false) {
+    this.filter = options.filter ? new ShardFilter(options.filter) : null;
+    Object.assign(this.progressState, {
+      keysFiltered: 0,
+      commandsFiltered: 0,
+      keysSkippedExisting: 0,
+      keysSkippedExpired: 0,
+    });
+    if (options.targetMode === 'flush-first' && options.wholeKeyspace === false) {
       throw new TargetModeUnsupportedError(
         `shard ${options.shardId}: targetMode "flush-first" needs a standalone source (this shard holds only some ` +
           'slots, and flushing would delete the other shards\' keys): flush the target yourself and use "replace"',
@@ -165,8 +160,10 @@ export class ShardSync {
     const p = this.progressState;
     p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
     p.keysSkippedExisting = this.skippedExistingBefore + (this.writer?.stats.skippedExistingKeys ?? 0);
-    if (this.commandFilter)
-      p.commandsFiltered = this.commandsFilteredBefore + this.commandFilter.filteredCommands;
+    if (this.filter) {
+      p.keysFiltered = this.filter.keysFiltered;
+      p.commandsFiltered = this.filter.commandsFiltered;
+    }
     return {
       ...p,
       lastError: p.lastError && { ...p.lastError },
@@ -274,10 +271,9 @@ export class ShardSync {
     const writer = this.writer;
     if (checkpoint) {
       // The checkpoint's db is the source's; the writer is told the target db it maps to.
-      const writerDb = this.rules ? (this.rules.db.target(checkpoint.db) ?? 0) : checkpoint.db;
+      const writerDb = this.filter ? this.filter.startStream(checkpoint.db) : checkpoint.db;
       writer.setAcknowledgedOffset(checkpoint.offset, writerDb);
       this.acknowledgedDb = checkpoint.db;
-      this.startFilter(checkpoint.db, writerDb);
     }
     this.checkpointed = checkpoint
       ? { replid: checkpoint.replid, offset: checkpoint.offset }
@@ -323,8 +319,8 @@ export class ShardSync {
             this.progressState.rdbBytesDone = 0;
             this.progressState.rdbBytesTotal = null;
             fullSyncOffset = offset;
-            writer.setAcknowledgedOffset(-1);
-            this.startFilter(0, 0);
+            // The stream after an RDB starts in source db 0 (the source repeats SELECT before the first command).
+            writer.setAcknowledgedOffset(-1, this.filter?.startStream(0) ?? 0);
             this.setPhase('full-sync');
             this.logger.info({ replid, offset }, 'full resync: receiving RDB');
             // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
@@ -345,7 +341,7 @@ export class ShardSync {
               {
                 onKey: (record) => this.restoreKey(record, client),
                 onFunction: (code) => {
-                  if (this.rules?.isDenied('FUNCTION')) return;
+                  if (this.filter?.isDenied('FUNCTION')) return;
                   if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
                 },
               },
@@ -437,21 +433,10 @@ export class ShardSync {
     this.targetChecked = true;
   }
 
-  /** A filter for a stream that (re)starts in source db `sourceDb`, with the writer in `writerDb`. */
-  private startFilter(sourceDb: number, writerDb: number): void {
-    if (!this.rules) return;
-    if (this.commandFilter) this.commandsFilteredBefore += this.commandFilter.filteredCommands;
-    this.commandFilter = new CommandFilter(this.rules, sourceDb, writerDb);
-    this.dbHistory.reset(sourceDb);
-  }
-
   private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {
     const progress = this.progressState;
-    const db = this.rules ? this.rules.restoreDb(record.db, record.key) : record.db;
-    if (db === null) {
-      progress.keysFiltered! += 1;
-      return;
-    }
+    const db = this.filter ? this.filter.restoreDb(record.db, record.key) : record.db;
+    if (db === null) return;
     const typeByte = record.restorePayload[0];
     if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
       throw new ModuleValueError(record.db, record.key);
@@ -482,14 +467,13 @@ export class ShardSync {
       this.writer!.barrier(offsetAfter);
       return;
     }
-    const filter = this.commandFilter;
+    const filter = this.filter;
     if (!filter) {
       this.progressState.commandsApplied += 1;
       if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
       return;
     }
     const step = filter.push(args, offsetAfter);
-    this.dbHistory.record(offsetAfter, filter.sourceDb);
     if (step.kind === 'drop') this.writer!.barrier(offsetAfter);
     if (step.kind !== 'forward') return;
     let room = true;
@@ -518,7 +502,9 @@ export class ShardSync {
     if (writer.acknowledgedOffset < 0) return;
     this.progressState.acknowledgedOffset = writer.acknowledgedOffset;
     // Behind a filter the writer knows target dbs only; a resume needs the source's.
-    this.acknowledgedDb = this.rules ? this.dbHistory.at(writer.acknowledgedOffset) : writer.acknowledgedDb;
+    this.acknowledgedDb = this.filter
+      ? this.filter.sourceDbAt(writer.acknowledgedOffset)
+      : writer.acknowledgedDb;
   }
 
   private onAcknowledged(offset: number): void {

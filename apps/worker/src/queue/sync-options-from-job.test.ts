@@ -62,6 +62,12 @@ describe('syncOptionsFromJob', () => {
       targetMode: 'replace',
       wholeKeyspace: true,
     });
+    const failIfNotEmpty = job({ nodeId: null, slots: [[0, 16383]], targetMode: 'fail-if-not-empty' });
+    expect(syncOptionsFromJob(failIfNotEmpty, context).targetKeyspace).toBeTypeOf('function');
+    // a run before this one may have written: its keys must not fail the shard
+    expect(
+      syncOptionsFromJob(failIfNotEmpty, { ...context, targetWrittenBefore: true }).targetKeyspace,
+    ).toBeUndefined();
     for (const mode of ['scan', 'rdb'] as const) {
       expect(() => syncOptionsFromJob(job({ mode }), context)).toThrow(
         expect.objectContaining({ code: 'SYNC_MODE_UNSUPPORTED', message: expect.stringContaining(mode) }),

@@ -32,6 +32,12 @@ export interface SyncOptionsFromJobContext {
   logger: Logger;
   /** @defaultValue the plan package's `resolveSecret` */
   resolveSecret?: SecretResolver;
+  /**
+   * An earlier run of this shard may have written into the target (a job handed back or retried): keys there may
+   * be its own, so `fail-if-not-empty` is not judged again (the plan was checked when it was created).
+   * @defaultValue false
+   */
+  targetWrittenBefore?: boolean;
 }
 
 /**
@@ -88,7 +94,10 @@ export function syncOptionsFromJob(
     targetMode: data.targetMode ?? 'replace',
     filter: data.filter,
     wholeKeyspace: coversEverySlot(data.slots),
-    targetKeyspace: data.targetMode === 'fail-if-not-empty' ? targetKeyspace(data, resolve) : undefined,
+    targetKeyspace:
+      data.targetMode === 'fail-if-not-empty' && !context.targetWrittenBefore
+        ? targetKeyspace(data, resolve)
+        : undefined,
   };
 }
 

@@ -555,7 +555,7 @@ export class ShardSync {
     }
     this.logger.info(
       { offset: this.progressState.acknowledgedOffset, replid: this.progressState.replid },
-      'stopped; checkpoint saved',
+      this.completed ? 'full sync complete; no checkpoint kept (mode full)' : 'stopped; checkpoint saved',
     );
   }
 

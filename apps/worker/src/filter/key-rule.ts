@@ -11,13 +11,15 @@ export function keyRule(spec: SyncFilterSpec['keys']): ((key: Buffer) => boolean
   const keepMatching = (spec.mode ?? 'allow') === 'allow';
   return (key) => {
     let matches = false;
-    for (const prefix of prefixes) {
-      if (key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) {
-        matches = true;
-        break;
-      }
-    }
+    for (let i = 0; i < prefixes.length && !matches; i++) matches = startsWith(key, prefixes[i]);
     if (!matches && regex) matches = regex.test(key.toString('utf8'));
     return matches === keepMatching;
   };
+}
+
+/** A byte loop: prefixes are short, and Buffer.compare's call overhead dominates at this size. */
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
 }

@@ -214,7 +214,7 @@ describe('filters across a resume', () => {
 });
 
 describe('plan-time: a multi-db standalone source into a cluster target', () => {
-  it('is refused by preflight naming the dbs, and accepted once dbMap maps them to 0', async () => {
+  it('is refused by preflight naming the dbs; accepted and synced once dbMap maps them to 0', async () => {
     const [source, cluster, scratch] = await Promise.all([
       startRedis(),
       startCluster({ masters: 3 }),
@@ -252,6 +252,23 @@ describe('plan-time: a multi-db standalone source into a cluster target', () => 
       const ok = await runCli(['discover', accepted, '--local'], {}, 60_000);
       expect(ok.stdout + ok.stderr).not.toMatch(/TARGET_DB_UNSUPPORTED/);
       expect(ok.code).toBe(0);
+
+      // And the sync itself: dbs 3 and 4 land in the cluster's db 0.
+      const full = await writePlanWith(
+        scratch.path,
+        source,
+        to,
+        { mode: 'full', filter: { dbMap: { '3': 0, '4': 0 } } },
+        'mapped',
+      );
+      const run = await runCli(directRun(full, join(scratch.path, 'checkpoints')), {}, 60_000);
+      expect(run.code, run.stderr).toBe(0);
+      const target = cluster.client();
+      expect(await Promise.all(['in-db-0', 'in-db-3', 'in-db-4'].map((key) => target.get(key)))).toEqual([
+        'x',
+        'x',
+        'x',
+      ]);
     } finally {
       await Promise.all([source.stop(), cluster.stop(), scratch.remove()]);
     }

@@ -20,6 +20,10 @@ export function formatProgress(p: ShardProgress): string {
     parts.push(`rdb ${formatBytes(p.rdbBytesDone)}/${total}`);
   }
   parts.push(`keys ${p.keysWritten}`, `commands ${p.commandsApplied}`);
+  if (p.keysFiltered || p.commandsFiltered)
+    parts.push(`filtered ${p.keysFiltered ?? 0} keys/${p.commandsFiltered ?? 0} commands`);
+  if (p.keysSkippedExisting) parts.push(`kept existing ${p.keysSkippedExisting}`);
+  if (p.keysSkippedExpired) parts.push(`expired ${p.keysSkippedExpired}`);
   if (p.sourceOffset >= 0)
     parts.push(`offset ${p.sourceOffset}`, `acked ${p.acknowledgedOffset}`, `lag ${formatBytes(p.lagBytes)}`);
   if (p.reconnects) parts.push(`reconnects ${p.reconnects}`);

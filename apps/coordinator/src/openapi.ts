@@ -17,6 +17,69 @@ const accepted = {
   content: { 'application/json': { schema: { type: 'object' } } },
 };
 const bearer = [{ bearer: [] }];
+const dbList = { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 } };
+/** The plan fields of packages/plan/src/sync-settings.ts. */
+const syncSettings = {
+  mode: {
+    enum: ['sync', 'full', 'scan', 'rdb'],
+    default: 'sync',
+    description:
+      'sync = full sync then the live stream until stopped; full = one full sync, the shard completes once the ' +
+      'target confirmed the RDB (phase "completed")',
+  },
+  targetMode: {
+    enum: ['replace', 'flush-first', 'fail-if-not-empty', 'skip-existing'],
+    default: 'replace',
+    description:
+      'keys already in the target: replaced (RESTORE REPLACE), flushed first (needs confirm: true and a ' +
+      'standalone source), refused (TARGET_NOT_EMPTY), or kept (RESTORE without REPLACE, counted)',
+  },
+  confirm: { type: 'boolean', default: false, description: 'consent to targetMode "flush-first"' },
+  filter: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'what reaches the target, applied alike to the RDB and to the command stream',
+    properties: {
+      dbs: {
+        oneOf: [
+          { type: 'object', additionalProperties: false, required: ['allow'], properties: { allow: dbList } },
+          { type: 'object', additionalProperties: false, required: ['deny'], properties: { deny: dbList } },
+        ],
+      },
+      keys: {
+        type: 'object',
+        additionalProperties: false,
+        description:
+          'a key matches when it starts with a prefix or matches regex (tested on the key as UTF-8)',
+        properties: {
+          prefixes: { type: 'array', items: { type: 'string', minLength: 1 } },
+          regex: { type: 'string', description: 'JavaScript regular expression, "u" flag' },
+          mode: { enum: ['allow', 'deny'], default: 'allow' },
+        },
+      },
+      commands: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          deny: { type: 'array', items: { type: 'string' }, examples: [['FLUSHALL', 'FLUSHDB']] },
+        },
+      },
+      dbMap: {
+        type: 'object',
+        additionalProperties: { type: 'integer', minimum: 0 },
+        description: 'source db (decimal string) -> target db; a cluster target takes db 0 only',
+        examples: [{ '3': 0 }],
+      },
+      multiKeyPolicy: {
+        enum: ['split', 'error'],
+        default: 'error',
+        description:
+          'a command with keys on both sides of the key filter: fail the shard (FILTER_MULTI_KEY), or keep the ' +
+          'allowed keys of DEL, UNLINK, EXISTS, TOUCH, MSET, MSETNX',
+      },
+    },
+  },
+};
 const hostPort = { type: 'string', description: '"host:port", IPv6 as "[addr]:port"' };
 const slotRanges = {
   type: 'array',
@@ -186,6 +249,7 @@ export const openApiDocument = {
             default: false,
             description: 'accept the plan even when preflight finds problems',
           },
+          ...syncSettings,
         },
       },
       Rollout: {
@@ -234,7 +298,7 @@ export const openApiDocument = {
               nodes: {
                 type: 'array',
                 items: { type: 'object' },
-                description: 'as source shards, plus writable',
+                description: 'as source shards, plus writable and nonEmptyDbs',
               },
               slotsCovered: { type: ['integer', 'null'] },
             },
@@ -269,6 +333,7 @@ export const openApiDocument = {
               'incremental',
               'stopping',
               'stopped',
+              'completed',
               'failed',
               'missing',
             ],
@@ -278,6 +343,16 @@ export const openApiDocument = {
           rdbBytesTotal: { type: ['integer', 'null'] },
           keysWritten: { type: 'integer' },
           commandsApplied: { type: 'integer' },
+          keysFiltered: { type: 'integer', description: 'RDB keys left out by the filter' },
+          commandsFiltered: {
+            type: 'integer',
+            description: 'stream commands left out or split by the filter',
+          },
+          keysSkippedExisting: {
+            type: 'integer',
+            description: 'targetMode skip-existing: keys the target kept',
+          },
+          keysSkippedExpired: { type: 'integer', description: 'RDB keys already expired, not written' },
           sourceOffset: { type: 'integer', description: 'stream bytes, -1 before the first sync' },
           acknowledgedOffset: { type: 'integer' },
           lagBytes: { type: 'integer' },

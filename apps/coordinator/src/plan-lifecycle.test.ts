@@ -115,6 +115,7 @@ describe('a cluster plan through stop, resume, retry, restart and delete', () =>
       `shardbridge_shard_ops_per_second{${labels}} 250`,
       `shardbridge_shard_rdb_bytes_done{${labels}} 4096`,
       `shardbridge_shard_keys_written{${labels}} 17`,
+      `shardbridge_shard_keys_filtered{${labels}} 0`,
       `shardbridge_shard_source_offset_bytes{${labels}} 1234`,
       `shardbridge_shard_acknowledged_offset_bytes{${labels}} 1200`,
       `shardbridge_shard_reconnects{${labels}} 2`,

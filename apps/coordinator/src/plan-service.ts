@@ -36,6 +36,12 @@ function newPlanId(): string {
 
 const RETRYABLE: ReadonlySet<ShardJobState> = new Set(['completed', 'failed']);
 
+/**
+ * Preflight problems that `force` does not override: what the servers showed makes the sync fail for certain (a db
+ * a cluster target cannot hold) or breaks the plan's own rule (`fail-if-not-empty`).
+ */
+const UNFORCEABLE: ReadonlySet<string> = new Set(['TARGET_DB_UNSUPPORTED', 'TARGET_NOT_EMPTY']);
+
 /** What the HTTP routes do, in terms of the plan store and the shard queue. */
 export class PlanService {
   constructor(private readonly options: PlanServiceOptions) {}
@@ -46,13 +52,16 @@ export class PlanService {
   }
 
   /**
-   * Preflights the plan (422 PREFLIGHT_FAILED unless `force`), takes its shards from the report (or discovers
+   * Preflights the plan (422 PREFLIGHT_FAILED unless `force`; always for a source db a cluster target cannot
+   * hold, and for a non-empty target under `fail-if-not-empty`), takes its shards from the report (or discovers
    * them when the report cannot vouch for them), stores the plan and enqueues one job per shard — only the
    * canaries when the plan has a rollout. Nothing is stored on failure.
    */
   async create(plan: Plan): Promise<StoredPlan> {
     const { store, discover, connectTimeoutMs } = this.options;
     const report = await this.preflight(plan);
+    const certain = report.problems.filter((problem) => UNFORCEABLE.has(problem.code));
+    if (certain.length > 0) throw new PreflightFailedError(certain);
     if (!report.ok && plan.force !== true) throw new PreflightFailedError(report.problems);
     const discovered = shardsFromReport(report) ?? (await discover(plan.source, { connectTimeoutMs }));
     const id = newPlanId();

@@ -9,6 +9,7 @@ import {
   type PlanIssue,
   type ShardJobData,
   type ShardRecord,
+  syncSettingsOf,
 } from '@shardbridge/plan';
 
 const REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
@@ -121,6 +122,7 @@ export function shardJobData(
     announced: shard.announced,
     reachable: shard.reachable,
     source: endpoint(plan.source),
+    ...syncSettingsOf(plan),
     target: {
       ...endpoint(plan.target),
       type: plan.target.type,

@@ -86,4 +86,15 @@ describe('shardStatus', () => {
     expect(readProgress({ percent: 3 })).toBeNull();
     expect(readProgress(null)).toBeNull();
   });
+
+  it('a completed job is completed when its last report says so (mode "full"), stopped otherwise', () => {
+    const done = { ...report, phase: 'completed' as const, keysFiltered: 4, keysSkippedExpired: 1 };
+    expect(shardStatus(record, job({ progress: done }), 'completed')).toMatchObject({
+      phase: 'completed',
+      keysFiltered: 4,
+      commandsFiltered: 0,
+      keysSkippedExpired: 1,
+    });
+    expect(shardStatus(record, job({ progress: report }), 'completed').phase).toBe('stopped');
+  });
 });

@@ -36,12 +36,12 @@ function num(value: unknown, fallback: number): number {
 /**
  * The phase of a shard. A waiting job is `queued` even when it carries a report from an earlier run (after resume
  * or retry), because no worker runs it now; a failed job is `failed` whatever it last reported; a completed job has
- * been stopped (a sync never ends on its own).
+ * been stopped, unless it reported `completed` (a one-shot `mode: "full"` sync that reached its end).
  */
 function phaseOf(state: ShardJobState, report: Partial<ShardJobProgress> | null): ShardStatusPhase {
   if (state === 'missing') return 'missing';
   if (state === 'failed') return 'failed';
-  if (state === 'completed') return 'stopped';
+  if (state === 'completed') return report?.phase === 'completed' ? 'completed' : 'stopped';
   if (WAITING_STATES.has(state)) return 'queued';
   return report?.phase ?? (state === 'active' ? 'connecting' : 'queued');
 }
@@ -65,6 +65,10 @@ export function shardStatus(
     rdbBytesTotal: typeof report?.rdbBytesTotal === 'number' ? report.rdbBytesTotal : null,
     keysWritten: num(report?.keysWritten, 0),
     commandsApplied: num(report?.commandsApplied, 0),
+    keysFiltered: num(report?.keysFiltered, 0),
+    commandsFiltered: num(report?.commandsFiltered, 0),
+    keysSkippedExisting: num(report?.keysSkippedExisting, 0),
+    keysSkippedExpired: num(report?.keysSkippedExpired, 0),
     sourceOffset: num(report?.sourceOffset, -1),
     acknowledgedOffset: num(report?.acknowledgedOffset, -1),
     lagBytes: num(report?.lagBytes, 0),

@@ -2,19 +2,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
+import type { SyncFilterSpec, TargetMode } from '@shardbridge/plan';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import type { SourceLocator } from './source/source-locator.js';
+import { ShardFilter } from './filter/shard-filter.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import type { RewritePolicy } from './rewrite/rewrite-policy.js';
 import { emptyRewriteCounters, RewritingKeyWriter } from './rewrite/rewriting-key-writer.js';
 import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
-import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
+import {
+  errorCode,
+  isTransient,
+  ModuleValueError,
+  ShardSyncError,
+  SourceRdbError,
+  TargetModeUnsupportedError,
+  TargetNotEmptyError,
+} from './sync-errors.js';
 
 const RDB_TYPE_MODULE = 6;
 const RDB_TYPE_MODULE_2 = 7;
-const [FUNCTION, LOAD, REPLACE] = ['FUNCTION', 'LOAD', 'REPLACE'].map((word) => Buffer.from(word));
+const [FUNCTION, LOAD, REPLACE, FLUSHALL] = ['FUNCTION', 'LOAD', 'REPLACE', 'FLUSHALL'].map((word) =>
+  Buffer.from(word),
+);
+
+/** Commands a filter adds around the ones it forwards; not counted as applied. */
+const FRAMING = new Set(['SELECT', 'MULTI', 'EXEC']);
+
+/** Target nodes holding keys, by address, with the dbs that hold them. */
+export type TargetKeyspaceReader = () => Promise<Array<{ address: string; dbs: number[] }>>;
 
 export interface ShardSyncOptions {
   /** stable name of the shard; keys its checkpoint */
@@ -63,6 +81,24 @@ export interface ShardSyncOptions {
    * the key's size. @defaultValue 67108864 (64 MiB)
    */
   bigKeyThreshold?: number;
+  /**
+   * `sync`: full sync, then the command stream until stopped. `full`: one full sync, never resumed from a
+   * checkpoint; `run()` resolves (phase `completed`) once the target confirmed every key of the RDB, so the target
+   * equals the snapshot.
+   * @defaultValue 'sync'
+   */
+  mode?: 'sync' | 'full';
+  /** what a full sync does with keys already in the target (see the plan's `targetMode`). @defaultValue 'replace' */
+  targetMode?: TargetMode;
+  /** what of the source reaches the target, RDB and stream alike. @defaultValue everything */
+  filter?: SyncFilterSpec;
+  /**
+   * The shard holds every slot (a standalone source): only then may it flush the target (`flush-first`) or judge
+   * the whole target's emptiness (`fail-if-not-empty`). @defaultValue true
+   */
+  wholeKeyspace?: boolean;
+  /** reads which target dbs hold keys, for `fail-if-not-empty`; required by that mode */
+  targetKeyspace?: TargetKeyspaceReader;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -100,6 +136,14 @@ export class ShardSync {
   /** the target's version facts, asked once before the first full sync (null: unknown, RESTORE is used) */
   private targetCapabilities: TargetCapabilities | null | undefined;
   private keyWriter: RewritingKeyWriter | null = null;
+  /** the plan's filter; null = everything passes and the stream goes to the writer untouched */
+  private readonly filter: ShardFilter | null;
+  /** BUSYKEY skips of writers already closed */
+  private skippedExistingBefore = 0;
+  /** `fail-if-not-empty` looked at the target already (this process wrote nothing before that) */
+  private targetChecked = false;
+  /** `mode: 'full'` reached its end: the target confirmed the whole RDB */
+  private completed = false;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -114,11 +158,29 @@ export class ShardSync {
       },
     });
     this.progressState.sourceNode = this.source.describe();
+    this.filter = options.filter ? new ShardFilter(options.filter) : null;
+    Object.assign(this.progressState, {
+      keysFiltered: 0,
+      commandsFiltered: 0,
+      keysSkippedExisting: 0,
+      keysSkippedExpired: 0,
+    });
+    if (options.targetMode === 'flush-first' && options.wholeKeyspace === false) {
+      throw new TargetModeUnsupportedError(
+        `shard ${options.shardId}: targetMode "flush-first" needs a standalone source (this shard holds only some ` +
+          'slots, and flushing would delete the other shards\' keys): flush the target yourself and use "replace"',
+      );
+    }
   }
 
   get progress(): ShardProgress {
     const p = this.progressState;
     p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
+    p.keysSkippedExisting = this.skippedExistingBefore + (this.writer?.stats.skippedExistingKeys ?? 0);
+    if (this.filter) {
+      p.keysFiltered = this.filter.keysFiltered;
+      p.commandsFiltered = this.filter.commandsFiltered;
+    }
     return {
       ...p,
       lastError: p.lastError && { ...p.lastError },
@@ -168,7 +230,7 @@ export class ShardSync {
         }
       }
       await this.finishGracefully();
-      this.setPhase('stopped');
+      this.setPhase(this.completed ? 'completed' : 'stopped');
     } catch (error) {
       await this.teardown();
       this.setPhase('failed');
@@ -213,7 +275,10 @@ export class ShardSync {
       }
     }
     this.relocateBeforeLink = false;
-    const checkpoint = await this.options.checkpoints.load(this.options.shardId);
+    const full = this.options.mode === 'full';
+    // A one-shot full sync always starts from a fresh RDB: it never resumes a stream.
+    const checkpoint = full ? null : await this.options.checkpoints.load(this.options.shardId);
+    if (!checkpoint) await this.checkTargetEmpty();
     if (this.targetCapabilities === undefined) {
       this.targetCapabilities =
         (this.options.rewrite ?? 'auto') === 'never'
@@ -228,7 +293,9 @@ export class ShardSync {
     }
     const writer = this.writer;
     if (checkpoint) {
-      writer.setAcknowledgedOffset(checkpoint.offset, checkpoint.db);
+      // The checkpoint's db is the source's; the writer is told the target db it maps to.
+      const writerDb = this.filter ? this.filter.startStream(checkpoint.db) : checkpoint.db;
+      writer.setAcknowledgedOffset(checkpoint.offset, writerDb);
       this.acknowledgedDb = checkpoint.db;
     }
     this.checkpointed = checkpoint
@@ -275,13 +342,21 @@ export class ShardSync {
             this.progressState.rdbBytesDone = 0;
             this.progressState.rdbBytesTotal = null;
             fullSyncOffset = offset;
-            writer.setAcknowledgedOffset(-1);
+            // The stream after an RDB starts in source db 0 (the source repeats SELECT before the first command).
+            writer.setAcknowledgedOffset(-1, this.filter?.startStream(0) ?? 0);
             this.setPhase('full-sync');
             this.logger.info({ replid, offset }, 'full resync: receiving RDB');
             // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
             client.pause();
             this.options.checkpoints.clear(this.options.shardId).then(
-              () => client.resume(),
+              () => {
+                // Ahead of every key on every link (a cluster target broadcasts it to all masters).
+                if (this.options.targetMode === 'flush-first') {
+                  this.logger.warn('targetMode flush-first: FLUSHALL on the target before the RDB');
+                  writer.applyCommand([FLUSHALL], -1);
+                }
+                client.resume();
+              },
               (error: Error) => fail(error),
             );
             this.checkpointed = { replid: '', offset: -2 };
@@ -290,6 +365,7 @@ export class ShardSync {
               this.options.rewrite ?? 'auto',
               this.targetCapabilities ?? null,
               (this.progressState.keyRewrite ??= emptyRewriteCounters()),
+              this.options.targetMode === 'skip-existing',
             );
             const keyWriter = this.keyWriter;
             parser = new RdbParser(
@@ -303,7 +379,11 @@ export class ShardSync {
                   }
                 },
                 onKey: (record) => this.restoreKey(record, client),
-                onBigKeyStart: (info) => keyWriter.startBigKey(info),
+                onBigKeyStart: (info) =>
+                  keyWriter.startBigKey(
+                    info,
+                    this.filter ? this.filter.restoreDb(info.db, info.key) : info.db,
+                  ),
                 onBigKeyPart: (part) => {
                   if (!keyWriter.bigKeyPart(part)) this.waitForDrain(client);
                 },
@@ -312,6 +392,7 @@ export class ShardSync {
                   if (!keyWriter.endBigKey()) this.waitForDrain(client);
                 },
                 onFunction: (code) => {
+                  if (this.filter?.isDenied('FUNCTION')) return;
                   if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
                 },
               },
@@ -342,6 +423,10 @@ export class ShardSync {
             this.parseRdb(() => parser?.end());
             parser = null;
             writer.barrier(fullSyncOffset);
+            if (full) {
+              this.completeFullSync(writer, client, fail);
+              return;
+            }
             this.logger.info(
               { keys: this.progressState.keysWritten, rdbBytes: this.progressState.rdbBytesDone },
               'RDB loaded; streaming commands',
@@ -375,13 +460,48 @@ export class ShardSync {
     }
   }
 
+  /** `mode: 'full'`: once the target confirmed the RDB, the link ends on purpose and run() resolves. */
+  private completeFullSync(writer: TargetWriter, client: ReplicaClient, end: (error: Error) => void): void {
+    client.pause();
+    writer.flush().then(
+      () => {
+        this.completed = true;
+        this.logger.info(
+          { keys: this.progressState.keysWritten, rdbBytes: this.progressState.rdbBytesDone },
+          'RDB loaded and confirmed by the target; full sync complete',
+        );
+        this.stopRequested = true;
+        end(new LinkStopped('full sync complete'));
+      },
+      (error: Error) => end(error),
+    );
+  }
+
+  /** `fail-if-not-empty`, before this process writes anything: a target holding keys fails the shard. */
+  private async checkTargetEmpty(): Promise<void> {
+    if (this.targetChecked || this.options.targetMode !== 'fail-if-not-empty') return;
+    // One shard of a cluster source cannot tell its siblings' keys from foreign ones: the plan check judges.
+    if (this.options.wholeKeyspace === false || !this.options.targetKeyspace) return;
+    const holding = (await this.options.targetKeyspace()).filter((node) => node.dbs.length > 0);
+    if (holding.length > 0) throw new TargetNotEmptyError(holding);
+    this.targetChecked = true;
+  }
+
   private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {
+    const progress = this.progressState;
+    const db = this.filter ? this.filter.restoreDb(record.db, record.key) : record.db;
+    if (db === null) return;
     const typeByte = record.restorePayload[0];
     if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
       throw new ModuleValueError(record.db, record.key);
     }
-    this.progressState.keysWritten += 1;
-    const accepted = this.keyWriter!.write(record);
+    // The key would be gone on arrival (RESTORE … ABSTTL of a past time creates nothing): save the round trip.
+    if (record.expireAt !== null && record.expireAt <= Date.now()) {
+      progress.keysSkippedExpired! += 1;
+      return;
+    }
+    progress.keysWritten += 1;
+    const accepted = this.keyWriter!.write(record, db);
     if (!accepted) this.waitForDrain(client);
   }
 
@@ -393,8 +513,22 @@ export class ShardSync {
       this.writer!.barrier(offsetAfter);
       return;
     }
-    this.progressState.commandsApplied += 1;
-    if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
+    const filter = this.filter;
+    if (!filter) {
+      this.progressState.commandsApplied += 1;
+      if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
+      return;
+    }
+    const step = filter.push(args, offsetAfter);
+    if (step.kind === 'drop') this.writer!.barrier(offsetAfter);
+    if (step.kind !== 'forward') return;
+    let room = true;
+    for (const command of step.commands) {
+      if (!FRAMING.has(command.args[0].toString('latin1').toUpperCase()))
+        this.progressState.commandsApplied += 1;
+      room = this.writer!.applyCommand(command.args, command.offsetAfter) && room;
+    }
+    if (!room) this.waitForDrain(client);
   }
 
   private waitForDrain(client: ReplicaClient): void {
@@ -413,7 +547,10 @@ export class ShardSync {
   private captureAcknowledged(writer: TargetWriter): void {
     if (writer.acknowledgedOffset < 0) return;
     this.progressState.acknowledgedOffset = writer.acknowledgedOffset;
-    this.acknowledgedDb = writer.acknowledgedDb;
+    // Behind a filter the writer knows target dbs only; a resume needs the source's.
+    this.acknowledgedDb = this.filter
+      ? this.filter.sourceDbAt(writer.acknowledgedOffset)
+      : writer.acknowledgedDb;
   }
 
   private onAcknowledged(offset: number): void {
@@ -457,13 +594,14 @@ export class ShardSync {
       const inFullSync = this.progressState.phase === 'full-sync';
       await writer.flush().catch((error: Error) => this.recordError(error));
       this.captureAcknowledged(writer);
+      this.skippedExistingBefore += writer.stats.skippedExistingKeys;
+      this.writer = null;
       if (!inFullSync) await this.saveCheckpoint(true);
       await writer.close().catch(() => undefined);
-      this.writer = null;
     }
     this.logger.info(
       { offset: this.progressState.acknowledgedOffset, replid: this.progressState.replid },
-      'stopped; checkpoint saved',
+      this.completed ? 'full sync complete; no checkpoint kept (mode full)' : 'stopped; checkpoint saved',
     );
   }
 
@@ -478,6 +616,7 @@ export class ShardSync {
     if (writer) {
       await writer.flush().catch(() => undefined);
       this.captureAcknowledged(writer);
+      this.skippedExistingBefore += writer.stats.skippedExistingKeys;
       await writer.close().catch(() => undefined);
     }
   }

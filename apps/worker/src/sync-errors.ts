@@ -58,3 +58,40 @@ export class SourceRdbError extends Error {
     this.code = cause.code ?? 'RDB_CORRUPT';
   }
 }
+
+/** `targetMode: "fail-if-not-empty"` and the target holds keys: nothing was written. */
+export class TargetNotEmptyError extends Error {
+  override name = 'TargetNotEmptyError';
+  readonly code = 'TARGET_NOT_EMPTY';
+  constructor(nodes: ReadonlyArray<{ address: string; dbs: readonly number[] }>) {
+    super(
+      `targetMode is "fail-if-not-empty" and the target holds keys: ` +
+        nodes.map(({ address, dbs }) => `${address} in db ${dbs.join(', ')}`).join('; ') +
+        '. Nothing was written — empty the target, or choose targetMode "replace", "skip-existing" or "flush-first"',
+    );
+  }
+}
+
+/** The job asks for a sync mode this worker does not run. */
+export class SyncModeUnsupportedError extends Error {
+  override name = 'SyncModeUnsupportedError';
+  readonly code = 'SYNC_MODE_UNSUPPORTED';
+  constructor(mode: string) {
+    super(
+      `plan mode "${mode}" is not supported by this worker yet: use mode "sync" or "full", or run a worker ` +
+        'version that supports it',
+    );
+  }
+}
+
+/** A target mode that this shard cannot honour safely (e.g. flushing from one shard of a cluster source). */
+export class TargetModeUnsupportedError extends Error {
+  override name = 'TargetModeUnsupportedError';
+  readonly code = 'TARGET_MODE_UNSUPPORTED';
+}
+
+/** `fail-if-not-empty` could not learn whether the target holds keys: nothing was written. */
+export class TargetKeyspaceUnreadableError extends Error {
+  override name = 'TargetKeyspaceUnreadableError';
+  readonly code = 'TARGET_KEYSPACE_UNREADABLE';
+}

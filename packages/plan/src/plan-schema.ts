@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseHostPort } from './host-port.js';
 import { parseDuration } from './duration.js';
 import { isNatRuleMatch } from './nat-rule-match.js';
+import { dbsUnfitForCluster, filterSchema, syncModeSchema, targetModeSchema } from './sync-settings.js';
 
 const endpoint = z.string().refine((text) => parseHostPort(text) !== null, {
   message: 'expected "host:port" (IPv6 as "[addr]:port") with a port in 1..65535',
@@ -162,7 +163,7 @@ export const rolloutSchema = z.strictObject({
   maxLagMs: z.number().int().min(0),
 });
 
-export const planSchema = z.strictObject({
+const planFields = z.strictObject({
   name: z
     .string()
     .regex(
@@ -174,6 +175,57 @@ export const planSchema = z.strictObject({
   rollout: rolloutSchema.optional(),
   /** accept the plan even when preflight finds problems. @defaultValue false */
   force: z.boolean().optional(),
+  /** see sync-settings.ts. @defaultValue "sync" */
+  mode: syncModeSchema.optional(),
+  /** what a full sync does with keys already in the target (see sync-settings.ts). @defaultValue "replace" */
+  targetMode: targetModeSchema.optional(),
+  /** the operator's consent to a destructive `targetMode` (`flush-first`). @defaultValue false */
+  confirm: z.boolean().optional(),
+  /** what of the source reaches the target (see sync-settings.ts). @defaultValue everything */
+  filter: filterSchema.optional(),
+});
+
+/** Rules between fields: consent to flushing, and dbs a cluster target cannot hold. */
+export const planSchema = planFields.superRefine((plan, context) => {
+  if (plan.targetMode === 'flush-first') {
+    if (plan.confirm !== true) {
+      context.addIssue({
+        code: 'custom',
+        path: ['confirm'],
+        message: 'targetMode "flush-first" deletes every key of the target: add "confirm": true to the plan',
+      });
+    }
+    if (plan.source.type === 'cluster') {
+      context.addIssue({
+        code: 'custom',
+        path: ['targetMode'],
+        message:
+          'targetMode "flush-first" needs a standalone source (each shard of a cluster source would flush the ' +
+          'others\' keys): flush the target yourself and use "replace"',
+      });
+    }
+  }
+  if (plan.target.type !== 'cluster') return;
+  for (const [source, target] of Object.entries(plan.filter?.dbMap ?? {})) {
+    if (target !== 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['filter', 'dbMap', source],
+        message: `a cluster target only has db 0: map db ${source} to 0`,
+      });
+    }
+  }
+  const dbs = plan.filter?.dbs;
+  const unfit = dbs && 'allow' in dbs ? dbsUnfitForCluster(plan.filter, dbs.allow) : [];
+  if (unfit.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['filter', 'dbs', 'allow'],
+      message:
+        `a cluster target only has db 0, but db(s) ${unfit.join(', ')} are synced: map them with ` +
+        `"dbMap": {${unfit.map((db) => `"${db}": 0`).join(', ')}} or leave them out`,
+    });
+  }
 });
 
 export type Plan = z.infer<typeof planSchema>;

@@ -4,7 +4,8 @@ import type { ShardLinkHealth } from './link-health.js';
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
  * addresses and secret *references* (`env:NAME`, `file:/path`), never a password.
  */
-import type { NatRule, ReadFrom, RewritePolicy, TlsSpec } from './plan-schema.js';
+import type { NatRule, Plan, ReadFrom, RewritePolicy, TlsSpec } from './plan-schema.js';
+import type { SyncFilterSpec, SyncMode, TargetMode } from './sync-settings.js';
 
 /** BullMQ queue that carries one job per shard. */
 export const SHARD_QUEUE = 'shardbridge-shards';
@@ -69,6 +70,12 @@ export interface ShardJobData {
   natRules?: NatRule[];
   /** which node of the shard to replicate from (cluster sources). @defaultValue 'master' */
   readFrom?: ReadFrom;
+  /** the plan's `mode`. @defaultValue 'sync' */
+  mode?: SyncMode;
+  /** the plan's `targetMode`. @defaultValue 'replace' */
+  targetMode?: TargetMode;
+  /** the plan's `filter`. @defaultValue none (everything is synced) */
+  filter?: SyncFilterSpec;
   target: JobEndpoint & {
     type: 'standalone' | 'cluster';
     /** reachable seeds */
@@ -84,8 +91,21 @@ export interface ShardJobData {
   };
 }
 
-/** Where a shard's sync is in its life. */
-export type ShardSyncPhase = 'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'failed';
+/** The plan's sync settings as job data carries them (only the ones the plan sets). */
+export function syncSettingsOf(plan: Plan): Pick<ShardJobData, 'mode' | 'targetMode' | 'filter'> {
+  return {
+    ...(plan.mode === undefined ? {} : { mode: plan.mode }),
+    ...(plan.targetMode === undefined ? {} : { targetMode: plan.targetMode }),
+    ...(plan.filter === undefined ? {} : { filter: plan.filter }),
+  };
+}
+
+/**
+ * Where a shard's sync is in its life. `completed`: a one-shot sync (`mode: "full"`) finished and the target
+ * confirmed all of it.
+ */
+export type ShardSyncPhase =
+  'connecting' | 'full-sync' | 'incremental' | 'stopping' | 'stopped' | 'completed' | 'failed';
 
 /** The counters of one shard's sync, as the engine keeps them. Offsets are replication-stream bytes. */
 export interface ShardSyncCounters {
@@ -99,6 +119,14 @@ export interface ShardSyncCounters {
   keysWritten: number;
   /** replicated commands applied since the worker took the shard */
   commandsApplied: number;
+  /** RDB keys left out by the plan's filter (db or key rules) */
+  keysFiltered?: number;
+  /** replicated commands left out (or cut down, for a split multi-key command) by the plan's filter */
+  commandsFiltered?: number;
+  /** RDB keys not written because the target already had them (`targetMode: "skip-existing"`) */
+  keysSkippedExisting?: number;
+  /** RDB keys not written because their expiry had already passed */
+  keysSkippedExpired?: number;
   /** offset of the last source byte received; -1 before any */
   sourceOffset: number;
   /** offset of the last source byte whose effects the target confirmed; -1 before any */

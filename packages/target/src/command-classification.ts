@@ -29,7 +29,7 @@ export function classifyCommand(name: string, skipped: ReadonlySet<string>): Com
 }
 
 /** Commands whose arguments hold no key at all (their first argument may be a value, e.g. a script). */
-const KEYLESS = new Set([
+export const KEYLESS: ReadonlySet<string> = new Set([
   'FLUSHALL',
   'FLUSHDB',
   'SWAPDB',

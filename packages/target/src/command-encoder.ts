@@ -7,6 +7,7 @@ const LARGE_ARG = 16 * 1024;
 
 const RESTORE = Buffer.from('$7\r\nRESTORE\r\n');
 const REPLACE_ABSTTL = Buffer.from('$7\r\nREPLACE\r\n$6\r\nABSTTL\r\n');
+const ABSTTL = Buffer.from('$6\r\nABSTTL\r\n');
 const IDLETIME = Buffer.from('$8\r\nIDLETIME\r\n');
 const FREQ = Buffer.from('$4\r\nFREQ\r\n');
 const SELECT = Buffer.from('*2\r\n$6\r\nSELECT\r\n');
@@ -51,18 +52,19 @@ export class CommandEncoder {
   }
 
   /**
-   * `RESTORE key ttl payload REPLACE ABSTTL [IDLETIME s | FREQ f]`: ttl is the absolute expiry in unix ms
+   * `RESTORE key ttl payload [REPLACE] ABSTTL [IDLETIME s | FREQ f]` (REPLACE unless `record.replace` is false): ttl is the absolute expiry in unix ms
    * (0 = persistent). IDLETIME and FREQ exclude each other in Redis; IDLETIME wins when both are given.
    */
   restore(record: RestoreRecord): void {
     const hint = record.idle != null || record.freq != null;
-    this.header(0x2a, hint ? 8 : 6);
+    const replace = record.replace !== false;
+    this.header(0x2a, (hint ? 8 : 6) - (replace ? 0 : 1));
     this.raw(RESTORE);
     this.bulk(record.key);
     // An expiry at or before the epoch is still an expiry (already past), never "persistent".
     this.bulkInteger(record.expireAt === null ? 0 : Math.max(1, record.expireAt));
     this.bulk(record.payload);
-    this.raw(REPLACE_ABSTTL);
+    this.raw(replace ? REPLACE_ABSTTL : ABSTTL);
     if (record.idle != null) {
       this.raw(IDLETIME);
       this.bulkInteger(record.idle);

@@ -1,4 +1,4 @@
-import { firstKey } from './command-classification.js';
+import { commandName, firstKey, KEYLESS } from './command-classification.js';
 
 /** Key positions of one command, from the legacy fields of a `COMMAND` reply. */
 interface KeySpec {
@@ -54,4 +54,84 @@ export class CommandKeys {
     if (spec && !spec.movable) return null;
     return firstKey(name, args);
   }
+}
+
+/** Commands whose arguments after the name are all keys. */
+const ALL_KEYS = new Set([
+  'DEL',
+  'UNLINK',
+  'EXISTS',
+  'TOUCH',
+  'WATCH',
+  'SINTER',
+  'SUNION',
+  'SDIFF',
+  'SINTERSTORE',
+  'SUNIONSTORE',
+  'SDIFFSTORE',
+  'PFCOUNT',
+  'PFMERGE',
+  'MGET',
+]);
+/** `key key ...rest`: the first two arguments are keys (source and destination) */
+const TWO_KEYS = new Set([
+  'RENAME',
+  'RENAMENX',
+  'COPY',
+  'SMOVE',
+  'LMOVE',
+  'BLMOVE',
+  'RPOPLPUSH',
+  'BRPOPLPUSH',
+  'GEOSEARCHSTORE',
+  'ZRANGESTORE',
+]);
+/** `destination numkeys key...` */
+const DEST_NUMKEYS = new Set(['ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE']);
+/** `numkeys key...` right after the name (or after a timeout for the blocking forms) */
+const NUMKEYS = new Set(['ZUNION', 'ZINTER', 'ZDIFF', 'LMPOP', 'ZMPOP', 'SINTERCARD', 'ZINTERCARD']);
+const SCRIPTS = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'FCALL', 'FCALL_RO']);
+
+function numkeysRange(args: readonly Buffer[], at: number): number[] {
+  const count = Number(args[at]?.toString('latin1'));
+  if (!Number.isSafeInteger(count) || count < 0) return [];
+  const positions: number[] = [];
+  for (let i = 0; i < count && at + 1 + i < args.length; i++) positions.push(at + 1 + i);
+  return positions;
+}
+
+/**
+ * Every key of a replicated command, as indexes into `args` (name = 0), in argument order. Commands with no
+ * key (FLUSHALL, PUBLISH, FUNCTION, ...) give `[]`; a command not known here is assumed to have its only key
+ * first (the shape of every single-key data command).
+ */
+export function keyPositions(args: readonly Buffer[]): number[] {
+  const name = commandName(args);
+  if (KEYLESS.has(name) || args.length < 2) return [];
+  const range = (from: number, step = 1): number[] => {
+    const positions: number[] = [];
+    for (let i = from; i < args.length; i += step) positions.push(i);
+    return positions;
+  };
+  if (ALL_KEYS.has(name)) return range(1);
+  if (name === 'MSET' || name === 'MSETNX') return range(1, 2);
+  if (TWO_KEYS.has(name)) return args.length > 2 ? [1, 2] : [1];
+  if (name === 'BITOP') return range(2);
+  if (DEST_NUMKEYS.has(name)) return [1, ...numkeysRange(args, 2)];
+  if (NUMKEYS.has(name)) return numkeysRange(args, 1);
+  if (name === 'BLMPOP' || name === 'BZMPOP') return numkeysRange(args, 2);
+  if (SCRIPTS.has(name)) return numkeysRange(args, 2);
+  if (name === 'XGROUP' || name === 'XINFO' || name === 'OBJECT' || name === 'MEMORY') {
+    return args.length > 2 ? [2] : [];
+  }
+  if (name === 'SORT' || name === 'GEORADIUS' || name === 'GEORADIUSBYMEMBER') {
+    // `... STORE dest` / `... STOREDIST dest` names a second key
+    const positions = [1];
+    for (let i = 2; i < args.length - 1; i++) {
+      const word = args[i].toString('latin1').toUpperCase();
+      if (word === 'STORE' || word === 'STOREDIST') positions.push(i + 1);
+    }
+    return positions;
+  }
+  return [1];
 }

@@ -12,6 +12,7 @@ export type TargetErrorCode =
   | 'TARGET_WRITE_FAILED'
   | 'TARGET_CROSSSLOT'
   | 'TARGET_DB_UNSUPPORTED'
+  | 'TARGET_BUSYKEY'
   | 'TARGET_CLOSED';
 
 export class TargetError extends Error {
@@ -83,6 +84,13 @@ export class TargetCrossSlotError extends TargetError {
 export class TargetDbUnsupportedError extends TargetError {
   constructor(target: string, message: string) {
     super('TARGET_DB_UNSUPPORTED', target, message);
+  }
+}
+
+/** `-BUSYKEY`: a RESTORE without REPLACE met a key the target already has. */
+export class TargetBusyKeyError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_BUSYKEY', target, message);
   }
 }
 

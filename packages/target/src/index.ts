@@ -7,3 +7,5 @@ export { keySlot, SLOT_COUNT } from './key-slot.js';
 export { KeyRewrite, type KeyRewriteOptions, type RewriteLosses } from './rewrite/key-rewrite.js';
 export type { RewriteValue } from './rewrite/value-shape.js';
 export { scoreText } from './rewrite/score-text.js';
+export { keyPositions } from './command-keys.js';
+export { commandName } from './command-classification.js';

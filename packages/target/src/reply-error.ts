@@ -1,5 +1,6 @@
 import {
   TargetAuthError,
+  TargetBusyKeyError,
   TargetCrossSlotError,
   TargetOomError,
   TargetReadonlyError,
@@ -80,6 +81,11 @@ export function errorFromReply(
         `target ${target} rejected ${what}: its keys hash to different slots of the cluster target (${reply}) — ` +
           `the source runs multi-key commands that a cluster cannot execute; use hash tags on the source ` +
           `or a standalone target`,
+      );
+    case 'BUSYKEY':
+      return new TargetBusyKeyError(
+        target,
+        `target ${target} already has the key of ${what}; use targetMode "replace" to overwrite it`,
       );
     case 'MOVED':
     case 'ASK':

@@ -63,6 +63,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   private ackScheduled = false;
   private flushWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private restored = 0;
+  private skippedExisting = 0;
   private applied = 0;
   private readonly replyTimeoutMs: number;
   /** when the last reply arrived, or when the window last went from empty to non-empty */
@@ -122,9 +123,15 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   /** counters for metrics */
-  get stats(): { restoredKeys: number; appliedCommands: number; redirections: number } {
+  get stats(): {
+    restoredKeys: number;
+    appliedCommands: number;
+    redirections: number;
+    skippedExistingKeys: number;
+  } {
     return {
       restoredKeys: this.restored,
+      skippedExistingKeys: this.skippedExisting,
       appliedCommands: this.applied,
       redirections: this.transport.redirections ?? 0,
     };
@@ -152,7 +159,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   /**
-   * `RESTORE key ttl payload REPLACE ABSTTL [IDLETIME|FREQ]` into `record.db`. The key carries no offset of its
+   * `RESTORE key ttl payload [REPLACE] ABSTTL [IDLETIME|FREQ]` into `record.db` (see `record.replace`). The key carries no offset of its
    * own: use {@link barrier} after the RDB.
    * @returns false when the in-flight window is full: wait for `'drain'` before writing more
    * @throws the writer's fatal TargetError once it has failed or been closed
@@ -339,6 +346,11 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       this.inFlightBytes -= pending.bytes;
     }
     this.lastProgressAt = Date.now();
+    // Only a RESTORE without REPLACE can meet BUSYKEY: the target keeps its key, by the caller's choice.
+    if (error?.code === 'TARGET_BUSYKEY' && pending.name === 'RESTORE') {
+      this.skippedExisting++;
+      error = null;
+    }
     if (error) {
       this.fail(error);
       return;

@@ -54,4 +54,9 @@ export interface RestoreRecord {
   payload: Buffer;
   idle?: number | null;
   freq?: number | null;
+  /**
+   * `false`: RESTORE without REPLACE, so a key the target already has is kept; its BUSYKEY reply is counted in
+   * `TargetWriter.stats.skippedExistingKeys`, not treated as an error. @defaultValue true
+   */
+  replace?: boolean;
 }

@@ -50,7 +50,8 @@ function withSecretReferences(plan: Plan): Plan {
 /**
  * `shardbridge run <plan>`: coordinator + workers + queue in one process. A plan of the same name already in the
  * queue is resumed (its shards continue from their checkpoints) instead of planned again. SIGINT/SIGTERM stops every
- * shard gracefully (flush, checkpoint) and exits 0; a failed shard stops the rest and exits 1.
+ * shard gracefully (flush, checkpoint) and exits 0; a failed shard stops the rest and exits 1. A plan with
+ * `mode: "full"` exits 0 once every shard completed its full sync.
  */
 export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, base: { plan: plan.name } }, pino.destination(2));
@@ -62,6 +63,7 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
   });
   const api = new ApiClient(controlPlane.url, undefined);
   let failure: Error | null = null;
+  let completed = false;
   try {
     process.stdout.write(
       `queue ${controlPlane.queueUrl}${controlPlane.queueReused ? ' (reused)' : ''}; API ${controlPlane.url}\n`,
@@ -103,13 +105,25 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
         await api.request('POST', `/v1/plans/${planId}/stop`).catch(() => undefined);
         break;
       }
-      if (stopping && view.shards.every((shard) => ['stopped', 'failed', 'queued'].includes(shard.phase)))
+      if (
+        stopping &&
+        view.shards.every((shard) => ['stopped', 'completed', 'failed', 'queued'].includes(shard.phase))
+      )
         break;
+      // mode "full": every shard loaded its RDB and the target confirmed it.
+      if (view.shards.length > 0 && view.shards.every((shard) => shard.phase === 'completed')) {
+        completed = true;
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, options.progressIntervalMs));
     }
   } finally {
     await controlPlane.close();
   }
   if (failure) throw failure;
+  if (completed) {
+    process.stdout.write('full sync complete: every shard loaded its RDB into the target\n');
+    return;
+  }
   process.stdout.write('stopped; run again to resume from the checkpoints\n');
 }

@@ -8,6 +8,7 @@ import {
   parsePlanText,
   PlanValidationError,
   SLOT_COUNT,
+  syncSettingsOf,
   type Plan,
   type ShardJobData,
 } from '@shardbridge/plan';
@@ -83,6 +84,7 @@ export function shardSyncFromPlan(
     announced: seed,
     reachable: formatHostPort(mapper.map(parseHostPort(seed)!).reachable),
     source: { username, password, tls },
+    ...syncSettingsOf(plan),
     target: {
       type: plan.target.type,
       seeds: plan.target.seeds,
@@ -108,7 +110,7 @@ export function shardSyncFromPlan(
 
 /**
  * `shardbridge run <plan.json>`: full sync, then incremental until SIGINT/SIGTERM, which stop gracefully
- * (flush, checkpoint, exit 0). All-in-one (coordinator + workers + embedded queue) unless `--direct`.
+ * (flush, checkpoint, exit 0); with the plan's `mode: "full"`, `--direct` exits 0 once the full sync is complete. All-in-one (coordinator + workers + embedded queue) unless `--direct`.
  */
 export async function runCommand(planPath: string, options: RunCommandOptions): Promise<void> {
   const plan = await loadPlan(planPath);
@@ -149,7 +151,11 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await sync.run();
-  const { acknowledgedOffset, replid } = sync.progress;
+  const { acknowledgedOffset, replid, phase, keysWritten } = sync.progress;
+  if (phase === 'completed') {
+    process.stdout.write(`full sync complete: ${keysWritten} keys written; the target equals the snapshot\n`);
+    return;
+  }
   process.stdout.write(
     `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
   );

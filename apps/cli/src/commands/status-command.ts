@@ -38,7 +38,7 @@ function bar(fraction: number): string {
 
 /** A shard's completion: RDB progress during full sync, 100% once streaming. */
 function shardFraction(shard: PlanStatusView['shards'][number]): number {
-  if (shard.phase === 'incremental' || shard.phase === 'stopped') return 1;
+  if (shard.phase === 'incremental' || shard.phase === 'stopped' || shard.phase === 'completed') return 1;
   if (shard.phase === 'full-sync' && shard.rdbBytesTotal)
     return (shard.rdbBytesDone ?? 0) / shard.rdbBytesTotal;
   return 0;

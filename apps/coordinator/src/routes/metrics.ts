@@ -22,6 +22,18 @@ const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
     (s) => s.rdbBytesTotal ?? 0,
   ],
   ['keys_written', 'keys restored from RDBs since the worker took the job', (s) => s.keysWritten],
+  ['keys_filtered', "RDB keys left out by the plan's filter", (s) => s.keysFiltered ?? 0],
+  [
+    'commands_filtered',
+    "stream commands left out or cut down by the plan's filter",
+    (s) => s.commandsFiltered ?? 0,
+  ],
+  [
+    'keys_skipped_existing',
+    'RDB keys the target already had and kept (targetMode skip-existing)',
+    (s) => s.keysSkippedExisting ?? 0,
+  ],
+  ['keys_skipped_expired', 'RDB keys already expired, not written', (s) => s.keysSkippedExpired ?? 0],
   [
     'source_offset_bytes',
     'replication offset of the last byte received from the source',

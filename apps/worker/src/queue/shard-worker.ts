@@ -231,6 +231,8 @@ export class ShardWorker {
           }),
           logger,
           resolveSecret: this.options.resolveSecret,
+          // A run before this one reported progress: it may have written (BullMQ starts progress at 0).
+          targetWrittenBefore: typeof job.progress === 'object' && job.progress !== null,
         }),
         onProgress: (progress) => reporter.onProgress(progress),
         progressIntervalMs: this.options.progressIntervalMs,
@@ -280,7 +282,8 @@ export class ShardWorker {
       default:
         break;
     }
-    await reporter.finish('stopped');
+    // A one-shot sync that reached its end says so; any other ending was a stop.
+    await reporter.finish(sync.progress.phase === 'completed' ? 'completed' : 'stopped');
     return this.result(replid, acknowledgedOffset);
   }
 

@@ -62,4 +62,29 @@ describe('syncOptionsFromJob', () => {
     const byAddress = syncOptionsFromJob(job({ announced: '10.0.0.1:6379', source: { tls } }), context);
     expect(byAddress.source.tls?.servername).toBeUndefined();
   });
+
+  it('carries mode, targetMode and filter; refuses the modes this worker does not run, with a code', () => {
+    const options = syncOptionsFromJob(
+      job({ mode: 'full', targetMode: 'skip-existing', filter: { keys: { prefixes: ['a'] } } }),
+      context,
+    );
+    expect(options).toMatchObject({ mode: 'full', targetMode: 'skip-existing', wholeKeyspace: false });
+    expect(options.filter).toEqual({ keys: { prefixes: ['a'] } });
+    expect(syncOptionsFromJob(job({ nodeId: null, slots: [[0, 16383]] }), context)).toMatchObject({
+      mode: 'sync',
+      targetMode: 'replace',
+      wholeKeyspace: true,
+    });
+    const failIfNotEmpty = job({ nodeId: null, slots: [[0, 16383]], targetMode: 'fail-if-not-empty' });
+    expect(syncOptionsFromJob(failIfNotEmpty, context).targetKeyspace).toBeTypeOf('function');
+    // a run before this one may have written: its keys must not fail the shard
+    expect(
+      syncOptionsFromJob(failIfNotEmpty, { ...context, targetWrittenBefore: true }).targetKeyspace,
+    ).toBeUndefined();
+    for (const mode of ['scan', 'rdb'] as const) {
+      expect(() => syncOptionsFromJob(job({ mode }), context)).toThrow(
+        expect.objectContaining({ code: 'SYNC_MODE_UNSUPPORTED', message: expect.stringContaining(mode) }),
+      );
+    }
+  });
 });

@@ -5,13 +5,15 @@ import {
   formatHostPort,
   NatMapper,
   parseHostPort,
+  preflightTarget,
   resolveSecret as resolvePlanSecret,
   resolveTls,
   type HostPort,
   type ShardJobData,
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import type { ShardSyncOptions } from '../shard-sync.js';
+import type { ShardSyncOptions, TargetKeyspaceReader } from '../shard-sync.js';
+import { SyncModeUnsupportedError, TargetKeyspaceUnreadableError } from '../sync-errors.js';
 import { SourceLocator } from '../source/source-locator.js';
 
 /** Job data as the worker reads it (the failover fields `clusterSeeds`, `natMap`, `natRules`, `readFrom` are part of
@@ -32,6 +34,12 @@ export interface SyncOptionsFromJobContext {
   logger: Logger;
   /** @defaultValue the plan package's `resolveSecret` */
   resolveSecret?: SecretResolver;
+  /**
+   * An earlier run of this shard may have written into the target (a job handed back or retried): keys there may
+   * be its own, so `fail-if-not-empty` is not judged again (the plan was checked when it was created).
+   * @defaultValue false
+   */
+  targetWrittenBefore?: boolean;
 }
 
 /**
@@ -43,6 +51,9 @@ export function syncOptionsFromJob(
   context: SyncOptionsFromJobContext,
 ): Omit<ShardSyncOptions, 'onProgress' | 'progressIntervalMs'> {
   const resolve = context.resolveSecret ?? resolvePlanSecret;
+  // scan and rdb are engines of their own; a job for one of them must not be run as a replica.
+  const mode = data.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'full') throw new SyncModeUnsupportedError(mode);
   const source = endpoint(data.reachable, 'reachable');
   const target = data.target;
   const natMap: Record<string, HostPort> | undefined = target.natMap
@@ -86,6 +97,43 @@ export function syncOptionsFromJob(
     bigKeyThreshold: target.bigKeyThreshold,
     checkpoints: context.checkpoints,
     logger: context.logger,
+    mode,
+    targetMode: data.targetMode ?? 'replace',
+    filter: data.filter,
+    wholeKeyspace: coversEverySlot(data.slots),
+    targetKeyspace:
+      data.targetMode === 'fail-if-not-empty' && !context.targetWrittenBefore
+        ? targetKeyspace(data, resolve)
+        : undefined,
+  };
+}
+
+function coversEverySlot(slots: ReadonlyArray<[number, number]>): boolean {
+  let next = 0;
+  for (const [first, last] of [...slots].sort((a, b) => a[0] - b[0])) {
+    if (first > next) return false;
+    next = Math.max(next, last + 1);
+  }
+  return next >= 16384;
+}
+
+/** Reads every target node's non-empty dbs (the target half of a preflight); an unreachable node fails the check. */
+function targetKeyspace(data: WorkerShardJobData, resolve: SecretResolver): TargetKeyspaceReader {
+  const { type, seeds, username, password, tls, natMap, natRules } = data.target;
+  return async () => {
+    const report = await preflightTarget(
+      { type, seeds, username, password, tls, natMap, natRules, rewrite: 'auto' },
+      { resolveSecret: resolve },
+    );
+    const unknown = report.nodes.find((node) => !node.nonEmptyDbs);
+    const problem = report.problems[0];
+    if (unknown || (report.nodes.length === 0 && problem)) {
+      throw new TargetKeyspaceUnreadableError(
+        `targetMode "fail-if-not-empty": could not read the target's keyspace (${problem?.message ?? unknown?.error}); ` +
+          `${problem?.fix ?? 'check the target'}`,
+      );
+    }
+    return report.nodes.map((node) => ({ address: node.announced, dbs: node.nonEmptyDbs ?? [] }));
   };
 }
 

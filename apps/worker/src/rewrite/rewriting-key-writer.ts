@@ -36,11 +36,16 @@ export class RewritingKeyWriter {
   private rewritingThisRdb = false;
   private readonly token = Math.random().toString(36).slice(2, 8);
 
+  /**
+   * @param keepExisting the plan's `targetMode: "skip-existing"`: a key the target already has is left alone
+   *   (RESTORE without REPLACE; a rebuilt key is put in place with RENAMENX)
+   */
   constructor(
     private readonly writer: TargetWriter,
     private readonly policy: RewritePolicy,
     private readonly capabilities: TargetCapabilities | null,
     readonly counters: KeyRewriteCounters,
+    private readonly keepExisting = false,
   ) {}
 
   /** whether the current RDB's keys are rebuilt with commands (known once its header was read) */
@@ -58,14 +63,16 @@ export class RewritingKeyWriter {
    * A key over the parser's bigKeyThreshold starts: it is built in parts under a scratch key whatever the policy
    * (one RESTORE could not carry it), then RENAMEd over the real key by {@link endBigKey}.
    */
-  startBigKey(info: BigKeyInfo): void {
+  startBigKey(info: BigKeyInfo, db: number | null = info.db): void {
     const expired = info.expireAt !== null && info.expireAt <= Date.now();
-    if (expired) this.counters.expiredKeysSkipped += 1;
+    if (db === null) {
+      // filtered out: its parts are read and dropped
+    } else if (expired) this.counters.expiredKeysSkipped += 1;
     else this.counters.keysRewritten += 1;
     this.bigKey = {
-      db: info.db,
+      db: db ?? info.db,
       expireAt: info.expireAt,
-      rewrite: expired ? 'skip' : new KeyRewrite(info.key, this.rewriteOptions()),
+      rewrite: expired || db === null ? 'skip' : new KeyRewrite(info.key, this.rewriteOptions()),
       last: null,
     };
   }
@@ -87,16 +94,20 @@ export class RewritingKeyWriter {
     return this.send(big.db, big.rewrite.finish(big.expireAt, big.last ?? undefined));
   }
 
-  /** @returns false when the target's in-flight window is full (wait for 'drain') */
-  write(record: RdbKeyRecord): boolean {
+  /**
+   * @param db the target db (the record's, or where the plan's dbMap sends it)
+   * @returns false when the target's in-flight window is full (wait for 'drain')
+   */
+  write(record: RdbKeyRecord, db = record.db): boolean {
     if (!this.rewritingThisRdb || !record.value || record.value.type === 'module') {
       return this.writer.restoreKey({
-        db: record.db,
+        db,
         key: record.key,
         expireAt: record.expireAt,
         payload: record.restorePayload,
         idle: record.idle,
         freq: record.freq,
+        ...(this.keepExisting ? { replace: false } : {}),
       });
     }
     if (record.expireAt !== null && record.expireAt <= Date.now()) {
@@ -112,7 +123,7 @@ export class RewritingKeyWriter {
     this.counters.keysRewritten += 1;
     this.counters.droppedFieldTtls += losses.droppedFieldTtls;
     this.counters.lostPendingEntries += losses.lostPendingEntries;
-    return this.send(record.db, commands);
+    return this.send(db, commands);
   }
 
   private rewriteOptions() {
@@ -120,6 +131,7 @@ export class RewritingKeyWriter {
       hashFieldTtl: this.capabilities?.hashFieldTtl ?? false,
       streamMetadata: this.capabilities?.streamMetadata ?? true,
       token: this.token,
+      keepExisting: this.keepExisting,
     };
   }
 

@@ -1,4 +1,5 @@
-export { preflightPlan, type PreflightOptions } from './preflight-plan.js';
+export { preflightPlan, preflightTarget, type PreflightOptions } from './preflight-plan.js';
+export { nonEmptyDbs } from './keyspace-checks.js';
 export { formatPreflightReport } from './format-report.js';
 export { rdbVersionFor } from './rdb-version.js';
 export { keySlotOf } from './key-slot.js';

@@ -20,6 +20,7 @@ import type {
 } from './preflight-report.js';
 import { checkSourceMaster, UNKNOWN_SOURCE_EXTRA, type SourceExtra } from './source-checks.js';
 import { checkTargetWritable } from './target-checks.js';
+import { clusterDbProblem, nonEmptyDbs, targetNotEmptyProblem } from './keyspace-checks.js';
 
 /** Options for {@link preflightPlan}. */
 export interface PreflightOptions {
@@ -55,7 +56,11 @@ export async function preflightPlan(plan: Plan, options: PreflightOptions = {}):
     preflightSource(plan.source, options),
     preflightTarget(plan.target, options),
   ]);
-  const problems = [...source.problems, ...target.problems];
+  const problems = [
+    ...source.problems,
+    ...target.problems,
+    ...keyspaceProblems(plan, source.shards, target.nodes),
+  ];
   return {
     ok: problems.length === 0,
     durationMs: Math.round(performance.now() - started),
@@ -63,6 +68,27 @@ export async function preflightPlan(plan: Plan, options: PreflightOptions = {}):
     target: { type: plan.target.type, nodes: target.nodes, slotsCovered: target.slotsCovered },
     problems,
   };
+}
+
+/** What the plan's filter and targetMode say about the keys found on both sides. */
+function keyspaceProblems(
+  plan: Plan,
+  shards: readonly PreflightSourceNode[],
+  nodes: readonly PreflightTargetNode[],
+): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
+  if (plan.source.type === 'standalone') {
+    for (const shard of shards) {
+      const problem = shard.nonEmptyDbs ? clusterDbProblem(plan, shard.announced, shard.nonEmptyDbs) : null;
+      if (problem) problems.push(problem);
+    }
+  }
+  if (plan.targetMode === 'fail-if-not-empty') {
+    for (const node of nodes) {
+      if (node.nonEmptyDbs?.length) problems.push(targetNotEmptyProblem(node.announced, node.nonEmptyDbs));
+    }
+  }
+  return problems;
 }
 
 function setUp(spec: SourceSpec | TargetSpec, side: 'source' | 'target', options: PreflightOptions): Side {
@@ -238,7 +264,10 @@ async function preflightSource(
             fix: 'set source.type to "cluster"',
           });
         }
-        return checkSourceMaster(link, info, node, spec.username);
+        return checkSourceMaster(link, info, node, spec.username).then((outcome) => ({
+          ...outcome,
+          extra: { ...outcome.extra, nonEmptyDbs: nonEmptyDbs(info) },
+        }));
       }),
     ),
   );
@@ -276,7 +305,11 @@ async function preflightSource(
   return { shards, problems };
 }
 
-async function preflightTarget(
+/**
+ * The target side of a preflight alone: every node reachable, writable, and its non-empty dbs (a worker's
+ * `fail-if-not-empty` check). Never throws for a problem of the servers: see `problems`.
+ */
+export async function preflightTarget(
   spec: TargetSpec,
   options: PreflightOptions,
 ): Promise<{ nodes: PreflightTargetNode[]; slotsCovered: number | null; problems: PreflightProblem[] }> {
@@ -301,8 +334,16 @@ async function preflightTarget(
   }
   const results = await Promise.all(
     nodes.map((node) =>
-      checkNode(node, side.checks, { writable: null as boolean | null }, (link, info) =>
-        checkTargetWritable(link, info, node),
+      checkNode(
+        node,
+        side.checks,
+        { writable: null as boolean | null, nonEmptyDbs: null as number[] | null },
+        async (link, info) => {
+          // Read before the writability check's own throw-away key.
+          const dbs = nonEmptyDbs(info);
+          const outcome = await checkTargetWritable(link, info, node);
+          return { ...outcome, extra: { ...outcome.extra, nonEmptyDbs: dbs } };
+        },
       ),
     ),
   );

@@ -46,12 +46,16 @@ export interface PreflightSourceNode extends PreflightNode {
    * natDiscover); not checked here, carried to the shard's job for failovers. Absent when there is none.
    */
   replicaAddresses?: ReplicaAddress[];
+  /** dbs holding keys (INFO keyspace); null when not read */
+  nonEmptyDbs?: number[] | null;
 }
 
 /** A target node (the standalone target, or a cluster target's master). */
 export interface PreflightTargetNode extends PreflightNode {
   /** a SET + DEL of a `shardbridge:preflight:*` key worked; null when not tried */
   writable: boolean | null;
+  /** dbs holding keys before the check wrote anything (INFO keyspace); null when not read */
+  nonEmptyDbs?: number[] | null;
 }
 
 /** One reason the plan would fail, with what to change. */

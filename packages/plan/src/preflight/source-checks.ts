@@ -5,7 +5,10 @@ import type { PreflightPermission, PreflightProblem, PreflightSourceNode } from 
 import { rdbVersionFor } from './rdb-version.js';
 
 /** The source-only columns of a row. */
-export type SourceExtra = Pick<PreflightSourceNode, 'rdbVersion' | 'psync' | 'replconf' | 'replBacklogSize'>;
+export type SourceExtra = Pick<
+  PreflightSourceNode,
+  'rdbVersion' | 'psync' | 'replconf' | 'replBacklogSize' | 'nonEmptyDbs'
+>;
 
 export const UNKNOWN_SOURCE_EXTRA: SourceExtra = {
   rdbVersion: null,

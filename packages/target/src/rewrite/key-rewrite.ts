@@ -18,6 +18,12 @@ export interface KeyRewriteOptions {
   token?: string;
   /** time used to drop hash fields whose TTL has passed. @defaultValue Date.now() */
   now?: number;
+  /**
+   * leave a key the target already has alone: the value is put in place with RENAMENX and the scratch key
+   * deleted after it (a no-op when the rename happened). A key written in place (no scratch key fits its slot)
+   * is replaced regardless. @defaultValue false
+   */
+  keepExisting?: boolean;
 }
 
 /** What a rewrite could not carry over, for counters and warnings. */
@@ -150,7 +156,13 @@ export class KeyRewrite {
       yield this.count([SET, this.writeKey, Buffer.alloc(0)]);
     if (expireAt !== null) yield this.count([PEXPIREAT, this.writeKey, b(String(expireAt))]);
     else if (this.commandsSoFar > 1 && this.writeKey !== this.key) yield this.count([PERSIST, this.writeKey]);
-    if (this.writeKey !== this.key) yield this.count([RENAME, this.writeKey, this.key]);
+    if (this.writeKey === this.key) return;
+    if (!this.options.keepExisting) {
+      yield this.count([RENAME, this.writeKey, this.key]);
+      return;
+    }
+    yield this.count([b('RENAMENX'), this.writeKey, this.key]);
+    yield this.count([DEL, this.writeKey]);
   }
 
   private count(command: Buffer[]): Buffer[] {

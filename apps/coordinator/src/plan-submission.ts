@@ -111,6 +111,8 @@ export function shardJobData(
     announced: shard.announced,
     reachable: shard.reachable,
     source: endpoint(plan.source),
+    // scan mode: may the worker turn keyspace notifications on (the `mode` itself comes with the mode branch)
+    ...(plan.source.configureSource ? { configureSource: true } : {}),
     target: {
       ...endpoint(plan.target),
       type: plan.target.type,

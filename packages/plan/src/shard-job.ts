@@ -68,6 +68,19 @@ export interface ShardJobData {
   natRules?: NatRule[];
   /** which node of the shard to replicate from (cluster sources). @defaultValue 'master' */
   readFrom?: ReadFrom;
+  /**
+   * How the shard copies its data (scan-mode branch: carried here minimally; the plan's top-level `mode` field
+   * arrives from the mode branch). `scan` = SCAN + DUMP/PTTL → RESTORE, then keyspace notifications (for sources
+   * that forbid PSYNC); anything else runs the replication engine.
+   * @defaultValue 'sync'
+   */
+  mode?: 'sync' | 'full' | 'scan' | 'rdb';
+  /**
+   * Scan mode only: the worker may `CONFIG SET notify-keyspace-events` on the source node when keyspace
+   * notifications are off (the plan's `source.configureSource`).
+   * @defaultValue false
+   */
+  configureSource?: boolean;
   target: JobEndpoint & {
     type: 'standalone' | 'cluster';
     /** reachable seeds */
@@ -104,6 +117,29 @@ export interface ShardSyncCounters {
   partialSyncs: number;
   reconnects: number;
   lastError: { code: string; message: string } | null;
+  /** scan mode only (absent for replication): its own counters, see {@link ScanCounters} */
+  scan?: ScanCounters;
+}
+
+/**
+ * Counters of a scan-mode shard. Its `phase` is `full-sync` while a SCAN pass runs and `incremental` once live
+ * changes are followed (so rollout and status treat it like a replicating shard); `scan.phase` says the same in
+ * scan-mode words.
+ */
+export interface ScanCounters {
+  phase: 'scan' | 'live';
+  /** keys returned by SCAN and copied (DUMP/PTTL → RESTORE or DEL), every pass counted */
+  keysScanned: number;
+  /** keys re-read because a keyspace notification named them (repeats coalesced while waiting) */
+  keysReread: number;
+  /** keys deleted on the target because the source no longer had them when read */
+  keysDeleted: number;
+  /** keyspace notifications received */
+  notifications: number;
+  /** SCAN passes after the first: after a lost link or an overflow of the dirty-key set */
+  rescans: number;
+  /** keys waiting to be re-read now */
+  dirtyKeys: number;
 }
 
 /** What a worker reports through `job.updateProgress` (about once a second). */

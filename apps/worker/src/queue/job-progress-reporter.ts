@@ -134,6 +134,8 @@ export class JobProgressReporter {
       lastDisconnect: progress.lastDisconnect && { ...progress.lastDisconnect },
       sourceNode: progress.sourceNode && { ...progress.sourceNode },
       sourceFailovers: progress.sourceFailovers,
+      // scan mode's own counters (keys scanned/re-read, re-scans); absent for replication
+      ...(progress.scan ? { scan: { ...progress.scan } } : {}),
       reportedAt: at,
     };
   }

@@ -11,7 +11,12 @@ import {
   type Plan,
   type ShardJobData,
 } from '@shardbridge/plan';
-import { FileCheckpointStore, ShardSync, syncOptionsFromJob, type ShardProgress } from '@shardbridge/worker';
+import {
+  FileCheckpointStore,
+  shardEngineForJob,
+  type ShardEngine,
+  type ShardProgress,
+} from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
 import { runAllInOne } from './run-all-in-one.js';
@@ -58,8 +63,9 @@ export async function loadPlan(path: string): Promise<Plan> {
 
 /**
  * Builds the one-shard sync a standalone source needs, through the same job-data path a worker uses, so
- * `--direct` honours every connection setting of the plan (NAT mapping, TLS, secrets) exactly as workers do.
- * The job data never leaves this process, so literal passwords are fine here.
+ * `--direct` honours every connection setting of the plan (NAT mapping, TLS, secrets) exactly as workers do, and
+ * picks the same engine for the plan's mode (ScanSync for `scan`). The job data never leaves this process, so
+ * literal passwords are fine here.
  */
 export function shardSyncFromPlan(
   plan: Plan,
@@ -70,7 +76,7 @@ export function shardSyncFromPlan(
     maxReconnects?: number;
     progressIntervalMs?: number;
   },
-): ShardSync {
+): ShardEngine {
   const seed = plan.source.seeds[0];
   const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
   const { username, password, tls } = plan.source;
@@ -83,6 +89,9 @@ export function shardSyncFromPlan(
     announced: seed,
     reachable: formatHostPort(mapper.map(parseHostPort(seed)!).reachable),
     source: { username, password, tls },
+    // The plan's top-level `mode` comes with the mode branch; read it without depending on that field's type.
+    mode: (plan as { mode?: ShardJobData['mode'] }).mode,
+    configureSource: plan.source.configureSource,
     target: {
       type: plan.target.type,
       seeds: plan.target.seeds,
@@ -93,15 +102,15 @@ export function shardSyncFromPlan(
       natRules: plan.target.natRules,
     },
   };
-  return new ShardSync({
-    ...syncOptionsFromJob(data, {
-      checkpoints: new FileCheckpointStore(options.checkpointDir),
-      logger: options.logger,
-    }),
-    onProgress: options.onProgress,
-    progressIntervalMs: options.progressIntervalMs,
-    maxReconnectAttempts: options.maxReconnects,
-  });
+  return shardEngineForJob(
+    data,
+    { checkpoints: new FileCheckpointStore(options.checkpointDir), logger: options.logger },
+    {
+      onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs,
+      maxReconnectAttempts: options.maxReconnects,
+    },
+  );
 }
 
 /**
@@ -147,8 +156,10 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await sync.run();
-  const { acknowledgedOffset, replid } = sync.progress;
+  const { acknowledgedOffset, replid, scan } = sync.progress;
   process.stdout.write(
-    `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
+    scan
+      ? `stopped after ${scan.keysScanned} keys scanned and ${scan.keysReread} re-read (scan mode keeps no checkpoint: a restart re-scans)\n`
+      : `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
   );
 }

@@ -39,7 +39,8 @@ export class ScanCommandRefusedError extends Error {
   constructor(address: string, command: string, reply: string) {
     super(
       `source ${address} refused ${command} (${reply}): scan mode needs SCAN, DUMP, PTTL, INFO and PSUBSCRIBE — ` +
-        'grant the user +scan +dump +pttl +info +psubscribe and &__key*__:* (ACL), or un-rename the command',
+        'grant the user +scan +dump +pttl +info +select +psubscribe and the channels &__keyspace@*__:* ' +
+        '&__keyevent@*__:* (ACL), or un-rename the command',
     );
   }
 }

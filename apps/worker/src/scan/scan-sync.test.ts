@@ -165,6 +165,19 @@ describe('ScanSync: a source that forbids PSYNC', () => {
     expect(sync.progress.phase).toBe('stopped');
   });
 
+  it('more changed keys than the dirty set holds: it drops them, re-scans (counted) and still ends equal', async () => {
+    await targetClient.flushall();
+    const sync = scanSync(source, { configureSource: true, maxDirtyKeys: 5, maxReadsInFlight: 1 });
+    const run = sync.run();
+    await waitFor('live mode', () => sync.progress.phase === 'incremental', 30_000);
+    for (let i = 0; i < 30; i++) await writeBurst(sourceClient, 3000 + i);
+    await waitFor('a re-scan', () => sync.progress.scan!.rescans >= 1, 30_000);
+    await expectEqualSoon(sourceClient, targetClient);
+    expect(sync.progress.reconnects).toBe(0);
+    await sync.stop();
+    await run;
+  });
+
   it('a lost notification connection: resubscribes, re-scans (counted) and catches up', async () => {
     await targetClient.flushall();
     const sync = scanSync(source, { configureSource: true });

@@ -134,6 +134,11 @@ export interface ScanCounters {
   keysReread: number;
   /** keys deleted on the target because the source no longer had them when read */
   keysDeleted: number;
+  /**
+   * keys a pass found on the target (in the shard's slots) that the source no longer holds, deleted — deletions
+   * no notification reported (a lost subscription, a dropped dirty set, a restart)
+   */
+  staleKeysDeleted: number;
   /** keyspace notifications received */
   notifications: number;
   /** SCAN passes after the first: after a lost link or an overflow of the dirty-key set */

@@ -6,13 +6,17 @@ const RDB_TYPE_MODULE = 6;
 const RDB_TYPE_MODULE_2 = 7;
 const SELECT = Buffer.from('SELECT');
 const DEL = Buffer.from('DEL');
+const GONE: KeyRead = { payload: null, pttlMs: -2 };
 
-/** Why a key is copied: found by SCAN, or named by a notification. */
-export type CopyReason = 'scan' | 'reread';
+/**
+ * Why a key is copied: found by SCAN, named by a notification, or found on the target by a reconcile (then it is
+ * only checked with EXISTS and deleted from the target when the source does not hold it).
+ */
+export type CopyReason = 'scan' | 'reread' | 'reconcile';
 
 export interface KeyCopierEvents {
-  /** one key written: restored, or deleted because the source no longer has it */
-  onCopied(outcome: 'restored' | 'deleted', reason: CopyReason): void;
+  /** one key handled: restored, deleted because the source no longer has it, or (reconcile) still on the source */
+  onCopied(outcome: 'restored' | 'deleted' | 'kept', reason: CopyReason): void;
   /** a read or a write failed; the copier is unusable afterwards */
   onError(error: Error): void;
   /** there is room for more copies again (after {@link KeyCopier.hasRoom} was false) */
@@ -23,12 +27,15 @@ interface PendingCopy {
   db: number;
   key: Buffer;
   reason: CopyReason;
-  read: KeyRead | null;
+  /** the read, or for a reconcile check `'present'`; null while in flight */
+  read: KeyRead | 'present' | null;
 }
 
 /**
  * Copies keys from the source node to the target: `DUMP` + `PTTL` → `RESTORE key <abs ms> payload REPLACE ABSTTL`
- * (through the TargetWriter), or `DEL` when the source no longer has the key. Reads are pipelined up to
+ * (through the TargetWriter), or `DEL` when the source no longer has the key; a reconcile check is `EXISTS` → `DEL`
+ * when absent (safe against a concurrent re-creation: its notification's re-read is issued, hence written, after
+ * the check). Reads are pipelined up to
  * `maxInFlight`; their writes are handed to the target strictly in the order the reads were issued, so when one
  * key is read twice the later read is written last and wins.
  *
@@ -66,7 +73,11 @@ export class KeyCopier {
     if (this.failed) return;
     const pending: PendingCopy = { db, key, reason, read: null };
     this.queue.push(pending);
-    this.reader.read(db, key).then(
+    const read: Promise<KeyRead | 'present'> =
+      reason === 'reconcile'
+        ? this.reader.exists(db, key).then((present) => (present ? 'present' : GONE))
+        : this.reader.read(db, key);
+    read.then(
       (read) => {
         pending.read = read;
         this.writeReady();
@@ -110,8 +121,12 @@ export class KeyCopier {
     if (!hadRoom && this.hasRoom) this.events.onRoom();
   }
 
-  private write(pending: PendingCopy, read: KeyRead): void {
+  private write(pending: PendingCopy, read: KeyRead | 'present'): void {
     const { db, key } = pending;
+    if (read === 'present') {
+      this.events.onCopied('kept', pending.reason);
+      return;
+    }
     // -2: gone between DUMP and PTTL (its notification re-reads it anyway)
     if (read.payload === null || read.pttlMs === -2) {
       this.writer.applyCommand([SELECT, Buffer.from(String(db))], -1);

@@ -1,5 +1,5 @@
 import { notifiedKey, notifyPattern, type NotifyFlavour } from './notify-config.js';
-import type { ScanSourceLinkError } from './scan-errors.js';
+import type { ScanLinkError } from './scan-errors.js';
 import { openSourceClient, refusalOf, type SourceClient, type SourceClientOptions } from './source-client.js';
 
 /** Told of every key a notification names; `flavour` is the channel it came on. */
@@ -28,7 +28,7 @@ export class KeyspaceSubscriber {
   static async open(
     options: SourceClientOptions,
     onKey: NotifiedKeyHandler,
-    onLost: (error: ScanSourceLinkError) => void,
+    onLost: (error: ScanLinkError) => void,
   ): Promise<KeyspaceSubscriber> {
     return new KeyspaceSubscriber(await openSourceClient(options, 'notification', onLost), onKey);
   }

@@ -45,11 +45,15 @@ export class ScanCommandRefusedError extends Error {
   }
 }
 
-/** The connection to the source (commands or notifications) was lost or could not be made. */
-export class ScanSourceLinkError extends Error {
-  override name = 'ScanSourceLinkError';
+/**
+ * A connection of scan mode (to the source: commands or notifications; to the target: its key listing) was lost
+ * (`*_LOST`, transient: reconnect and re-scan) or could not be made (`*_UNREACHABLE`).
+ */
+export class ScanLinkError extends Error {
+  override name = 'ScanLinkError';
   constructor(
-    readonly code: 'SCAN_SOURCE_LOST' | 'SCAN_SOURCE_UNREACHABLE',
+    readonly code:
+      'SCAN_SOURCE_LOST' | 'SCAN_SOURCE_UNREACHABLE' | 'SCAN_TARGET_LOST' | 'SCAN_TARGET_UNREACHABLE',
     message: string,
   ) {
     super(message);

@@ -13,6 +13,7 @@ import { KeyspaceSubscriber } from './keyspace-subscriber.js';
 import type { NotifyFlavour } from './notify-config.js';
 import { prepareNotifications } from './notify-setup.js';
 import { SourceReader } from './source-reader.js';
+import { TargetKeys } from './target-keys.js';
 
 const FUNCTION = Buffer.from('FUNCTION');
 const RESTORE = Buffer.from('RESTORE');
@@ -64,6 +65,14 @@ export interface ScanSyncOptions {
   maxDirtyKeys?: number;
   /** CONFIG refused: how long the probe waits for its notification. @defaultValue 5000 */
   probeTimeoutMs?: number;
+  /**
+   * End every pass by listing the target's keys in the shard's slots (SCAN; db 0 of the masters concerned on a
+   * cluster target) and deleting those the source does not hold (`EXISTS` on the source, ordered with the copies).
+   * This catches deletions no notification reported — made while the subscription was down, among a dropped dirty
+   * set, or while no worker ran the shard. Turn it off only when the target holds other data in the same slots/dbs.
+   * @defaultValue true
+   */
+  reconcileTarget?: boolean;
 }
 
 /** Thrown into a session when `stop()` ends it on purpose. */
@@ -111,6 +120,7 @@ export class ScanSync {
         keysScanned: 0,
         keysReread: 0,
         keysDeleted: 0,
+        staleKeysDeleted: 0,
         notifications: 0,
         rescans: 0,
         dirtyKeys: 0,
@@ -300,6 +310,7 @@ export class ScanSync {
         this.pumpDirty();
       } while (cursor !== '0');
     }
+    if (this.options.reconcileTarget ?? true) await this.reconcileTarget(ended);
     await copier.idle();
     if (ended()) return;
     await this.writer!.flush();
@@ -310,6 +321,29 @@ export class ScanSync {
       { keysScanned: this.progressState.scan.keysScanned, dirtyKeys: this.dirty.size },
       'scan pass done; following keyspace notifications',
     );
+  }
+
+  /** Deletes from the target the keys of this shard the source no longer holds (see `reconcileTarget`). */
+  private async reconcileTarget(ended: () => boolean): Promise<void> {
+    const copier = this.copier!;
+    // A read-only listing on its own connections; its loss ends the session like any other (transient).
+    const listing = await TargetKeys.open(this.options.target, this.options.slots ?? [[0, 16383]], (error) =>
+      this.endSession?.(error),
+    );
+    const before = this.progressState.scan.staleKeysDeleted;
+    try {
+      for await (const batch of listing.batches(this.options.scanCount ?? 500)) {
+        for (const key of batch.keys) copier.copy(batch.db, key, 'reconcile');
+        this.pumpDirty();
+        await this.roomForCopies();
+        if (ended()) return;
+      }
+      await copier.idle();
+    } finally {
+      listing.close();
+    }
+    const deleted = this.progressState.scan.staleKeysDeleted - before;
+    if (deleted > 0) this.logger.warn({ deleted }, 'deleted target keys the source no longer holds');
   }
 
   /** Libraries (FUNCTION DUMP → FUNCTION RESTORE REPLACE): no notification covers them, so each pass copies them. */
@@ -365,8 +399,15 @@ export class ScanSync {
     });
   }
 
-  private onCopied(outcome: 'restored' | 'deleted', reason: CopyReason): void {
+  private onCopied(outcome: 'restored' | 'deleted' | 'kept', reason: CopyReason): void {
     const counters = this.progressState.scan;
+    if (reason === 'reconcile') {
+      if (outcome === 'deleted') {
+        counters.staleKeysDeleted += 1;
+        this.progressState.commandsApplied += 1;
+      }
+      return;
+    }
     if (reason === 'scan') counters.keysScanned += 1;
     else counters.keysReread += 1;
     if (outcome === 'deleted') {
@@ -448,5 +489,6 @@ export class ScanSync {
 
 /** A lost source link (notifications may be lost: reconnect and re-scan) or what replication retries too. */
 function isScanTransient(error: unknown): boolean {
-  return errorCode(error) === 'SCAN_SOURCE_LOST' || isTransient(error);
+  const code = errorCode(error);
+  return code === 'SCAN_SOURCE_LOST' || code === 'SCAN_TARGET_LOST' || isTransient(error);
 }

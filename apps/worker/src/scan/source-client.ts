@@ -1,8 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
-import { ScanCommandRefusedError, ScanSourceLinkError } from './scan-errors.js';
+import { ScanCommandRefusedError, ScanLinkError } from './scan-errors.js';
 
-/** Where and how scan mode connects to one source node (the shard's link options). */
+/** Where and how scan mode connects to one node (a source node: the shard's link options; or a target node). */
 export interface SourceClientOptions {
   /** the reachable address dialled */
   host: string;
@@ -16,6 +16,8 @@ export interface SourceClientOptions {
   tls?: ConnectionOptions;
   /** bound on the TCP/TLS connect. @defaultValue 5000 */
   connectTimeoutMs?: number;
+  /** which side of the plan the node belongs to, for messages. @defaultValue 'source' */
+  side?: 'source' | 'target';
 }
 
 /** An open source connection. `close` is idempotent and does not report a loss. */
@@ -45,9 +47,10 @@ export function labelOf(options: SourceClientOptions): string {
 export async function openSourceClient(
   options: SourceClientOptions,
   name: string,
-  onLost: (error: ScanSourceLinkError) => void,
+  onLost: (error: ScanLinkError) => void,
 ): Promise<SourceClient> {
   const label = labelOf(options);
+  const side = options.side ?? 'source';
   const client = new Redis({
     host: options.host,
     port: options.port,
@@ -77,10 +80,10 @@ export async function openSourceClient(
   } catch (error) {
     client.disconnect();
     const reason = (lastError ?? (error as Error)).message;
-    throw new ScanSourceLinkError(
-      'SCAN_SOURCE_UNREACHABLE',
-      `cannot open the ${name} connection to source ${label}: ${reason} — check the address, credentials and TLS ` +
-        'settings of the plan’s source',
+    throw new ScanLinkError(
+      side === 'source' ? 'SCAN_SOURCE_UNREACHABLE' : 'SCAN_TARGET_UNREACHABLE',
+      `cannot open the ${name} connection to ${side} ${label}: ${reason} — check the address, credentials and ` +
+        `TLS settings of the plan’s ${side}`,
     );
   }
   // Best effort: it names the connection in CLIENT LIST on the source; a refusal is harmless.
@@ -89,9 +92,9 @@ export async function openSourceClient(
     if (closing) return;
     const cause = lastError ? `: ${lastError.message}` : '';
     onLost(
-      new ScanSourceLinkError(
-        'SCAN_SOURCE_LOST',
-        `the ${name} connection to source ${label} was lost${cause}`,
+      new ScanLinkError(
+        side === 'source' ? 'SCAN_SOURCE_LOST' : 'SCAN_TARGET_LOST',
+        `the ${name} connection to ${side} ${label} was lost${cause}`,
       ),
     );
   });

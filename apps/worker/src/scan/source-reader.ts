@@ -1,5 +1,5 @@
 import { openSourceClient, refusalOf, type SourceClient, type SourceClientOptions } from './source-client.js';
-import type { ScanSourceLinkError } from './scan-errors.js';
+import type { ScanLinkError } from './scan-errors.js';
 
 /** One key as read from the source: its DUMP payload (null = no such key) and PTTL (-1 none, -2 gone). */
 export interface KeyRead {
@@ -22,7 +22,7 @@ export class SourceReader {
 
   static async open(
     options: SourceClientOptions,
-    onLost: (error: ScanSourceLinkError) => void,
+    onLost: (error: ScanLinkError) => void,
   ): Promise<SourceReader> {
     return new SourceReader(await openSourceClient(options, 'command', onLost));
   }
@@ -41,6 +41,17 @@ export class SourceReader {
       ([payload, pttlMs]) => ({ payload, pttlMs }),
       (error: unknown) => {
         throw refusalOf(error, this.label, 'DUMP/PTTL');
+      },
+    );
+  }
+
+  /** `EXISTS key`: does the source hold it now (pipelined like the reads, so ordered with them). */
+  exists(db: number, key: Buffer): Promise<boolean> {
+    this.use(db);
+    return (this.link.redis.call('EXISTS', key) as Promise<number>).then(
+      (count) => count > 0,
+      (error: unknown) => {
+        throw refusalOf(error, this.label, 'EXISTS');
       },
     );
   }

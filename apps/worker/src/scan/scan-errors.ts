@@ -38,9 +38,9 @@ export class ScanCommandRefusedError extends Error {
   readonly code = 'SCAN_COMMAND_REFUSED';
   constructor(address: string, command: string, reply: string) {
     super(
-      `source ${address} refused ${command} (${reply}): scan mode needs SCAN, DUMP, PTTL, INFO and PSUBSCRIBE — ` +
-        'grant the user +scan +dump +pttl +info +select +psubscribe and the channels &__keyspace@*__:* ' +
-        '&__keyevent@*__:* (ACL), or un-rename the command',
+      `source ${address} refused ${command} (${reply}): scan mode needs SCAN, DUMP, PTTL, EXISTS, INFO and ` +
+        'PSUBSCRIBE — grant the user +scan +dump +pttl +exists +info +select +psubscribe +config|get and the ' +
+        'channels &__keyspace@*__:* &__keyevent@*__:* (ACL), or un-rename the command',
     );
   }
 }

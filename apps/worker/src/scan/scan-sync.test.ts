@@ -227,6 +227,91 @@ describe('ScanSync: a source that forbids PSYNC', () => {
   });
 });
 
+describe('ScanSync: a least-privilege ACL user (as the README lists it)', () => {
+  const user = (grants: string[]) => [
+    '--user',
+    'scanner',
+    'on',
+    '>scan-pw',
+    '~*',
+    'resetchannels',
+    '&__keyspace@*__:*',
+    '&__keyevent@*__:*',
+    '-@all',
+    ...grants,
+  ];
+  const GRANTS = [
+    '+scan',
+    '+dump',
+    '+pttl',
+    '+exists',
+    '+info',
+    '+select',
+    '+psubscribe',
+    '+config|get',
+    '+ping',
+  ];
+
+  it('without +dump: fails naming the address, the command and the grants', async () => {
+    const source = await startRedis({
+      config: { ...NO_PSYNC, 'notify-keyspace-events': 'KA' },
+      args: user(GRANTS.filter((grant) => grant !== '+dump')),
+    });
+    const target = await startRedis();
+    try {
+      await source.client().set('a', '1');
+      const sync = new ScanSync({
+        shardId: 'acl-1',
+        source: { host: source.host, port: source.port, username: 'scanner', password: 'scan-pw' },
+        target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
+        logger,
+        rttIntervalMs: 0,
+      });
+      const failure = await sync.run().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect((failure as ShardSyncError).code).toBe('SCAN_COMMAND_REFUSED');
+      expect((failure as Error).message).toContain(`${source.host}:${source.port}`);
+      expect((failure as Error).message).toContain('refused DUMP/PTTL (NOPERM');
+      expect((failure as Error).message).toContain('+dump');
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  });
+
+  it('copies and follows with +scan +dump +pttl +exists +info +select +psubscribe +config|get and the channels', async () => {
+    const source = await startRedis({
+      config: { ...NO_PSYNC, 'notify-keyspace-events': 'KA' },
+      args: user(GRANTS),
+    });
+    const target = await startRedis();
+    try {
+      const client = source.client();
+      const targetClient = target.client();
+      await client.mset('a', '1', 'b', '2');
+      await targetClient.set('stale', 'x');
+      const sync = new ScanSync({
+        shardId: 'acl-0',
+        source: { host: source.host, port: source.port, username: 'scanner', password: 'scan-pw' },
+        target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
+        logger,
+        rttIntervalMs: 0,
+      });
+      const run = sync.run();
+      await waitFor('live mode', () => ['incremental', 'failed'].includes(sync.progress.phase), 30_000);
+      expect(sync.progress.lastError).toBeNull();
+      await client.set('c', '3');
+      await client.del('a');
+      await expectEqualSoon(client, targetClient);
+      await sync.stop();
+      await run;
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  });
+});
+
 describe('ScanSync: CONFIG refused, as on managed services', () => {
   let target: RedisServer;
   const servers: RedisServer[] = [];

@@ -15,6 +15,18 @@ export function formatBytes(bytes: number): string {
 /** One human line per progress report, e.g. for `shardbridge run`. */
 export function formatProgress(p: ShardProgress): string {
   const parts = [`[${p.shardId}] ${p.phase}`];
+  if (p.scan) {
+    // scan mode: no RDB and no offsets, its own counters instead
+    const s = p.scan;
+    parts[0] = `[${p.shardId}] ${p.phase} (scan mode: ${s.phase})`;
+    parts.push(`scanned ${s.keysScanned}`, `re-read ${s.keysReread}`, `deleted ${s.keysDeleted}`);
+    parts.push(`waiting ${s.dirtyKeys}`);
+    if (s.rescans) parts.push(`re-scans ${s.rescans}`);
+    if (p.reconnects) parts.push(`reconnects ${p.reconnects}`);
+    if (p.lastError && p.phase !== 'incremental')
+      parts.push(`last error ${p.lastError.code}: ${p.lastError.message}`);
+    return parts.join('  ');
+  }
   if (p.phase === 'full-sync') {
     const total = p.rdbBytesTotal === null ? '?' : formatBytes(p.rdbBytesTotal);
     parts.push(`rdb ${formatBytes(p.rdbBytesDone)}/${total}`);

@@ -52,3 +52,12 @@ describe('job data of a cluster shard', () => {
     expect(natMap).not.toHaveProperty(['10.0.0.12:7000']);
   });
 });
+
+describe('job data: scan mode settings', () => {
+  it('carries source.configureSource only when the plan allows it', () => {
+    const one = shard('p-0', '10.0.0.1:7000', '203.0.113.7:17000');
+    expect(shardJobData('p', plan, one).configureSource).toBeUndefined();
+    const allowing = parsePlan({ ...plan, source: { ...plan.source, configureSource: true } });
+    expect(shardJobData('p', allowing, one).configureSource).toBe(true);
+  });
+});

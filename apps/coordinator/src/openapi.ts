@@ -155,6 +155,12 @@ const sourceExtras = {
     },
   },
   readFrom: { enum: ['master', 'replica', 'prefer-replica'], default: 'master' },
+  configureSource: {
+    type: 'boolean',
+    default: false,
+    description:
+      'scan mode: may the worker CONFIG SET notify-keyspace-events on source nodes where it is off',
+  },
 };
 const planBody = {
   required: true,
@@ -368,6 +374,20 @@ export const openApiDocument = {
             properties: { code: { type: 'string' }, message: { type: 'string' } },
           },
           reportedAt: { type: ['integer', 'null'] },
+          scan: {
+            type: 'object',
+            description: 'scan mode only: SCAN + DUMP/RESTORE + keyspace notifications',
+            properties: {
+              phase: { enum: ['scan', 'live'] },
+              keysScanned: { type: 'integer' },
+              keysReread: { type: 'integer' },
+              keysDeleted: { type: 'integer' },
+              staleKeysDeleted: { type: 'integer' },
+              notifications: { type: 'integer' },
+              rescans: { type: 'integer' },
+              dirtyKeys: { type: 'integer' },
+            },
+          },
         },
       },
     },

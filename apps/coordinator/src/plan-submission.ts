@@ -123,6 +123,8 @@ export function shardJobData(
     reachable: shard.reachable,
     source: endpoint(plan.source),
     ...syncSettingsOf(plan),
+    // scan mode: may the worker turn keyspace notifications on
+    ...(plan.source.configureSource ? { configureSource: true } : {}),
     target: {
       ...endpoint(plan.target),
       type: plan.target.type,

@@ -81,5 +81,7 @@ export function shardStatus(
     workerId: typeof report?.workerId === 'string' ? report.workerId : null,
     lastError,
     reportedAt: typeof report?.reportedAt === 'number' ? report.reportedAt : null,
+    // scan mode's own counters (keys scanned/re-read, re-scans), when the worker reports them
+    ...(typeof report?.scan === 'object' && report.scan !== null ? { scan: { ...report.scan } } : {}),
   };
 }

@@ -14,3 +14,6 @@ export * from './queue/job-progress-reporter.js';
 export * from './queue/sync-options-from-job.js';
 export * from './queue/worker-heartbeat.js';
 export * from './queue/shard-worker.js';
+export * from './shard-engine.js';
+export * from './scan/scan-sync.js';
+export * from './scan/scan-errors.js';

@@ -111,6 +111,13 @@ const sourceExtras = {
    */
   shards: z.array(manualShardSchema).min(1).optional(),
   readFrom: readFromSchema,
+  /**
+   * Scan mode: allow ShardBridge to run `CONFIG SET notify-keyspace-events` on each source node whose keyspace
+   * notifications are off (it adds `KA` to the flags already set and leaves them on afterwards). Without it a
+   * node with notifications off fails the shard with the exact CONFIG SET line to run.
+   * @defaultValue false
+   */
+  configureSource: z.boolean().optional(),
 };
 
 export const sourceSchema = z.discriminatedUnion('type', [

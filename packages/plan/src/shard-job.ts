@@ -76,6 +76,12 @@ export interface ShardJobData {
   targetMode?: TargetMode;
   /** the plan's `filter`. @defaultValue none (everything is synced) */
   filter?: SyncFilterSpec;
+  /**
+   * Scan mode only: the worker may `CONFIG SET notify-keyspace-events` on the source node when keyspace
+   * notifications are off (the plan's `source.configureSource`).
+   * @defaultValue false
+   */
+  configureSource?: boolean;
   target: JobEndpoint & {
     type: 'standalone' | 'cluster';
     /** reachable seeds */
@@ -147,6 +153,34 @@ export interface ShardSyncCounters {
     droppedFieldTtls: number;
     lostPendingEntries: number;
   };
+  /** scan mode only (absent for replication): its own counters, see {@link ScanCounters} */
+  scan?: ScanCounters;
+}
+
+/**
+ * Counters of a scan-mode shard. Its `phase` is `full-sync` while a SCAN pass runs and `incremental` once live
+ * changes are followed (so rollout and status treat it like a replicating shard); `scan.phase` says the same in
+ * scan-mode words.
+ */
+export interface ScanCounters {
+  phase: 'scan' | 'live';
+  /** keys returned by SCAN and copied (DUMP/PTTL → RESTORE or DEL), every pass counted */
+  keysScanned: number;
+  /** keys re-read because a keyspace notification named them (repeats coalesced while waiting) */
+  keysReread: number;
+  /** keys deleted on the target because the source no longer had them when read */
+  keysDeleted: number;
+  /**
+   * keys a pass found on the target (in the shard's slots) that the source no longer holds, deleted — deletions
+   * no notification reported (a lost subscription, a dropped dirty set, a restart)
+   */
+  staleKeysDeleted: number;
+  /** keyspace notifications received */
+  notifications: number;
+  /** SCAN passes after the first: after a lost link or an overflow of the dirty-key set */
+  rescans: number;
+  /** keys waiting to be re-read now */
+  dirtyKeys: number;
 }
 
 /** What a worker reports through `job.updateProgress` (about once a second). */

@@ -110,7 +110,8 @@ function diffKey(
 }
 
 function short(value: unknown): string {
-  const json = JSON.stringify(value);
+  // undefined: one list is longer than the other, so the index is past its end
+  const json = JSON.stringify(value) ?? 'nothing';
   return json.length > 120 ? `${json.slice(0, 117)}...` : json;
 }
 

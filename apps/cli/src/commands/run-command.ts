@@ -12,7 +12,12 @@ import {
   type Plan,
   type ShardJobData,
 } from '@shardbridge/plan';
-import { FileCheckpointStore, ShardSync, syncOptionsFromJob, type ShardProgress } from '@shardbridge/worker';
+import {
+  FileCheckpointStore,
+  shardEngineForJob,
+  type ShardEngine,
+  type ShardProgress,
+} from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
 import { runAllInOne } from './run-all-in-one.js';
@@ -59,8 +64,9 @@ export async function loadPlan(path: string): Promise<Plan> {
 
 /**
  * Builds the one-shard sync a standalone source needs, through the same job-data path a worker uses, so
- * `--direct` honours every connection setting of the plan (NAT mapping, TLS, secrets) exactly as workers do.
- * The job data never leaves this process, so literal passwords are fine here.
+ * `--direct` honours every connection setting of the plan (NAT mapping, TLS, secrets) exactly as workers do, and
+ * picks the same engine for the plan's mode (ScanSync for `scan`). The job data never leaves this process, so
+ * literal passwords are fine here.
  */
 export function shardSyncFromPlan(
   plan: Plan,
@@ -71,7 +77,7 @@ export function shardSyncFromPlan(
     maxReconnects?: number;
     progressIntervalMs?: number;
   },
-): ShardSync {
+): ShardEngine {
   const seed = plan.source.seeds[0];
   const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
   const { username, password, tls } = plan.source;
@@ -85,6 +91,7 @@ export function shardSyncFromPlan(
     reachable: formatHostPort(mapper.map(parseHostPort(seed)!).reachable),
     source: { username, password, tls },
     ...syncSettingsOf(plan),
+    configureSource: plan.source.configureSource,
     target: {
       type: plan.target.type,
       seeds: plan.target.seeds,
@@ -97,15 +104,15 @@ export function shardSyncFromPlan(
       bigKeyThreshold: plan.target.bigKeyThreshold,
     },
   };
-  return new ShardSync({
-    ...syncOptionsFromJob(data, {
-      checkpoints: new FileCheckpointStore(options.checkpointDir),
-      logger: options.logger,
-    }),
-    onProgress: options.onProgress,
-    progressIntervalMs: options.progressIntervalMs,
-    maxReconnectAttempts: options.maxReconnects,
-  });
+  return shardEngineForJob(
+    data,
+    { checkpoints: new FileCheckpointStore(options.checkpointDir), logger: options.logger },
+    {
+      onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs,
+      maxReconnectAttempts: options.maxReconnects,
+    },
+  );
 }
 
 /**
@@ -151,12 +158,14 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await sync.run();
-  const { acknowledgedOffset, replid, phase, keysWritten } = sync.progress;
+  const { acknowledgedOffset, replid, phase, keysWritten, scan } = sync.progress;
   if (phase === 'completed') {
     process.stdout.write(`full sync complete: ${keysWritten} keys written; the target equals the snapshot\n`);
     return;
   }
   process.stdout.write(
-    `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
+    scan
+      ? `stopped after ${scan.keysScanned} keys scanned and ${scan.keysReread} re-read (scan mode keeps no checkpoint: a restart re-scans)\n`
+      : `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
   );
 }

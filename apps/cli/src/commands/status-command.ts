@@ -26,6 +26,8 @@ export interface PlanStatusView {
     attempts?: number;
     workerId?: string | null;
     lastError?: { code: string; message: string } | null;
+    /** scan mode only */
+    scan?: { keysScanned: number; keysReread: number; rescans: number; dirtyKeys: number };
   }>;
 }
 
@@ -54,6 +56,12 @@ export function renderPlanStatus(plan: PlanStatusView): string {
       `${Math.round(shard.opsPerSecond ?? 0)} ops/s`,
       `keys ${shard.keysWritten ?? 0}`,
     ];
+    if (shard.scan) {
+      const { keysScanned, keysReread, rescans, dirtyKeys } = shard.scan;
+      parts.push(
+        `scan: scanned ${keysScanned} re-read ${keysReread} waiting ${dirtyKeys} re-scans ${rescans}`,
+      );
+    }
     if (shard.workerId) parts.push(`on ${shard.workerId}`);
     if (shard.attempts) parts.push(`attempts ${shard.attempts}`);
     lines.push(parts.join('  '));

@@ -139,6 +139,8 @@ export class JobProgressReporter {
       sourceNode: progress.sourceNode && { ...progress.sourceNode },
       sourceFailovers: progress.sourceFailovers,
       keyRewrite: progress.keyRewrite && { ...progress.keyRewrite },
+      // scan mode's own counters (keys scanned/re-read, re-scans); absent for replication
+      ...(progress.scan ? { scan: { ...progress.scan } } : {}),
       reportedAt: at,
     };
   }

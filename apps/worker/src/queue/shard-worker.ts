@@ -4,12 +4,12 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
-import { ShardSync } from '../shard-sync.js';
+import { shardEngineForJob, type ShardEngine } from '../shard-engine.js';
 import { ShardSyncError } from '../sync-errors.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
 import { bullConnection, connectQueueRedis, type QueueConnection } from './queue-connection.js';
 import { ShardControl } from './shard-control.js';
-import { syncOptionsFromJob, type SecretResolver } from './sync-options-from-job.js';
+import type { SecretResolver } from './sync-options-from-job.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 export interface ShardWorkerOptions {
@@ -80,7 +80,8 @@ type StopReason = 'control' | 'hand-off' | 'abandon' | 'lock-lost';
 
 interface RunningShard {
   job: Job<ShardJobData, ShardJobResult>;
-  sync: ShardSync;
+  /** ShardSync, or ScanSync for a job whose `mode` is `scan` */
+  sync: ShardEngine;
   reporter: JobProgressReporter;
   stopReason: StopReason | null;
   /** settles when the sync's `run()` has settled */
@@ -221,10 +222,11 @@ export class ShardWorker {
       publish: (progress) => job.updateProgress(progress),
       onError: (error) => logger.debug({ err: error.message }, 'progress update failed'),
     });
-    let sync: ShardSync;
+    let sync: ShardEngine;
     try {
-      sync = new ShardSync({
-        ...syncOptionsFromJob(data, {
+      sync = shardEngineForJob(
+        data,
+        {
           // Fenced by the job's lock: once another worker may own the shard, this one cannot move its checkpoint.
           checkpoints: new RedisCheckpointStore(this.client!, {
             fence: token ? { key: `${this.worker!.toKey(job.id!)}:lock`, token } : undefined,
@@ -233,11 +235,13 @@ export class ShardWorker {
           resolveSecret: this.options.resolveSecret,
           // A run before this one reported progress: it may have written (BullMQ starts progress at 0).
           targetWrittenBefore: typeof job.progress === 'object' && job.progress !== null,
-        }),
-        onProgress: (progress) => reporter.onProgress(progress),
-        progressIntervalMs: this.options.progressIntervalMs,
-        maxReconnectAttempts: this.options.maxReconnectAttempts,
-      });
+        },
+        {
+          onProgress: (progress) => reporter.onProgress(progress),
+          progressIntervalMs: this.options.progressIntervalMs,
+          maxReconnectAttempts: this.options.maxReconnectAttempts,
+        },
+      );
     } catch (error) {
       const failure = new ShardSyncError(data.shardId, error);
       await reporter.finish('failed', { code: failure.code, message: failure.message });

@@ -51,7 +51,7 @@ export function syncOptionsFromJob(
   context: SyncOptionsFromJobContext,
 ): Omit<ShardSyncOptions, 'onProgress' | 'progressIntervalMs'> {
   const resolve = context.resolveSecret ?? resolvePlanSecret;
-  // scan and rdb are engines of their own; a job for one of them must not be run as a replica.
+  // scan and rdb are engines of their own (see shardEngineForJob); a job for one must not run as a replica.
   const mode = data.mode ?? 'sync';
   if (mode !== 'sync' && mode !== 'full') throw new SyncModeUnsupportedError(mode);
   const source = endpoint(data.reachable, 'reachable');

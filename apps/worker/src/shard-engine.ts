@@ -1,0 +1,49 @@
+import type { ShardJobData } from '@shardbridge/plan';
+import type { ShardProgress } from './shard-progress.js';
+import { ShardSync } from './shard-sync.js';
+import { ScanSync } from './scan/scan-sync.js';
+import { syncOptionsFromJob, type SyncOptionsFromJobContext } from './queue/sync-options-from-job.js';
+
+/** What the BullMQ worker and `run --direct` need of a shard's engine, whichever mode copies the data. */
+export interface ShardEngine {
+  readonly progress: ShardProgress;
+  /** runs until `stop()` (resolves) or a non-transient error (rejects with a ShardSyncError) */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Settings of the engine that come from the process running it, not from the job. */
+export interface ShardEngineRuntime {
+  onProgress?: (progress: ShardProgress) => void;
+  progressIntervalMs?: number;
+  maxReconnectAttempts?: number;
+}
+
+/**
+ * The engine a job's `mode` asks for: `scan` → ScanSync (SCAN + DUMP/RESTORE + keyspace notifications, for
+ * sources that forbid PSYNC), anything else → ShardSync (replication). Both are built from the same job-data
+ * mapping, so connection settings (NAT, TLS, secrets) are honoured alike.
+ * @throws ShardJobDataError for job data that cannot describe a shard
+ */
+export function shardEngineForJob(
+  data: ShardJobData,
+  context: SyncOptionsFromJobContext,
+  runtime: ShardEngineRuntime = {},
+): ShardEngine {
+  // The connection settings are the replication engine's; only the mode differs.
+  const options = syncOptionsFromJob(data.mode === 'scan' ? { ...data, mode: 'sync' } : data, context);
+  if (data.mode === 'scan') {
+    return new ScanSync({
+      shardId: options.shardId,
+      source: options.source,
+      target: options.target,
+      logger: options.logger,
+      sourceNode: options.sourceNode,
+      locator: options.locator,
+      configureSource: data.configureSource ?? false,
+      slots: data.slots,
+      ...runtime,
+    });
+  }
+  return new ShardSync({ ...options, ...runtime });
+}

@@ -1,10 +1,12 @@
 import {
   formatHostPort,
+  liveSourceOf,
   NatMapper,
   parseHostPort,
   parsePlan,
   PlanValidationError,
   type JobEndpoint,
+  type LiveSourceSpec,
   type Plan,
   type PlanIssue,
   type ShardJobData,
@@ -48,7 +50,7 @@ export function parseSubmittedPlan(input: unknown): Plan {
   return plan;
 }
 
-function endpoint(spec: Plan['source'] | Plan['target']): JobEndpoint {
+function endpoint(spec: LiveSourceSpec | Plan['target']): JobEndpoint {
   return {
     tls: spec.tls,
     ...(spec.username === undefined ? {} : { username: spec.username }),
@@ -61,8 +63,9 @@ export type CoordinatorShardJobData = ShardJobData;
 
 /** Every shard's reachable address, then the plan's seeds through its natMap and natRules; no duplicates. */
 export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): string[] {
-  const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
-  const seeds = plan.source.seeds.map((seed) => formatHostPort(mapper.map(parseHostPort(seed)!).reachable));
+  const source = liveSourceOf(plan);
+  const mapper = new NatMapper(source.natMap, { natRules: source.natRules });
+  const seeds = source.seeds.map((seed) => formatHostPort(mapper.map(parseHostPort(seed)!).reachable));
   return [...new Set([...shards.map((shard) => shard.reachable), ...seeds])];
 }
 
@@ -75,10 +78,11 @@ export function knownNatMapOf(
   shards: readonly ShardRecord[],
 ): Record<string, string> | undefined {
   const found = shards.filter((shard) => shard.announced !== shard.reachable);
-  if (found.length === 0) return plan.source.natMap;
+  const { natMap } = liveSourceOf(plan);
+  if (found.length === 0) return natMap;
   return {
     ...Object.fromEntries(found.map((shard) => [shard.announced, shard.reachable])),
-    ...plan.source.natMap,
+    ...natMap,
   };
 }
 
@@ -93,13 +97,14 @@ export function shardJobData(
   clusterSeeds: string[] = clusterSeedsOf(plan, [shard]),
   natMap: Record<string, string> | undefined = knownNatMapOf(plan, [shard]),
 ): CoordinatorShardJobData {
+  const source = liveSourceOf(plan);
   const failover =
-    plan.source.type === 'cluster'
+    source.type === 'cluster'
       ? {
           clusterSeeds,
           ...(natMap === undefined ? {} : { natMap }),
-          ...(plan.source.natRules === undefined ? {} : { natRules: plan.source.natRules }),
-          ...(plan.source.readFrom === undefined ? {} : { readFrom: plan.source.readFrom }),
+          ...(source.natRules === undefined ? {} : { natRules: source.natRules }),
+          ...(source.readFrom === undefined ? {} : { readFrom: source.readFrom }),
         }
       : {};
   return {
@@ -110,7 +115,7 @@ export function shardJobData(
     slots: shard.slots,
     announced: shard.announced,
     reachable: shard.reachable,
-    source: endpoint(plan.source),
+    source: endpoint(source),
     target: {
       ...endpoint(plan.target),
       type: plan.target.type,

@@ -14,3 +14,4 @@ export * from './queue/job-progress-reporter.js';
 export * from './queue/sync-options-from-job.js';
 export * from './queue/worker-heartbeat.js';
 export * from './queue/shard-worker.js';
+export * from './rdb-import/index.js';

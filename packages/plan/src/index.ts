@@ -10,3 +10,4 @@ export * from './nat-rule-match.js';
 export * from './tls-settings.js';
 export * from './preflight/index.js';
 export * from './link-health.js';
+export * from './live-source.js';

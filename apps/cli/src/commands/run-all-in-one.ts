@@ -39,7 +39,8 @@ function withSecretReferences(plan: Plan): Plan {
   };
   return {
     ...plan,
-    source: { ...plan.source, password: hide(plan.source.password) },
+    source:
+      plan.source.type === 'rdb' ? plan.source : { ...plan.source, password: hide(plan.source.password) },
     target: { ...plan.target, password: hide(plan.target.password) },
   };
 }

@@ -2,7 +2,8 @@ import type { RdbError } from '@shardbridge/rdb';
 import { describeKey, type RefusedCommand } from '@shardbridge/target';
 
 /** Stable codes of the import's own errors (the writer's `TARGET_*` codes pass through unchanged). */
-export type RdbImportErrorCode = 'RDB_FILE_UNREADABLE' | 'RDB_PAYLOAD_REFUSED' | RdbError['code'];
+export type RdbImportErrorCode =
+  'RDB_FILE_UNREADABLE' | 'RDB_PAYLOAD_REFUSED' | 'RDB_DB_NOT_IN_CLUSTER' | RdbError['code'];
 
 /** An RDB import failed; the message is one line an operator can act on. */
 export class RdbImportError extends Error {
@@ -70,4 +71,13 @@ export function payloadRefused(
 /** True when a RESTORE error reply means "payload from a newer RDB version". */
 export function isPayloadVersionReply(reply: string): boolean {
   return /payload version/i.test(reply);
+}
+
+/** A key of db `db` > 0 on its way to a cluster target, which only has db 0. */
+export function dbNotInCluster(path: string, target: string, db: number, key: Buffer): RdbImportError {
+  return new RdbImportError(
+    'RDB_DB_NOT_IN_CLUSTER',
+    `RDB file ${path} has keys in db ${db} (first: ${describeKey(key)}), but cluster target ${target} only has ` +
+      'db 0 — import the file into a standalone target (the keys of db 0 read before this point were restored)',
+  );
 }

@@ -2,14 +2,10 @@ import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
-import {
-  TargetWriteError,
-  TargetWriter,
-  type TargetError,
-  type TargetWriterOptions,
-} from '@shardbridge/target';
+import { TargetWriteError, TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import { isEmptyCollection } from './empty-collection.js';
 import {
+  dbNotInCluster,
   fileInvalid,
   fileUnreadable,
   isPayloadVersionReply,
@@ -97,13 +93,18 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
   };
 
   const writer = await TargetWriter.connect(options.target);
-  let failure: TargetError | null = null;
-  writer.on('error', (error) => (failure ??= error));
+  // Failures are read from writer.failed; the listener only keeps an 'error' event from crashing the process.
+  writer.on('error', () => {});
   let full = false;
   const timer = setInterval(report, options.progressIntervalMs ?? 1000);
   timer.unref();
 
+  const label = writer.label;
   const restore = (record: RdbKeyRecord) => {
+    // Checked here rather than by the writer so that an earlier key's refusal, still in flight, is reported first.
+    if (options.target.type === 'cluster' && record.db !== 0) {
+      throw dbNotInCluster(path, label, record.db, record.key);
+    }
     if (record.expireAt !== null && record.expireAt < now()) {
       progress.keysExpired++;
       return;
@@ -149,7 +150,9 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
     progress.bytesDone = parser.bytesConsumed;
     await writer.flush();
   } catch (error) {
-    throw explain(error, failure, path, progress.rdbVersion);
+    // A write refused earlier in file order explains the failure better than what this key ran into.
+    if (error instanceof RdbImportError || error instanceof RdbError) await writer.flush().catch(() => {});
+    throw explain(writer.failed ?? error, path, progress.rdbVersion);
   } finally {
     clearInterval(timer);
     stream.destroy();
@@ -175,25 +178,19 @@ async function drained(writer: TargetWriter): Promise<void> {
 }
 
 /** The error an operator should see: file problems name the offset, refused payloads the RDB version and fix. */
-function explain(
-  error: unknown,
-  failure: TargetError | null,
-  path: string,
-  rdbVersion: number | null,
-): Error {
+function explain(error: unknown, path: string, rdbVersion: number | null): Error {
   if (error instanceof RdbError) return fileInvalid(path, error);
   if (error instanceof RdbImportError) return error;
   if ((error as NodeJS.ErrnoException)?.syscall === 'read') {
     return fileUnreadable(path, error as NodeJS.ErrnoException);
   }
-  const cause = failure ?? error;
   if (
-    cause instanceof TargetWriteError &&
-    cause.refused &&
+    error instanceof TargetWriteError &&
+    error.refused &&
     rdbVersion !== null &&
-    isPayloadVersionReply(cause.refused.reply)
+    isPayloadVersionReply(error.refused.reply)
   ) {
-    return payloadRefused(path, cause.target, rdbVersion, cause.refused);
+    return payloadRefused(path, error.target, rdbVersion, error.refused);
   }
-  return cause as Error;
+  return error as Error;
 }

@@ -47,6 +47,17 @@ export function parseSubmittedPlan(input: unknown): Plan {
     throw new PlanValidationError([...error.issues, ...literals.filter((issue) => !known.has(issue.field))]);
   }
   if (literals.length > 0) throw new PlanValidationError(literals);
+  if (plan.source.type === 'rdb') {
+    // The file lives on one host and has no shards; a queued job could land on a worker without it.
+    throw new PlanValidationError([
+      {
+        field: 'source.type',
+        reason:
+          'an RDB-file source is not queued by the coordinator: run `shardbridge run <plan>` (or ' +
+          '`shardbridge import <file.rdb>`) on the host that holds the file',
+      },
+    ]);
+  }
   return plan;
 }
 

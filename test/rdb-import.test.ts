@@ -4,7 +4,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, startRedis, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
+import {
+  startCluster,
+  startRedis,
+  startTlsRedis,
+  type RedisCluster,
+  type RedisServer,
+} from '@shardbridge/testkit';
 import { importRdbFile, RdbImportError } from '@shardbridge/worker';
 import { canonicalLines, keyspaceDbs } from './support/canonical-contents.js';
 import { startCli } from './support/cli-process.js';
@@ -231,6 +237,25 @@ describe.skipIf(!corpusPresent)('shardbridge import / run with an rdb source (CL
     const cli = startCli(['import', file, '--target', `${target.host}:${target.port}`]);
     expect(await cli.exited, cli.stderr()).toBe(0);
     expect(cli.stdout()).toMatch(/keys 0\s+expired skipped 1/);
+  });
+
+  it('--tls-ca reaches a TLS-only target; without the CA it is one error line', async () => {
+    const tls = await startTlsRedis({ role: 'target' });
+    try {
+      const ca = join(scratch.path, 'ca.pem');
+      await writeFile(ca, tls.ca);
+      const file = join(corpusDir, 'files', 'redis-rdb-tools--integer_keys.rdb');
+      const address = `127.0.0.1:${tls.tlsPort}`;
+      const ok = startCli(['import', file, '--target', address, '--tls-ca', ca]);
+      expect(await ok.exited, ok.stderr()).toBe(0);
+      expect(await tls.server.client().dbsize()).toBe(6);
+      const refused = startCli(['import', file, '--target', address, '--tls']);
+      expect(await refused.exited).toBe(1);
+      expect(refused.stderr().trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr()).toMatch(/^error: .*127\.0\.0\.1:\d+.*(SELF_SIGNED|certificate)/i);
+    } finally {
+      await tls.stop();
+    }
   });
 
   for (const direct of [false, true]) {

@@ -232,6 +232,31 @@ describe.skipIf(!corpusPresent)('shardbridge import / run with an rdb source (CL
     );
   });
 
+  it('a target out of memory, or a missing file, is one error line and exit 1', async () => {
+    const small = await startRedis({
+      role: 'target',
+      config: { maxmemory: '3mb', 'maxmemory-policy': 'noeviction' },
+    });
+    try {
+      const full = startCli(['import', big, '--target', `${small.host}:${small.port}`]);
+      expect(await full.exited).toBe(1);
+      expect(full.stderr().trim().split('\n')).toHaveLength(1);
+      expect(full.stderr()).toMatch(/^error: target .* is out of memory .*\[TARGET_OOM\]$/m);
+    } finally {
+      await small.stop();
+    }
+    const missing = startCli([
+      'import',
+      join(scratch.path, 'nope.rdb'),
+      '--target',
+      `${target.host}:${target.port}`,
+    ]);
+    expect(await missing.exited).toBe(1);
+    expect(missing.stderr()).toMatch(
+      /^error: cannot read the RDB file .*nope\.rdb: ENOENT .*\[RDB_FILE_UNREADABLE\]\n$/,
+    );
+  });
+
   it('skips and counts expired keys', async () => {
     const file = join(corpusDir, 'files', 'redis-rdb-tools--keys_with_expiry.rdb');
     const cli = startCli(['import', file, '--target', `${target.host}:${target.port}`]);

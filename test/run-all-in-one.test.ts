@@ -17,8 +17,8 @@ describe('shardbridge run (all-in-one, embedded queue): stop, crash and resume',
 
   beforeAll(async () => {
     [source, target, scratch] = await Promise.all([
-      startRedis({ config: { 'repl-backlog-size': '64mb' } }),
-      startRedis(),
+      startRedis({ role: 'source', config: { 'repl-backlog-size': '64mb' } }),
+      startRedis({ role: 'target' }),
       scratchDir(),
     ]);
   });

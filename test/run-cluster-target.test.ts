@@ -17,8 +17,8 @@ describe('shardbridge run: standalone source into a cluster target', () => {
 
   beforeAll(async () => {
     [source, cluster, scratch] = await Promise.all([
-      startRedis(),
-      startCluster({ masters: 3 }),
+      startRedis({ role: 'source' }),
+      startCluster({ masters: 3, role: 'target' }),
       scratchDir(),
     ]);
   });
@@ -72,7 +72,7 @@ describe('shardbridge run: standalone source into a cluster target', () => {
   }, 120_000);
 
   it('refuses a source db other than 0, naming it', async () => {
-    const other = await startRedis();
+    const other = await startRedis({ role: 'source' });
     try {
       const client = other.client();
       await client.select(3);

@@ -44,7 +44,11 @@ describe('shardbridge run: full sync under load, then the live stream', () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
 
   beforeAll(async () => {
-    [source, target, scratch] = await Promise.all([startRedis(), startRedis(), scratchDir()]);
+    [source, target, scratch] = await Promise.all([
+      startRedis({ role: 'source' }),
+      startRedis({ role: 'target' }),
+      scratchDir(),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop(), scratch?.remove()]);
@@ -93,8 +97,8 @@ describe('shardbridge run: resume with +CONTINUE', () => {
   beforeAll(async () => {
     [source, target, scratch] = await Promise.all([
       // A backlog that comfortably covers the seconds a restart takes, as a production source should have.
-      startRedis({ config: { 'repl-backlog-size': '64mb' } }),
-      startRedis(),
+      startRedis({ role: 'source', config: { 'repl-backlog-size': '64mb' } }),
+      startRedis({ role: 'target' }),
       scratchDir(),
     ]);
     await loadEveryType(source.client(), { keysPerType: 50 });
@@ -145,8 +149,8 @@ describe('shardbridge run: backlog too small for the gap', () => {
 
   beforeAll(async () => {
     [source, target, scratch] = await Promise.all([
-      startRedis({ config: { 'repl-backlog-size': '16kb' } }),
-      startRedis(),
+      startRedis({ role: 'source', config: { 'repl-backlog-size': '16kb' } }),
+      startRedis({ role: 'target' }),
       scratchDir(),
     ]);
   });

@@ -9,6 +9,7 @@ import { runCommand } from './commands/run-command.js';
 import { rdbInspectCommand } from './commands/rdb-inspect-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { discoverCommand } from './commands/discover-command.js';
+import { importCommand } from './commands/import-command.js';
 
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
@@ -142,6 +143,45 @@ rdb
   .argument('<file.rdb>')
   .action(async (file: string) => {
     await rdbInspectCommand(file);
+  });
+
+program
+  .command('import')
+  .description(
+    'RESTORE every key of an RDB file into a target (streamed; expired keys skipped; functions loaded), then exit',
+  )
+  .argument('<file.rdb>', 'read on this host')
+  .requiredOption('--target <host:port>', 'the target (any node of a cluster target)')
+  .addOption(
+    new Option('--target-type <type>', 'standalone or cluster')
+      .choices(['standalone', 'cluster'])
+      .default('standalone'),
+  )
+  .option('--username <user>', "the target's ACL user")
+  .addOption(
+    new Option('--password <secret>', 'literal, env:NAME or file:/path').env('SHARDBRIDGE_TARGET_PASSWORD'),
+  )
+  .option('--tls', 'connect with TLS (system CAs)', false)
+  .option('--tls-ca <file>', 'CA bundle (PEM) to verify the target; implies --tls')
+  .option('--tls-cert <file>', 'client certificate (PEM); implies --tls')
+  .option('--tls-key <file>', 'client private key (PEM); implies --tls')
+  .option('--tls-servername <name>', 'SNI and certificate name to verify; implies --tls')
+  .option('--tls-insecure', 'do not verify the certificate; implies --tls', false)
+  .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
+  .action(async (file: string, opts) => {
+    await importCommand(file, {
+      target: opts.target,
+      targetType: opts.targetType,
+      username: opts.username,
+      password: opts.password,
+      tls: opts.tls,
+      tlsCa: opts.tlsCa,
+      tlsCert: opts.tlsCert,
+      tlsKey: opts.tlsKey,
+      tlsServername: opts.tlsServername,
+      tlsInsecure: opts.tlsInsecure,
+      progressIntervalMs: opts.progressInterval,
+    });
   });
 
 program

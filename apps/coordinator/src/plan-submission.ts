@@ -1,10 +1,12 @@
 import {
   formatHostPort,
+  liveSourceOf,
   NatMapper,
   parseHostPort,
   parsePlan,
   PlanValidationError,
   type JobEndpoint,
+  type LiveSourceSpec,
   type Plan,
   type PlanIssue,
   type ShardJobData,
@@ -54,10 +56,21 @@ export function parseSubmittedPlan(input: unknown): Plan {
     throw new PlanValidationError([...error.issues, ...literals.filter((issue) => !known.has(issue.field))]);
   }
   if (literals.length > 0) throw new PlanValidationError(literals);
+  if (plan.source.type === 'rdb') {
+    // The file lives on one host and has no shards; a queued job could land on a worker without it.
+    throw new PlanValidationError([
+      {
+        field: 'source.type',
+        reason:
+          'an RDB-file source is not queued by the coordinator: run `shardbridge run <plan>` (or ' +
+          '`shardbridge import <file.rdb>`) on the host that holds the file',
+      },
+    ]);
+  }
   return plan;
 }
 
-function endpoint(spec: Plan['source'] | Plan['target']): JobEndpoint {
+function endpoint(spec: LiveSourceSpec | Plan['target']): JobEndpoint {
   return {
     tls: spec.tls,
     ...(spec.username === undefined ? {} : { username: spec.username }),
@@ -70,8 +83,9 @@ export type CoordinatorShardJobData = ShardJobData;
 
 /** Every shard's reachable address, then the plan's seeds through its natMap and natRules; no duplicates. */
 export function clusterSeedsOf(plan: Plan, shards: readonly ShardRecord[]): string[] {
-  const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
-  const seeds = plan.source.seeds.map((seed) => formatHostPort(mapper.map(parseHostPort(seed)!).reachable));
+  const source = liveSourceOf(plan);
+  const mapper = new NatMapper(source.natMap, { natRules: source.natRules });
+  const seeds = source.seeds.map((seed) => formatHostPort(mapper.map(parseHostPort(seed)!).reachable));
   return [...new Set([...shards.map((shard) => shard.reachable), ...seeds])];
 }
 
@@ -86,10 +100,11 @@ export function knownNatMapOf(
 ): Record<string, string> | undefined {
   const nodes = shards.flatMap((shard) => [shard, ...(shard.replicaAddresses ?? [])]);
   const found = nodes.filter((node) => node.announced !== node.reachable);
-  if (found.length === 0) return plan.source.natMap;
+  const { natMap } = liveSourceOf(plan);
+  if (found.length === 0) return natMap;
   return {
     ...Object.fromEntries(found.map((node) => [node.announced, node.reachable])),
-    ...plan.source.natMap,
+    ...natMap,
   };
 }
 
@@ -104,13 +119,14 @@ export function shardJobData(
   clusterSeeds: string[] = clusterSeedsOf(plan, [shard]),
   natMap: Record<string, string> | undefined = knownNatMapOf(plan, [shard]),
 ): CoordinatorShardJobData {
+  const source = liveSourceOf(plan);
   const failover =
-    plan.source.type === 'cluster'
+    source.type === 'cluster'
       ? {
           clusterSeeds,
           ...(natMap === undefined ? {} : { natMap }),
-          ...(plan.source.natRules === undefined ? {} : { natRules: plan.source.natRules }),
-          ...(plan.source.readFrom === undefined ? {} : { readFrom: plan.source.readFrom }),
+          ...(source.natRules === undefined ? {} : { natRules: source.natRules }),
+          ...(source.readFrom === undefined ? {} : { readFrom: source.readFrom }),
         }
       : {};
   return {
@@ -121,10 +137,10 @@ export function shardJobData(
     slots: shard.slots,
     announced: shard.announced,
     reachable: shard.reachable,
-    source: endpoint(plan.source),
+    source: endpoint(source),
     ...syncSettingsOf(plan),
     // scan mode: may the worker turn keyspace notifications on
-    ...(plan.source.configureSource ? { configureSource: true } : {}),
+    ...(source.configureSource ? { configureSource: true } : {}),
     target: {
       ...endpoint(plan.target),
       type: plan.target.type,

@@ -17,3 +17,4 @@ export * from './queue/shard-worker.js';
 export * from './shard-engine.js';
 export * from './scan/scan-sync.js';
 export * from './scan/scan-errors.js';
+export * from './rdb-import/index.js';

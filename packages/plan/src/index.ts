@@ -11,3 +11,4 @@ export * from './tls-settings.js';
 export * from './preflight/index.js';
 export * from './link-health.js';
 export * from './sync-settings.js';
+export * from './live-source.js';

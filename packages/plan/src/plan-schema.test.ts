@@ -70,6 +70,18 @@ describe('plan schema: NAT, TLS, manual shards, rollout', () => {
       );
     }
   });
+
+  it('accepts an RDB-file source with a path, and nothing a live source has', () => {
+    const plan = parsePlan({ ...base, source: { type: 'rdb', path: '/backups/dump.rdb' } });
+    expect(plan.source).toEqual({ type: 'rdb', path: '/backups/dump.rdb' });
+    for (const source of [
+      { type: 'rdb' },
+      { type: 'rdb', path: '' },
+      { type: 'rdb', path: '/d.rdb', seeds: ['10.0.0.1:6379'] },
+    ]) {
+      expect(() => parsePlan({ ...base, source })).toThrow(PlanValidationError);
+    }
+  });
 });
 
 describe('parseDuration', () => {

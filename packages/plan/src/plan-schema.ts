@@ -130,6 +130,11 @@ export const sourceSchema = z.discriminatedUnion('type', [
       .length(1, 'a standalone source has exactly one seed: the node to replicate from'),
   }),
   z.strictObject({ type: z.literal('cluster'), ...connection, ...sourceExtras }),
+  /**
+   * An RDB file instead of a live source: its keys are RESTOREd into the target once, no replication follows.
+   * `path` is read on the host that runs the import (`shardbridge run`/`import`), not where the plan was written.
+   */
+  z.strictObject({ type: z.literal('rdb'), path: z.string().min(1, 'give the path of the .rdb file') }),
 ]);
 
 /**
@@ -239,6 +244,10 @@ export type Plan = z.infer<typeof planSchema>;
 /** A plan as written (before defaults and duration parsing). */
 export type PlanInput = z.input<typeof planSchema>;
 export type SourceSpec = z.infer<typeof sourceSchema>;
+/** A source that is a live Redis (standalone or cluster), i.e. not an RDB file. */
+export type LiveSourceSpec = Exclude<SourceSpec, { type: 'rdb' }>;
+/** The RDB-file source variant. */
+export type RdbSourceSpec = Extract<SourceSpec, { type: 'rdb' }>;
 export type TargetSpec = z.infer<typeof targetSchema>;
 export type NatRule = z.infer<typeof natRuleSchema>;
 export type TlsSpec = z.infer<typeof tlsSchema>;

@@ -66,9 +66,24 @@ export class TargetReadonlyError extends TargetError {
   }
 }
 
+/** What the target answered to the failed command, when the error came from an error reply. */
+export interface RefusedCommand {
+  /** command name as sent, e.g. `RESTORE` */
+  command: string;
+  /** its first key, if any */
+  key: Buffer | null;
+  /** the error reply without the leading `-` */
+  reply: string;
+}
+
 /** Any other error reply to a write: the target diverges from the source from this command on. */
 export class TargetWriteError extends TargetError {
-  constructor(target: string, message: string) {
+  constructor(
+    target: string,
+    message: string,
+    /** set when the target answered with an error reply (callers such as an RDB import explain it further) */
+    readonly refused?: RefusedCommand,
+  ) {
     super('TARGET_WRITE_FAILED', target, message);
   }
 }

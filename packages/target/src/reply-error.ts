@@ -98,6 +98,7 @@ export function errorFromReply(
         target,
         `target ${target} rejected ${what}: ${reply} — the target now differs from the source; ` +
           `fix the cause (e.g. the target's version/modules/config) and resync the shard`,
+        { command, key, reply },
       );
   }
 }

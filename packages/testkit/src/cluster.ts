@@ -4,10 +4,13 @@ import { parseClusterNodes, topologyFingerprint, type ClusterNodeEntry } from '.
 import { keySlot, SLOT_COUNT } from '@shardbridge/target';
 import type { RedisConfig } from './redis-config.js';
 import { startRedis, type RedisServer } from './redis-server.js';
+import type { RedisRole } from './redis-bin.js';
 import { sleep } from './sleep.js';
 
 /** Options for {@link startCluster}. */
 export interface StartClusterOptions {
+  /** the cluster's side in a sync test (picks the role's binary, see StartRedisOptions.role). @defaultValue none */
+  role?: RedisRole;
   /** Number of masters; slots are split evenly between them. At least 1. */
   masters: number;
   /**
@@ -135,7 +138,7 @@ function nodeOptions(options: StartClusterOptions, index: number) {
       : {}),
     ...options.config,
   };
-  return { config, password: options.password };
+  return { config, password: options.password, role: options.role };
 }
 
 class SpawnedCluster implements RedisCluster {

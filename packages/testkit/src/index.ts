@@ -6,6 +6,7 @@ export { pingOnce, type PingCredentials } from './ping.js';
 export { liveProcessCount } from './process-registry.js';
 export type { RedisConfig } from './redis-config.js';
 export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
+export { requestedRedisBin, ROLE_BIN_ENV, type RedisRole } from './redis-bin.js';
 export { announcedHostname, startCluster, type RedisCluster, type StartClusterOptions } from './cluster.js';
 export { parseClusterNodes, topologyFingerprint, type ClusterNodeEntry } from './cluster-nodes.js';
 export { keySlot, SLOT_COUNT } from '@shardbridge/target';

@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { containerRuntimeAvailable } from './container-runtime.js';
 import type { RedisConfig } from './redis-config.js';
+import { requestedRedisBin, type RedisRole } from './redis-bin.js';
 import { spawnRedis } from './spawned-redis.js';
 
 /** Options for {@link startRedis}. */
@@ -29,10 +30,16 @@ export interface StartRedisOptions {
    */
   username?: string;
   /**
-   * redis-server binary. Setting it (or env `REDIS_SERVER_BIN`) always spawns, never uses a container.
-   * @defaultValue env `REDIS_SERVER_BIN`, else `redis-server` on PATH
+   * redis-server binary. Setting it (or one of the env variables below) always spawns, never uses a container.
+   * @defaultValue env `SHARDBRIDGE_SOURCE_REDIS_BIN` / `SHARDBRIDGE_TARGET_REDIS_BIN` for that {@link role},
+   * else env `REDIS_SERVER_BIN`, else `redis-server` on PATH
    */
   bin?: string;
+  /**
+   * The server's side in a sync test; picks the role's binary from the environment (the version matrix sets
+   * them). @defaultValue none: only `REDIS_SERVER_BIN` applies
+   */
+  role?: RedisRole;
   /**
    * Upper bound for the server to answer PING after spawning.
    * @defaultValue `15000`
@@ -90,7 +97,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 async function shouldUseContainer(options: StartRedisOptions): Promise<boolean> {
-  if (options.bin !== undefined || process.env.REDIS_SERVER_BIN) return false;
+  if (requestedRedisBin(options) !== undefined) return false;
   if (process.env.SHARDBRIDGE_TESTKIT === 'spawn') return false;
   return containerRuntimeAvailable();
 }

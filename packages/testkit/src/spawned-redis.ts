@@ -8,6 +8,7 @@ import { RedisStartError } from './errors.js';
 import { freePort } from './free-port.js';
 import { fetchInfo } from './info.js';
 import { pingOnce } from './ping.js';
+import { requestedRedisBin } from './redis-bin.js';
 import { trackDir, trackProcess, untrackDir } from './process-registry.js';
 import { isClusterConfig } from './redis-config.js';
 import type { RedisServer, StartRedisOptions } from './redis-server.js';
@@ -73,7 +74,7 @@ class SpawnedRedis implements RedisServer {
   ) {
     this.password = options.password;
     this.username = options.username;
-    this.#bin = options.bin ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
+    this.#bin = requestedRedisBin(options) ?? 'redis-server';
     this.#startTimeoutMs = options.startTimeoutMs ?? 15_000;
     this.#args = [
       '--port',

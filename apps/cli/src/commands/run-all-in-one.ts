@@ -38,11 +38,14 @@ function withSecretReferences(plan: Plan): Plan {
     process.env[name] = value;
     return `env:${name}`;
   };
-  const tls = <T extends Plan['source']['tls']>(spec: T): T =>
+  const tls = <T extends Plan['target']['tls']>(spec: T): T =>
     typeof spec === 'object' && spec.key !== undefined ? { ...spec, key: hide(spec.key) } : spec;
   return {
     ...plan,
-    source: { ...plan.source, password: hide(plan.source.password), tls: tls(plan.source.tls) },
+    source:
+      plan.source.type === 'rdb'
+        ? plan.source
+        : { ...plan.source, password: hide(plan.source.password), tls: tls(plan.source.tls) },
     target: { ...plan.target, password: hide(plan.target.password), tls: tls(plan.target.tls) },
   };
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
   formatHostPort,
+  liveSourceOf,
   NatMapper,
   parseHostPort,
   parsePlanText,
@@ -16,11 +17,13 @@ import {
   FileCheckpointStore,
   shardEngineForJob,
   type ShardEngine,
+  targetWriterOptions,
   type ShardProgress,
 } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
 import { runAllInOne } from './run-all-in-one.js';
+import { runRdbImport } from './import-command.js';
 
 export interface RunCommandOptions {
   /** in-process single-shard sync with file checkpoints, no queue (standalone source only) */
@@ -78,9 +81,10 @@ export function shardSyncFromPlan(
     progressIntervalMs?: number;
   },
 ): ShardEngine {
-  const seed = plan.source.seeds[0];
-  const mapper = new NatMapper(plan.source.natMap, { natRules: plan.source.natRules });
-  const { username, password, tls } = plan.source;
+  const source = liveSourceOf(plan);
+  const seed = source.seeds[0];
+  const mapper = new NatMapper(source.natMap, { natRules: source.natRules });
+  const { username, password, tls } = source;
   const data: ShardJobData = {
     planId: plan.name,
     planName: plan.name,
@@ -91,7 +95,7 @@ export function shardSyncFromPlan(
     reachable: formatHostPort(mapper.map(parseHostPort(seed)!).reachable),
     source: { username, password, tls },
     ...syncSettingsOf(plan),
-    configureSource: plan.source.configureSource,
+    configureSource: source.configureSource,
     target: {
       type: plan.target.type,
       seeds: plan.target.seeds,
@@ -121,6 +125,13 @@ export function shardSyncFromPlan(
  */
 export async function runCommand(planPath: string, options: RunCommandOptions): Promise<void> {
   const plan = await loadPlan(planPath);
+  if (plan.source.type === 'rdb') {
+    // A file has no shards and no live stream: one in-process import, with or without --direct.
+    await runRdbImport(plan.source.path, targetWriterOptions(plan.target), {
+      progressIntervalMs: options.progressIntervalMs ?? 2000,
+    });
+    return;
+  }
   if (!options.direct) {
     await runAllInOne(plan, {
       queue: options.queue,

@@ -281,6 +281,18 @@ describe('rejected plans', () => {
     });
   });
 
+  it('refuses an RDB-file source, saying where it runs instead', async () => {
+    const plan = securedPlan('from-file');
+    const answer = await call(coordinator.url, '/v1/plans', {
+      body: { ...plan, source: { type: 'rdb', path: '/backups/dump.rdb' } },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toContainEqual({
+      field: 'source.type',
+      reason: expect.stringContaining('shardbridge run <plan>'),
+    });
+  });
+
   it('answers 422 PREFLIGHT_FAILED naming the source that does not answer', async () => {
     const port = await freePort();
     const answer = await call(coordinator.url, '/v1/plans', {

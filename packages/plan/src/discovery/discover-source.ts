@@ -83,6 +83,7 @@ export async function discoverSourceShards(
   source: SourceSpec,
   options: DiscoverSourceOptions = {},
 ): Promise<DiscoveredShard[]> {
+  if (source.type === 'rdb') throw rdbSourceError(source.path);
   const resolve = options.resolveSecret ?? defaultResolveSecret;
   const tls = resolveTls(source.tls, 'source.tls', resolve);
   const context: DiscoveryContext = {
@@ -233,4 +234,14 @@ function parseSeed(text: string): HostPort {
   const seed = parseHostPort(text);
   if (!seed) throw new DiscoveryError('DISCOVERY_NO_SEED', `source seed "${text}" is not "host:port"`);
   return seed;
+}
+
+/** An RDB-file source has no shards: the coordinator cannot plan it (see README "Import an RDB file"). */
+function rdbSourceError(path: string): DiscoveryError {
+  return new DiscoveryError(
+    'DISCOVERY_RDB_SOURCE',
+    `source is the RDB file ${path}, which has no shards to discover: import it with ` +
+      '`shardbridge run <plan>` or `shardbridge import <file.rdb>` on the host that holds the file',
+    { path },
+  );
 }

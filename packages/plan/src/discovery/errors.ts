@@ -26,7 +26,9 @@ export type DiscoveryErrorCode =
   /** `readFrom: "replica"` and a shard has no reachable replica with its master link up */
   | 'DISCOVERY_NO_REPLICA'
   /** the topology reply could not be understood */
-  | 'DISCOVERY_TOPOLOGY';
+  | 'DISCOVERY_TOPOLOGY'
+  /** the plan's source is an RDB file: there are no shards to discover, it is imported as one job */
+  | 'DISCOVERY_RDB_SOURCE';
 
 export class DiscoveryError extends Error {
   override name = 'DiscoveryError';

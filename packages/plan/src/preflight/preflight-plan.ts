@@ -1,6 +1,6 @@
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { NatMapper } from '../nat-map.js';
-import type { Plan, SourceSpec, TargetSpec } from '../plan-schema.js';
+import type { LiveSourceSpec, Plan, SourceSpec, TargetSpec } from '../plan-schema.js';
 import { resolveSecret as defaultResolveSecret } from '../secret-reference.js';
 import { resolveTls } from '../tls-settings.js';
 import type { DiscoveryContext } from '../discovery/discovery-context.js';
@@ -21,6 +21,7 @@ import type {
 import { checkSourceMaster, UNKNOWN_SOURCE_EXTRA, type SourceExtra } from './source-checks.js';
 import { checkTargetWritable } from './target-checks.js';
 import { clusterDbProblem, nonEmptyDbs, targetNotEmptyProblem } from './keyspace-checks.js';
+import { preflightRdbSource } from './rdb-source-check.js';
 
 /** Options for {@link preflightPlan}. */
 export interface PreflightOptions {
@@ -91,7 +92,11 @@ function keyspaceProblems(
   return problems;
 }
 
-function setUp(spec: SourceSpec | TargetSpec, side: 'source' | 'target', options: PreflightOptions): Side {
+function setUp(
+  spec: LiveSourceSpec | TargetSpec,
+  side: 'source' | 'target',
+  options: PreflightOptions,
+): Side {
   const resolve = options.resolveSecret ?? defaultResolveSecret;
   const timeoutMs = options.connectTimeoutMs ?? 5000;
   const tls = resolveTls(spec.tls, `${side}.tls`, resolve);
@@ -141,7 +146,7 @@ function topologyProblem(side: 'source' | 'target', seeds: readonly string[], ou
 
 /** Topology from the plan's seeds (mapped) and, at the same time, the natDiscover dial; its addresses back the seeds up. */
 async function clusterTopology(
-  spec: SourceSpec | TargetSpec,
+  spec: LiveSourceSpec | TargetSpec,
   side: Side,
 ): Promise<{ topology: TopologyOutcome; discovery?: NatDiscovery; mapper: NatMapper }> {
   const seeds = spec.seeds.map((text) => {
@@ -208,6 +213,7 @@ async function preflightSource(
   spec: SourceSpec,
   options: PreflightOptions,
 ): Promise<{ shards: PreflightSourceNode[]; problems: PreflightProblem[] }> {
+  if (spec.type === 'rdb') return { shards: [], problems: await preflightRdbSource(spec) };
   let side: Side;
   try {
     side = setUp(spec, 'source', options);

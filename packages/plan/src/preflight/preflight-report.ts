@@ -77,8 +77,8 @@ export interface PreflightReport {
   /** wall time of the whole preflight, ms */
   durationMs: number;
   source: {
-    type: 'standalone' | 'cluster';
-    /** one per shard, in slot order */
+    type: 'standalone' | 'cluster' | 'rdb';
+    /** one per shard, in slot order (none for an RDB-file source) */
     shards: PreflightSourceNode[];
   };
   target: {

@@ -1,0 +1,3 @@
+export * from './rdb-import.js';
+export * from './rdb-import-errors.js';
+export * from './target-options.js';

@@ -1,10 +1,15 @@
-import type { ShardLinkHealth, ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
+import type {
+  ShardLinkHealth,
+  ShardMigrationCounters,
+  ShardSyncCounters,
+  ShardSyncPhase,
+} from '@shardbridge/plan';
 
 /** Where a shard is in its life. */
 export type ShardPhase = ShardSyncPhase;
 
 /** A snapshot of one shard's sync, reported about once a second. */
-export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth {
+export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth, ShardMigrationCounters {
   shardId: string;
 }
 
@@ -28,5 +33,7 @@ export function initialProgress(shardId: string): ShardProgress {
     lastDisconnect: null,
     sourceNode: null,
     sourceFailovers: 0,
+    migrationBarriers: 0,
+    migrationBarrierTimeouts: 0,
   };
 }

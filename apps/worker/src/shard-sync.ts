@@ -4,6 +4,8 @@ import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import type { BarrierOutcome, MigrationBarrier } from './resharding/migration-barrier.js';
+import { MigrationGate } from './resharding/migration-gate.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
@@ -49,6 +51,20 @@ export interface ShardSyncOptions {
   locator?: SourceLocator;
   /** time between two RTT samples to the source (see ShardLinkHealth.rttMs); 0 turns sampling off. @defaultValue 5000 */
   rttIntervalMs?: number;
+  /**
+   * Orders slot migrations between this shard and the others of its plan (see apps/worker/src/resharding): a
+   * `RESTORE-ASKING` in the stream, and everything after it, is applied only once the barrier passes, so the old
+   * owner's `DEL` of a migrated key (replayed by another shard's worker) reaches the target first.
+   * Omitted: the stream is applied as it comes.
+   * @defaultValue undefined
+   */
+  migrationBarrier?: MigrationBarrier;
+  /**
+   * Pass `migrationBarrier` once before the first RESTORE of this shard's first full sync: set for a shard added by
+   * re-planning, whose snapshot holds keys migrated from shards whose workers may lag.
+   * @defaultValue false
+   */
+  barrierBeforeFirstRdb?: boolean;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -83,6 +99,11 @@ export class ShardSync {
   /** confirm (or find) the node to dial before each link: set before the first and after a lost one */
   private relocateBeforeLink = true;
   private linkedOnce = false;
+  /** why the source is paused right now; it reads again when none is left */
+  private readonly pausedFor = new Set<'target' | 'checkpoint' | 'migration'>();
+  private gate: MigrationGate | null = null;
+  private firstRdbBarrierDone = false;
+  private trailingSave: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -158,6 +179,8 @@ export class ShardSync {
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
       await this.source.stopRttProbe();
+      if (this.trailingSave) clearTimeout(this.trailingSave);
+      this.trailingSave = null;
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.progressTimer = null;
       this.reportProgress();
@@ -212,6 +235,8 @@ export class ShardSync {
       ? { replid: checkpoint.replid, offset: checkpoint.offset }
       : { replid: '', offset: -2 };
 
+    const linkEnded = new AbortController();
+    this.pausedFor.clear();
     await new Promise<void>((_resolve, reject) => {
       let parser: RdbParser | null = null;
       let fullSyncOffset = -1;
@@ -226,6 +251,16 @@ export class ShardSync {
       // stop() during the checkpoint load or the target connect found no link to end: end this one at once.
       if (this.stopRequested) return fail(new LinkStopped('stopped'));
       writer.once('error', fail);
+      const barrier = this.options.migrationBarrier;
+      this.gate = barrier
+        ? new MigrationGate(barrier, {
+            deliver: (args, offsetAfter) => this.deliverCommand(args, offsetAfter),
+            pauseSource: () => this.pauseFor('migration'),
+            resumeSource: () => this.resumeFor('migration'),
+            onOutcome: (outcome, keys) => this.recordBarrier(outcome, `${keys} migrated key(s)`),
+            onError: (error) => fail(error),
+          })
+        : null;
 
       const guard =
         <A extends unknown[]>(handler: (...args: A) => void) =>
@@ -256,11 +291,14 @@ export class ShardSync {
             this.setPhase('full-sync');
             this.logger.info({ replid, offset }, 'full resync: receiving RDB');
             // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
-            client.pause();
-            this.options.checkpoints.clear(this.options.shardId).then(
-              () => client.resume(),
-              (error: Error) => fail(error),
-            );
+            this.pauseFor('checkpoint');
+            this.options.checkpoints
+              .clear(this.options.shardId)
+              .then(() => this.firstRdbBarrier(linkEnded.signal))
+              .then(
+                () => this.resumeFor('checkpoint'),
+                (error: Error) => fail(error),
+              );
             this.checkpointed = { replid: '', offset: -2 };
             parser = new RdbParser(
               {
@@ -310,7 +348,30 @@ export class ShardSync {
       client.start().catch(fail);
     }).finally(() => {
       this.endLink = null;
+      linkEnded.abort(new LinkStopped('link ended'));
+      this.gate?.close();
+      this.gate = null;
     });
+  }
+
+  /** A shard added by re-planning waits once, before its first RESTORE, for the shards its keys came from. */
+  private async firstRdbBarrier(signal: AbortSignal): Promise<void> {
+    const barrier = this.options.migrationBarrier;
+    if (!barrier || !this.options.barrierBeforeFirstRdb || this.firstRdbBarrierDone) return;
+    this.logger.info('shard added by re-planning: waiting for the other shards before loading its snapshot');
+    this.recordBarrier(await barrier.pass(signal), 'the first snapshot');
+    this.firstRdbBarrierDone = true;
+  }
+
+  private recordBarrier(outcome: BarrierOutcome, what: string): void {
+    this.progressState.migrationBarriers += 1;
+    if (outcome.reached) return;
+    this.progressState.migrationBarrierTimeouts += 1;
+    this.logger.warn(
+      { lagging: outcome.lagging, waitedMs: outcome.waitedMs },
+      `migration barrier timed out: applying ${what} before shard(s) ${outcome.lagging.join(', ')} confirmed ` +
+        'their source offsets; a key moved by resharding may be stale or missing on the target until rewritten',
+    );
   }
 
   private parseRdb(step: () => void): void {
@@ -345,26 +406,44 @@ export class ShardSync {
 
   private applyCommand(args: Buffer[], offsetAfter: number, client: ReplicaClient): void {
     this.progressState.sourceOffset = offsetAfter;
+    // Behind a pending migration barrier the command waits its turn in the gate.
+    if (this.gate?.offer(args, offsetAfter)) return;
+    if (!this.deliverCommand(args, offsetAfter)) this.waitForDrain(client);
+  }
+
+  /** Hands one command to the writer; false when the target's in-flight window is full. */
+  private deliverCommand(args: Buffer[], offsetAfter: number): boolean {
     const name = args[0]?.toString('latin1').toLowerCase();
     // Link-level traffic: it advances the offset but has no effect to write.
     if (name === 'ping' || name === 'replconf') {
       this.writer!.barrier(offsetAfter);
-      return;
+      return true;
     }
     this.progressState.commandsApplied += 1;
-    if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
+    return this.writer!.applyCommand(args, offsetAfter);
   }
 
-  private waitForDrain(client: ReplicaClient): void {
+  private waitForDrain(_client: ReplicaClient): void {
     if (this.waitingForDrain) return;
     this.waitingForDrain = true;
-    client.pause();
+    this.pauseFor('target');
   }
 
   private onDrain(): void {
+    this.gate?.resume();
     if (!this.waitingForDrain) return;
     this.waitingForDrain = false;
-    this.client?.resume();
+    this.resumeFor('target');
+  }
+
+  private pauseFor(reason: 'target' | 'checkpoint' | 'migration'): void {
+    this.pausedFor.add(reason);
+    this.client?.pause();
+  }
+
+  private resumeFor(reason: 'target' | 'checkpoint' | 'migration'): void {
+    this.pausedFor.delete(reason);
+    if (this.pausedFor.size === 0) this.client?.resume();
   }
 
   /** Copies the writer's confirmed position (offset and the db selected there) into the shard's state. */
@@ -378,11 +457,25 @@ export class ShardSync {
     if (offset < 0 || !this.writer) return;
     this.captureAcknowledged(this.writer);
     this.client?.setAcknowledgedOffset(offset);
-    if (Date.now() - this.lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 1000)) {
-      void this.saveCheckpoint(false).catch((error: Error) =>
-        this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`),
+    const wait = (this.options.checkpointIntervalMs ?? 1000) - (Date.now() - this.lastCheckpointAt);
+    if (wait <= 0 && !this.savingCheckpoint) {
+      void this.saveCheckpoint(false).catch((error: Error) => this.checkpointSaveFailed(error));
+    } else if (!this.trailingSave) {
+      // A trailing save, so the last acknowledgement before a quiet spell is checkpointed too: other shards'
+      // migration barriers wait for this checkpoint, and an idle shard's acks are rare (source PINGs).
+      this.trailingSave = setTimeout(
+        () => {
+          this.trailingSave = null;
+          void this.saveCheckpoint(true).catch((error: Error) => this.checkpointSaveFailed(error));
+        },
+        Math.max(wait, 10),
       );
+      this.trailingSave.unref();
     }
+  }
+
+  private checkpointSaveFailed(error: Error): void {
+    this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`);
   }
 
   /** Saves (replid, acknowledged offset) when it moved. Only in incremental phase: mid-RDB there is no resume point. */

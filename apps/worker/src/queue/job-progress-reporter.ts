@@ -134,6 +134,8 @@ export class JobProgressReporter {
       lastDisconnect: progress.lastDisconnect && { ...progress.lastDisconnect },
       sourceNode: progress.sourceNode && { ...progress.sourceNode },
       sourceFailovers: progress.sourceFailovers,
+      migrationBarriers: progress.migrationBarriers,
+      migrationBarrierTimeouts: progress.migrationBarrierTimeouts,
       reportedAt: at,
     };
   }

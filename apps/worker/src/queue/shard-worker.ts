@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
+import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
 import { ShardSync } from '../shard-sync.js';
 import { ShardSyncError } from '../sync-errors.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
@@ -53,6 +54,13 @@ export interface ShardWorkerOptions {
   controlPollIntervalMs?: number;
   /** passed to each ShardSync. @defaultValue ShardSync's (10) */
   maxReconnectAttempts?: number;
+  /**
+   * How long a shard holds migrated keys (RESTORE-ASKING of a reshard) waiting for the other shards of its plan to
+   * confirm their source offsets, before it applies them anyway with a warning (counted as
+   * `migrationBarrierTimeouts` in progress). See apps/worker/src/resharding.
+   * @defaultValue 60000
+   */
+  migrationBarrierTimeoutMs?: number;
 }
 
 /** Return value of a shard job that completed: it only completes when told to stop. */
@@ -232,6 +240,13 @@ export class ShardWorker {
           logger,
           resolveSecret: this.options.resolveSecret,
         }),
+        migrationBarrier: migrationBarrierFromJob(data, {
+          redis: this.client!,
+          logger,
+          resolveSecret: this.options.resolveSecret,
+          timeoutMs: this.options.migrationBarrierTimeoutMs,
+        }),
+        barrierBeforeFirstRdb: data.addedByReplan === true,
         onProgress: (progress) => reporter.onProgress(progress),
         progressIntervalMs: this.options.progressIntervalMs,
         maxReconnectAttempts: this.options.maxReconnectAttempts,

@@ -85,7 +85,7 @@ export function renderPlanStatus(plan: PlanStatusView): string {
   if (events.length > 0) {
     lines.push(`topology events (${events.length}, newest last):`);
     for (const event of events.slice(-SHOWN_EVENTS)) {
-      const who = [event.from, event.to].filter(Boolean).join(' -> ');
+      const who = event.kind === 'slots-moved' ? `${event.from} -> ${event.to}` : (event.to ?? event.from);
       lines.push(
         `  ${new Date(event.at).toISOString()}  ${event.kind.padEnd(13)} ${who}  slots ${slotText(event.slots)}`,
       );

@@ -4,9 +4,11 @@ import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import type { BarrierOutcome, MigrationBarrier } from './resharding/migration-barrier.js';
-import { MigrationGate } from './resharding/migration-gate.js';
+import type { MigrationBarrier } from './resharding/migration-barrier.js';
+import type { MigrationGate } from './resharding/migration-gate.js';
+import { ShardMigrations } from './resharding/shard-migrations.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
+import { SourceFlow } from './source-flow.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import { errorCode, isTransient, ModuleValueError, ShardSyncError, SourceRdbError } from './sync-errors.js';
@@ -92,17 +94,15 @@ export class ShardSync {
   private lastCheckpointAt = 0;
   private savingCheckpoint: Promise<void> | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  private waitingForDrain = false;
   private acknowledgedDb = 0;
   /** the node replicated from; replaced when a failover is followed */
   private readonly source: SourceEndpoint;
   /** confirm (or find) the node to dial before each link: set before the first and after a lost one */
   private relocateBeforeLink = true;
   private linkedOnce = false;
-  /** why the source is paused right now; it reads again when none is left */
-  private readonly pausedFor = new Set<'target' | 'checkpoint' | 'migration'>();
+  private readonly flow = new SourceFlow(() => this.client);
+  private readonly migrations: ShardMigrations | null;
   private gate: MigrationGate | null = null;
-  private firstRdbBarrierDone = false;
   private trailingSave: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ShardSyncOptions) {
@@ -118,6 +118,14 @@ export class ShardSync {
       },
     });
     this.progressState.sourceNode = this.source.describe();
+    this.migrations = options.migrationBarrier
+      ? new ShardMigrations({
+          barrier: options.migrationBarrier,
+          beforeFirstRdb: options.barrierBeforeFirstRdb ?? false,
+          logger: this.logger,
+          counters: this.progressState,
+        })
+      : null;
   }
 
   get progress(): ShardProgress {
@@ -236,7 +244,7 @@ export class ShardSync {
       : { replid: '', offset: -2 };
 
     const linkEnded = new AbortController();
-    this.pausedFor.clear();
+    this.flow.reset();
     await new Promise<void>((_resolve, reject) => {
       let parser: RdbParser | null = null;
       let fullSyncOffset = -1;
@@ -251,16 +259,13 @@ export class ShardSync {
       // stop() during the checkpoint load or the target connect found no link to end: end this one at once.
       if (this.stopRequested) return fail(new LinkStopped('stopped'));
       writer.once('error', fail);
-      const barrier = this.options.migrationBarrier;
-      this.gate = barrier
-        ? new MigrationGate(barrier, {
-            deliver: (args, offsetAfter) => this.deliverCommand(args, offsetAfter),
-            pauseSource: () => this.pauseFor('migration'),
-            resumeSource: () => this.resumeFor('migration'),
-            onOutcome: (outcome, keys) => this.recordBarrier(outcome, `${keys} migrated key(s)`),
-            onError: (error) => fail(error),
-          })
-        : null;
+      this.gate =
+        this.migrations?.gate({
+          deliver: (args, offsetAfter) => this.deliverCommand(args, offsetAfter),
+          pauseSource: () => this.flow.pause('migration'),
+          resumeSource: () => this.flow.resume('migration'),
+          onError: (error) => fail(error),
+        }) ?? null;
 
       const guard =
         <A extends unknown[]>(handler: (...args: A) => void) =>
@@ -291,20 +296,20 @@ export class ShardSync {
             this.setPhase('full-sync');
             this.logger.info({ replid, offset }, 'full resync: receiving RDB');
             // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
-            this.pauseFor('checkpoint');
+            this.flow.pause('checkpoint');
             this.options.checkpoints
               .clear(this.options.shardId)
-              .then(() => this.firstRdbBarrier(linkEnded.signal))
+              .then(() => this.migrations?.beforeFirstRdb(linkEnded.signal))
               .then(
-                () => this.resumeFor('checkpoint'),
+                () => this.flow.resume('checkpoint'),
                 (error: Error) => fail(error),
               );
             this.checkpointed = { replid: '', offset: -2 };
             parser = new RdbParser(
               {
-                onKey: (record) => this.restoreKey(record, client),
+                onKey: (record) => this.restoreKey(record),
                 onFunction: (code) => {
-                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
+                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.flow.pause('target');
                 },
               },
               { decode: false },
@@ -338,9 +343,7 @@ export class ShardSync {
             this.setPhase('incremental');
             onStreaming();
           }),
-          onCommand: guard((args: Buffer[], offsetAfter: number) =>
-            this.applyCommand(args, offsetAfter, client),
-          ),
+          onCommand: guard((args: Buffer[], offsetAfter: number) => this.applyCommand(args, offsetAfter)),
           onClose: (error) => fail(error ?? new LinkStopped('closed')),
         },
       );
@@ -352,26 +355,6 @@ export class ShardSync {
       this.gate?.close();
       this.gate = null;
     });
-  }
-
-  /** A shard added by re-planning waits once, before its first RESTORE, for the shards its keys came from. */
-  private async firstRdbBarrier(signal: AbortSignal): Promise<void> {
-    const barrier = this.options.migrationBarrier;
-    if (!barrier || !this.options.barrierBeforeFirstRdb || this.firstRdbBarrierDone) return;
-    this.logger.info('shard added by re-planning: waiting for the other shards before loading its snapshot');
-    this.recordBarrier(await barrier.pass(signal), 'the first snapshot');
-    this.firstRdbBarrierDone = true;
-  }
-
-  private recordBarrier(outcome: BarrierOutcome, what: string): void {
-    this.progressState.migrationBarriers += 1;
-    if (outcome.reached) return;
-    this.progressState.migrationBarrierTimeouts += 1;
-    this.logger.warn(
-      { lagging: outcome.lagging, waitedMs: outcome.waitedMs },
-      `migration barrier timed out: applying ${what} before shard(s) ${outcome.lagging.join(', ')} confirmed ` +
-        'their source offsets; a key moved by resharding may be stale or missing on the target until rewritten',
-    );
   }
 
   private parseRdb(step: () => void): void {
@@ -387,7 +370,7 @@ export class ShardSync {
     }
   }
 
-  private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {
+  private restoreKey(record: RdbKeyRecord): void {
     const typeByte = record.restorePayload[0];
     if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
       throw new ModuleValueError(record.db, record.key);
@@ -401,14 +384,14 @@ export class ShardSync {
       idle: record.idle,
       freq: record.freq,
     });
-    if (!accepted) this.waitForDrain(client);
+    if (!accepted) this.flow.pause('target');
   }
 
-  private applyCommand(args: Buffer[], offsetAfter: number, client: ReplicaClient): void {
+  private applyCommand(args: Buffer[], offsetAfter: number): void {
     this.progressState.sourceOffset = offsetAfter;
     // Behind a pending migration barrier the command waits its turn in the gate.
     if (this.gate?.offer(args, offsetAfter)) return;
-    if (!this.deliverCommand(args, offsetAfter)) this.waitForDrain(client);
+    if (!this.deliverCommand(args, offsetAfter)) this.flow.pause('target');
   }
 
   /** Hands one command to the writer; false when the target's in-flight window is full. */
@@ -423,27 +406,9 @@ export class ShardSync {
     return this.writer!.applyCommand(args, offsetAfter);
   }
 
-  private waitForDrain(_client: ReplicaClient): void {
-    if (this.waitingForDrain) return;
-    this.waitingForDrain = true;
-    this.pauseFor('target');
-  }
-
   private onDrain(): void {
     this.gate?.resume();
-    if (!this.waitingForDrain) return;
-    this.waitingForDrain = false;
-    this.resumeFor('target');
-  }
-
-  private pauseFor(reason: 'target' | 'checkpoint' | 'migration'): void {
-    this.pausedFor.add(reason);
-    this.client?.pause();
-  }
-
-  private resumeFor(reason: 'target' | 'checkpoint' | 'migration'): void {
-    this.pausedFor.delete(reason);
-    if (this.pausedFor.size === 0) this.client?.resume();
+    this.flow.resume('target');
   }
 
   /** Copies the writer's confirmed position (offset and the db selected there) into the shard's state. */
@@ -522,7 +487,7 @@ export class ShardSync {
   private async teardown(): Promise<void> {
     const client = this.client;
     this.client = null;
-    this.waitingForDrain = false;
+    this.flow.reset();
     await client?.close().catch(() => undefined);
     const writer = this.writer;
     this.writer = null;

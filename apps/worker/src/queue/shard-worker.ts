@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import { keys, SHARD_QUEUE, type ShardJobData, type ShardRecord } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
 import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
 import { ShardSync } from '../shard-sync.js';
@@ -239,6 +239,7 @@ export class ShardWorker {
           }),
           logger,
           resolveSecret: this.options.resolveSecret,
+          currentSlots: () => recordedSlots(this.client!, data),
         }),
         migrationBarrier: migrationBarrierFromJob(data, {
           redis: this.client!,
@@ -316,4 +317,11 @@ export class ShardWorker {
   private result(replid: string | null, acknowledgedOffset: number): ShardJobResult {
     return { stopped: true, workerId: this.workerId, replid, acknowledgedOffset };
   }
+}
+
+/** The shard's slots in its plan's record, which the coordinator's topology watcher keeps current; null if unknown. */
+async function recordedSlots(redis: Redis, data: ShardJobData): Promise<Array<[number, number]> | null> {
+  const shards = JSON.parse((await redis.hget(keys.plan(data.planId), 'shards')) ?? '[]') as ShardRecord[];
+  const record = shards.find((shard) => shard.id === data.shardId);
+  return record && record.slots.length > 0 ? record.slots : null;
 }

@@ -30,6 +30,8 @@ export interface SyncOptionsFromJobContext {
   logger: Logger;
   /** @defaultValue the plan package's `resolveSecret` */
   resolveSecret?: SecretResolver;
+  /** the shard's slots as re-planning last recorded them, for failover following (see SourceLocatorOptions) */
+  currentSlots?: () => Promise<ReadonlyArray<readonly [number, number]> | null>;
 }
 
 /**
@@ -65,7 +67,7 @@ export function syncOptionsFromJob(
       tls: tlsOptions(data.source.tls, 'source.tls', resolve),
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
-    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword),
+    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, context.currentSlots),
     target: {
       type: target.type,
       seeds,
@@ -83,7 +85,11 @@ export function syncOptionsFromJob(
 }
 
 /** A cluster shard follows failovers of its source: find its slots' master through the seeds and the natMap. */
-function failoverLocator(data: WorkerShardJobData, password: string | undefined): SourceLocator {
+function failoverLocator(
+  data: WorkerShardJobData,
+  password: string | undefined,
+  currentSlots: SyncOptionsFromJobContext['currentSlots'],
+): SourceLocator {
   let natMapper: NatMapper;
   try {
     natMapper = new NatMapper(data.natMap ?? {}, { natRules: data.natRules });
@@ -96,6 +102,7 @@ function failoverLocator(data: WorkerShardJobData, password: string | undefined)
     natMapper,
     link: { username: data.source.username, password, tls: Boolean(data.source.tls), timeoutMs: 5000 },
     readFrom: data.readFrom,
+    currentSlots,
   });
 }
 

@@ -117,17 +117,7 @@ export class PlanService {
       change.added,
     );
     plan.shards = change.shards;
-    if (change.added.length > 0) {
-      const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
-      const natMap = knownNatMapOf(plan.plan, plan.shards);
-      await this.options.queue.addBulk(
-        change.added.map((shard) => ({
-          name: 'shard',
-          data: { ...shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap), addedByReplan: true },
-          opts: this.jobOptions(shard),
-        })),
-      );
-    }
+    await this.enqueueAll(plan, change.added);
     for (const shard of change.updated) {
       const job = await this.options.queue.getJob(shard.jobId);
       if (!job) continue;
@@ -156,7 +146,10 @@ export class PlanService {
     return plan.shards.filter((shard) => canaries.has(shard.id));
   }
 
-  /** Adds the shards' jobs; a job id already present is left as it is (BullMQ dedupes on jobId). */
+  /**
+   * Adds the shards' jobs; a job id already present is left as it is (BullMQ dedupes on jobId). A shard the
+   * topology watcher added is flagged `addedByReplan` (its worker waits for the others before its first snapshot).
+   */
   private async enqueueAll(plan: StoredPlan, shards: ShardRecord[]): Promise<void> {
     if (shards.length === 0) return;
     const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
@@ -164,7 +157,10 @@ export class PlanService {
     await this.options.queue.addBulk(
       shards.map((shard) => ({
         name: 'shard',
-        data: shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap),
+        data: {
+          ...shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap),
+          ...(shard.addedAt === undefined ? {} : { addedByReplan: true }),
+        },
         opts: this.jobOptions(shard),
       })),
     );

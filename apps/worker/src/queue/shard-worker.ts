@@ -246,6 +246,7 @@ export class ShardWorker {
           logger,
           resolveSecret: this.options.resolveSecret,
           timeoutMs: this.options.migrationBarrierTimeoutMs,
+          isSyncing: (shard) => this.isSyncing(shard.jobId),
         }),
         barrierBeforeFirstRdb: data.addedByReplan === true,
         onProgress: (progress) => reporter.onProgress(progress),
@@ -298,6 +299,13 @@ export class ShardWorker {
     }
     await reporter.finish('stopped');
     return this.result(replid, acknowledgedOffset);
+  }
+
+  /** Whether a shard's job reports a running sync (BullMQ keeps the last `updateProgress` in the job hash). */
+  private async isSyncing(jobId: string): Promise<boolean> {
+    const raw = await this.client!.hget(this.worker!.toKey(jobId), 'progress');
+    const phase = (raw ? (JSON.parse(raw) as { phase?: unknown }) : null)?.phase;
+    return phase === 'full-sync' || phase === 'incremental';
   }
 
   /** The job's lock is gone: the job is no longer ours to complete, fail or move; the stalled check recovers it. */

@@ -11,7 +11,7 @@ import {
 import type { SecretResolver } from '../queue/sync-options-from-job.js';
 import { MasterOffsets } from './master-offsets.js';
 import type { MigrationBarrier } from './migration-barrier.js';
-import { PlanMigrationBarrier } from './plan-migration-barrier.js';
+import { PlanMigrationBarrier, type PlanMigrationBarrierOptions } from './plan-migration-barrier.js';
 
 export interface BarrierFromJobContext {
   /** the queue's Redis */
@@ -21,6 +21,8 @@ export interface BarrierFromJobContext {
   resolveSecret?: SecretResolver;
   /** see PlanMigrationBarrierOptions.timeoutMs. @defaultValue 60000 */
   timeoutMs?: number;
+  /** see PlanMigrationBarrierOptions.isSyncing */
+  isSyncing?: PlanMigrationBarrierOptions['isSyncing'];
 }
 
 /**
@@ -55,5 +57,6 @@ export function migrationBarrierFromJob(
     masterOffset: (shard) => offsets.of(shard),
     logger: context.logger,
     timeoutMs: context.timeoutMs,
+    isSyncing: context.isSyncing,
   });
 }

@@ -47,8 +47,9 @@ describe('PlanMigrationBarrier (queue Redis + real source masters)', () => {
     await Promise.all([queue?.stop(), master?.stop(), replica?.stop()]);
   });
 
-  const barrier = (planId: string, timeoutMs: number) =>
+  const barrier = (planId: string, timeoutMs: number, isSyncing?: (shard: ShardRecord) => Promise<boolean>) =>
     new PlanMigrationBarrier({
+      isSyncing,
       redis: queueClient,
       planId,
       shardId: `${planId}-0`,
@@ -98,6 +99,23 @@ describe('PlanMigrationBarrier (queue Redis + real source masters)', () => {
     const outcome = await barrier(planId, 300).pass(new AbortController().signal);
     expect(outcome).toMatchObject({ reached: false, lagging: [`${planId}-1`], unknown: [`${planId}-2`] });
     expect(outcome.waitedMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it('does not wait for a shard without a checkpoint whose job is not syncing (queued, held back, stopped)', async () => {
+    const planId = 'gate4';
+    const shards = [
+      record(`${planId}-0`, '127.0.0.1:1'),
+      record(`${planId}-1`, `${master.host}:${master.port}`),
+      record(`${planId}-2`, `${master.host}:${master.port}`),
+    ];
+    await queueClient.hset(keys.plan(planId), 'shards', JSON.stringify(shards));
+    await masterClient.set('y', 'z');
+    // -1 is syncing (its snapshot may predate the goal), -2 waits in the queue.
+    const syncing = async (shard: ShardRecord) => shard.id === `${planId}-1`;
+    const outcome = await barrier(planId, 300, syncing).pass(new AbortController().signal);
+    expect(outcome).toMatchObject({ reached: false, lagging: [`${planId}-1`] });
+    const idle = await barrier(planId, 30_000, async () => false).pass(new AbortController().signal);
+    expect(idle).toMatchObject({ reached: true, lagging: [] });
   });
 
   it('rejects when the link ends while it waits', async () => {

@@ -12,6 +12,13 @@ export interface PlanMigrationBarrierOptions {
   shardId: string;
   /** the current master's offset of a shard; null when none answers (that shard is then not waited for) */
   masterOffset: (shard: ShardRecord) => Promise<MasterOffset | null>;
+  /**
+   * Whether a shard without a checkpoint is syncing now (its job reports `full-sync` or `incremental`). One that is
+   * not (queued behind busy workers, held back by a canary rollout, stopped) is not waited for: the snapshot it
+   * starts from later is taken after the goal, so it cannot bring back a key migrated before.
+   * @defaultValue every shard without a checkpoint is waited for
+   */
+  isSyncing?: (shard: ShardRecord) => Promise<boolean>;
   logger: Logger;
   /**
    * How long one pass waits for the other shards before it lets the migrated keys through anyway (with a warning
@@ -58,8 +65,9 @@ export class PlanMigrationBarrier implements MigrationBarrier {
       );
     }
     let lagging = [...goals.keys()];
+    const byId = new Map(others.map((shard) => [shard.id, shard]));
     for (;;) {
-      lagging = await this.lagging(goals, lagging);
+      lagging = await this.lagging(goals, lagging, byId);
       if (lagging.length === 0) {
         return { reached: true, waitedMs: Date.now() - started, lagging, unknown };
       }
@@ -71,16 +79,28 @@ export class PlanMigrationBarrier implements MigrationBarrier {
   }
 
   /** The shards among `candidates` whose checkpoint is still below their goal. */
-  private async lagging(goals: Map<string, number>, candidates: string[]): Promise<string[]> {
+  private async lagging(
+    goals: Map<string, number>,
+    candidates: string[],
+    byId: Map<string, ShardRecord>,
+  ): Promise<string[]> {
     if (candidates.length === 0) return [];
     const pipeline = this.options.redis.pipeline();
     for (const id of candidates) pipeline.hget(keys.checkpoint(id), 'offset');
     const replies = (await pipeline.exec()) ?? [];
-    return candidates.filter((id, index) => {
+    const still: string[] = [];
+    for (const [index, id] of candidates.entries()) {
       const [error, value] = replies[index] ?? [null, null];
-      const offset = error || value === null ? -1 : Number(value);
-      return !(offset >= goals.get(id)!);
-    });
+      if (error) {
+        still.push(id);
+      } else if (value === null) {
+        const { isSyncing } = this.options;
+        if (!isSyncing || (await isSyncing(byId.get(id)!).catch(() => true))) still.push(id);
+      } else if (!(Number(value) >= goals.get(id)!)) {
+        still.push(id);
+      }
+    }
+    return still;
   }
 }
 

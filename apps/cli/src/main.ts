@@ -60,6 +60,14 @@ program
   .addOption(queueOption())
   .addOption(new Option('--port <n>', 'TCP port').env(ENV.port).default(8080).argParser(positiveInteger))
   .addOption(new Option('--host <addr>', 'listen address').env(ENV.host).default('127.0.0.1'))
+  .addOption(
+    new Option(
+      '--topology-check <ms>',
+      'how often cluster sources are re-read to follow resharding (0 = off)',
+    )
+      .default(10_000)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption())
   .action(async (opts) => {
     await coordinatorCommand({
@@ -67,6 +75,7 @@ program
       port: opts.port,
       host: opts.host,
       logLevel: opts.logLevel,
+      topologyCheckMs: opts.topologyCheck,
     });
   });
 
@@ -80,9 +89,22 @@ program
       .default(1)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--migration-barrier-timeout <ms>',
+      'how long migrated keys of a reshard wait for the other shards before they are applied anyway',
+    )
+      .default(60_000)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption())
   .action(async (opts) => {
-    await workerCommand({ queue: opts.queue, concurrency: opts.concurrency, logLevel: opts.logLevel });
+    await workerCommand({
+      queue: opts.queue,
+      concurrency: opts.concurrency,
+      logLevel: opts.logLevel,
+      migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
+    });
   });
 
 program

@@ -16,6 +16,7 @@ import { plansRouter } from './routes/plans.js';
 import { discoverRouter } from './routes/discover.js';
 import { defaultPreflight, type RunPreflight } from './preflight.js';
 import { RolloutWatcher } from './rollout-watcher.js';
+import { TopologyWatcher } from './topology-watcher.js';
 import { defaultDiscover, type DiscoverShards } from './shard-discovery.js';
 import { queueUiRouter, UI_PATH } from './ui.js';
 
@@ -35,6 +36,12 @@ export interface CoordinatorOptions {
   preflight?: RunPreflight;
   /** how often pending canary rollouts are checked. @defaultValue 1000 */
   rolloutIntervalMs?: number;
+  /**
+   * How often the source topology of active cluster-source plans is re-read to follow resharding (moved slots,
+   * added or drained shards; see TopologyWatcher). 0 turns it off.
+   * @defaultValue 10000
+   */
+  topologyCheckMs?: number;
   /** connect timeout of each source node during discovery. @defaultValue 5000 */
   connectTimeoutMs?: number;
   /** BullMQ `attempts` of each shard job (a worker retries reconnects itself). @defaultValue 1 */
@@ -80,10 +87,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   queue.on('error', (error: Error) => logger.warn({ err: error }, 'shard queue error'));
 
   const store = new PlanStore(redis);
+  const discover = options.discover ?? defaultDiscover;
   const plans = new PlanService({
     queue,
     store,
-    discover: options.discover ?? defaultDiscover,
+    discover,
     preflight: options.preflight ?? defaultPreflight,
     logger,
     connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
@@ -92,6 +100,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const metrics = createMetrics();
   const rollouts = new RolloutWatcher({ plans, logger, intervalMs: options.rolloutIntervalMs });
   rollouts.start();
+  const topology = new TopologyWatcher({
+    plans,
+    discover,
+    logger,
+    intervalMs: options.topologyCheckMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    onEvent: (planId, event) => metrics.observeTopologyEvent(planId, event.kind),
+  });
+  topology.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -141,6 +158,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     app,
     async close() {
       await rollouts.stop();
+      await topology.stop();
       await queue.close();
       try {
         await redis.quit();

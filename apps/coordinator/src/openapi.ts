@@ -331,6 +331,16 @@ export const openApiDocument = {
           announced: hostPort,
           reachable: hostPort,
           jobId: { type: 'string' },
+          addedAt: {
+            type: 'integer',
+            description: 'unix ms the topology watcher added the shard (scale-out)',
+          },
+          drainedAt: { type: 'integer', description: 'unix ms since which the shard serves no slot' },
+          migrationBarriers: { type: 'integer', description: 'slot-migration barrier passes' },
+          migrationBarrierTimeouts: {
+            type: 'integer',
+            description: 'barrier passes that gave up waiting for the other shards',
+          },
           phase: {
             enum: [
               'queued',
@@ -486,6 +496,21 @@ export const openApiDocument = {
                     rollout: { $ref: '#/components/schemas/Rollout' },
                     phases: { type: 'object', additionalProperties: { type: 'integer' } },
                     shards: { type: 'array', items: { $ref: '#/components/schemas/ShardStatus' } },
+                    topologyEvents: {
+                      type: 'array',
+                      description:
+                        'resharding of a cluster source seen by the topology watcher, oldest first (at most 200)',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          at: { type: 'integer', description: 'unix ms' },
+                          kind: { enum: ['slots-moved', 'shard-added', 'shard-drained'] },
+                          from: { type: 'string', description: 'shard that served the slots' },
+                          to: { type: 'string', description: 'shard that serves them now' },
+                          slots: slotRanges,
+                        },
+                      },
+                    },
                   },
                 },
               },

@@ -7,6 +7,7 @@ import { clusterSeedsOf, knownNatMapOf, shardJobData } from './plan-submission.j
 import type { PlanStore, RolloutState, StoredPlan } from './plan-store.js';
 import { shardsFromReport, type RunPreflight } from './preflight.js';
 import type { DiscoverShards } from './shard-discovery.js';
+import type { TopologyChange } from './topology-diff.js';
 import { shardStatus, type ShardJob, type ShardJobState, type ShardStatus } from './shard-status.js';
 
 export interface PlanServiceOptions {
@@ -113,6 +114,38 @@ export class PlanService {
     this.options.logger.info({ planId: plan.id }, 'canary rollout complete: remaining shards queued');
   }
 
+  /**
+   * Stores what the topology watcher found (records, events), queues a job for each added shard (flagged
+   * `addedByReplan`, whatever the rollout stage: its slots are replicated by no one else) and updates the data of
+   * the jobs whose records changed, so a worker that takes one later starts from the current slots and master.
+   */
+  async applyTopology(plan: StoredPlan, change: TopologyChange): Promise<void> {
+    plan.topologyEvents = await this.options.store.setTopology(
+      plan,
+      change.shards,
+      change.events,
+      change.added,
+    );
+    plan.shards = change.shards;
+    await this.enqueueAll(plan, change.added);
+    for (const shard of change.updated) {
+      const job = await this.options.queue.getJob(shard.jobId);
+      if (!job) continue;
+      const data = job.data;
+      await job
+        .updateData({
+          ...data,
+          slots: shard.slots,
+          nodeId: shard.nodeId,
+          announced: shard.announced,
+          reachable: shard.reachable,
+        })
+        .catch((error: Error) =>
+          this.options.logger.warn({ err: error, jobId: shard.jobId }, 'shard job data not updated'),
+        );
+    }
+  }
+
   /** The shards queued so far: all of them unless a canary rollout is pending. */
   private released(plan: StoredPlan): ShardRecord[] {
     return plan.rollout?.stage === 'canary' ? this.canaries(plan) : plan.shards;
@@ -123,7 +156,10 @@ export class PlanService {
     return plan.shards.filter((shard) => canaries.has(shard.id));
   }
 
-  /** Adds the shards' jobs; a job id already present is left as it is (BullMQ dedupes on jobId). */
+  /**
+   * Adds the shards' jobs; a job id already present is left as it is (BullMQ dedupes on jobId). A shard the
+   * topology watcher added is flagged `addedByReplan` (its worker waits for the others before its first snapshot).
+   */
   private async enqueueAll(plan: StoredPlan, shards: ShardRecord[]): Promise<void> {
     if (shards.length === 0) return;
     const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
@@ -131,7 +167,10 @@ export class PlanService {
     await this.options.queue.addBulk(
       shards.map((shard) => ({
         name: 'shard',
-        data: shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap),
+        data: {
+          ...shardJobData(plan.id, plan.plan, shard, clusterSeeds, natMap),
+          ...(shard.addedAt === undefined ? {} : { addedByReplan: true }),
+        },
         opts: this.jobOptions(shard),
       })),
     );

@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
-import { keys, type Plan, type ShardRecord } from '@shardbridge/plan';
+import { keys, type Plan, type ShardRecord, type TopologyEvent } from '@shardbridge/plan';
+
+/** Topology events kept per plan (the oldest go first). */
+export const MAX_TOPOLOGY_EVENTS = 200;
 
 /** Desired state of a whole plan, as the API last set it. */
 export type PlanState = 'active' | 'stopped';
@@ -24,6 +27,8 @@ export interface StoredPlan {
   shards: ShardRecord[];
   /** present when the plan has a `rollout` option */
   rollout?: RolloutState;
+  /** resharding the topology watcher saw, oldest first (at most MAX_TOPOLOGY_EVENTS); absent when none */
+  topologyEvents?: TopologyEvent[];
 }
 
 /** Desired state of one shard, read by the worker that owns (or takes) its job. */
@@ -80,6 +85,27 @@ export class PlanStore {
     await this.redis.hset(keys.plan(planId), 'rollout', JSON.stringify(rollout));
   }
 
+  /**
+   * After re-planning: the new shard records, the events appended (the oldest dropped beyond
+   * MAX_TOPOLOGY_EVENTS), and `run` controls for added shards, in one transaction.
+   */
+  async setTopology(
+    plan: StoredPlan,
+    shards: ShardRecord[],
+    events: TopologyEvent[],
+    added: ShardRecord[],
+  ): Promise<TopologyEvent[]> {
+    const topologyEvents = [...(plan.topologyEvents ?? []), ...events].slice(-MAX_TOPOLOGY_EVENTS);
+    const multi = this.redis.multi();
+    multi.hset(keys.plan(plan.id), {
+      shards: JSON.stringify(shards),
+      topologyEvents: JSON.stringify(topologyEvents),
+    });
+    for (const shard of added) multi.set(keys.control(shard.id), plan.state === 'active' ? 'run' : 'stop');
+    await multi.exec();
+    return topologyEvents;
+  }
+
   /** Sets the control key of each shard, then announces each change on the control channel. */
   async setControl(shardIds: string[], control: ShardControl): Promise<void> {
     if (shardIds.length === 0) return;
@@ -114,5 +140,8 @@ function decode(id: string, fields: Record<string, string> | null): StoredPlan |
     state: fields.state === 'stopped' ? 'stopped' : 'active',
     shards: JSON.parse(fields.shards ?? '[]') as ShardRecord[],
     ...(fields.rollout === undefined ? {} : { rollout: JSON.parse(fields.rollout) as RolloutState }),
+    ...(fields.topologyEvents === undefined
+      ? {}
+      : { topologyEvents: JSON.parse(fields.topologyEvents) as TopologyEvent[] }),
   };
 }

@@ -77,6 +77,8 @@ export function shardStatus(
     fullSyncs: num(report?.fullSyncs, 0),
     partialSyncs: num(report?.partialSyncs, 0),
     reconnects: num(report?.reconnects, 0),
+    migrationBarriers: num(report?.migrationBarriers, 0),
+    migrationBarrierTimeouts: num(report?.migrationBarrierTimeouts, 0),
     attempts: job?.attemptsMade ?? 0,
     workerId: typeof report?.workerId === 'string' ? report.workerId : null,
     lastError,

@@ -1,6 +1,7 @@
 import type { ShardJobData } from '@shardbridge/plan';
 import type { ShardProgress } from './shard-progress.js';
 import { ShardSync } from './shard-sync.js';
+import type { MigrationBarrier } from './resharding/migration-barrier.js';
 import { ScanSync } from './scan/scan-sync.js';
 import { syncOptionsFromJob, type SyncOptionsFromJobContext } from './queue/sync-options-from-job.js';
 
@@ -17,6 +18,10 @@ export interface ShardEngineRuntime {
   onProgress?: (progress: ShardProgress) => void;
   progressIntervalMs?: number;
   maxReconnectAttempts?: number;
+  /** replication only: orders slot migrations with the plan's other shards (see ShardSyncOptions) */
+  migrationBarrier?: MigrationBarrier;
+  /** replication only: pass the barrier before the first snapshot (a shard added by re-planning) */
+  barrierBeforeFirstRdb?: boolean;
 }
 
 /**
@@ -42,7 +47,9 @@ export function shardEngineForJob(
       locator: options.locator,
       configureSource: data.configureSource ?? false,
       slots: data.slots,
-      ...runtime,
+      onProgress: runtime.onProgress,
+      progressIntervalMs: runtime.progressIntervalMs,
+      maxReconnectAttempts: runtime.maxReconnectAttempts,
     });
   }
   return new ShardSync({ ...options, ...runtime });

@@ -1,11 +1,16 @@
 import { emptyRewriteCounters } from './rewrite/rewriting-key-writer.js';
-import type { ShardLinkHealth, ShardSyncCounters, ShardSyncPhase } from '@shardbridge/plan';
+import type {
+  ShardLinkHealth,
+  ShardMigrationCounters,
+  ShardSyncCounters,
+  ShardSyncPhase,
+} from '@shardbridge/plan';
 
 /** Where a shard is in its life. */
 export type ShardPhase = ShardSyncPhase;
 
 /** A snapshot of one shard's sync, reported about once a second. */
-export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth {
+export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth, ShardMigrationCounters {
   shardId: string;
 }
 
@@ -30,5 +35,7 @@ export function initialProgress(shardId: string): ShardProgress {
     sourceNode: null,
     sourceFailovers: 0,
     keyRewrite: emptyRewriteCounters(),
+    migrationBarriers: 0,
+    migrationBarrierTimeouts: 0,
   };
 }

@@ -5,7 +5,11 @@ import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replicati
 import type { SyncFilterSpec, TargetMode } from '@shardbridge/plan';
 import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import type { MigrationBarrier } from './resharding/migration-barrier.js';
+import type { MigrationGate } from './resharding/migration-gate.js';
+import { ShardMigrations } from './resharding/shard-migrations.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
+import { SourceFlow } from './source-flow.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { ShardFilter } from './filter/shard-filter.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
@@ -99,6 +103,20 @@ export interface ShardSyncOptions {
   wholeKeyspace?: boolean;
   /** reads which target dbs hold keys, for `fail-if-not-empty`; required by that mode */
   targetKeyspace?: TargetKeyspaceReader;
+  /**
+   * Orders slot migrations between this shard and the others of its plan (see apps/worker/src/resharding): a
+   * `RESTORE-ASKING` in the stream, and everything after it, is applied only once the barrier passes, so the old
+   * owner's `DEL` of a migrated key (replayed by another shard's worker) reaches the target first.
+   * Omitted: the stream is applied as it comes.
+   * @defaultValue undefined
+   */
+  migrationBarrier?: MigrationBarrier;
+  /**
+   * Pass `migrationBarrier` once before the first RESTORE of this shard's first full sync: set for a shard added by
+   * re-planning, whose snapshot holds keys migrated from shards whose workers may lag.
+   * @defaultValue false
+   */
+  barrierBeforeFirstRdb?: boolean;
 }
 
 /** Thrown into a link when `stop()` ends it on purpose. */
@@ -126,7 +144,6 @@ export class ShardSync {
   private lastCheckpointAt = 0;
   private savingCheckpoint: Promise<void> | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  private waitingForDrain = false;
   private acknowledgedDb = 0;
   /** the node replicated from; replaced when a failover is followed */
   private readonly source: SourceEndpoint;
@@ -144,6 +161,10 @@ export class ShardSync {
   private targetChecked = false;
   /** `mode: 'full'` reached its end: the target confirmed the whole RDB */
   private completed = false;
+  private readonly flow = new SourceFlow(() => this.client);
+  private readonly migrations: ShardMigrations | null;
+  private gate: MigrationGate | null = null;
+  private trailingSave: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -171,6 +192,14 @@ export class ShardSync {
           'slots, and flushing would delete the other shards\' keys): flush the target yourself and use "replace"',
       );
     }
+    this.migrations = options.migrationBarrier
+      ? new ShardMigrations({
+          barrier: options.migrationBarrier,
+          beforeFirstRdb: options.barrierBeforeFirstRdb ?? false,
+          logger: this.logger,
+          counters: this.progressState,
+        })
+      : null;
   }
 
   get progress(): ShardProgress {
@@ -237,6 +266,8 @@ export class ShardSync {
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
       await this.source.stopRttProbe();
+      if (this.trailingSave) clearTimeout(this.trailingSave);
+      this.trailingSave = null;
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.progressTimer = null;
       this.reportProgress();
@@ -302,6 +333,8 @@ export class ShardSync {
       ? { replid: checkpoint.replid, offset: checkpoint.offset }
       : { replid: '', offset: -2 };
 
+    const linkEnded = new AbortController();
+    this.flow.reset();
     await new Promise<void>((_resolve, reject) => {
       let parser: RdbParser | null = null;
       let fullSyncOffset = -1;
@@ -316,6 +349,13 @@ export class ShardSync {
       // stop() during the checkpoint load or the target connect found no link to end: end this one at once.
       if (this.stopRequested) return fail(new LinkStopped('stopped'));
       writer.once('error', fail);
+      this.gate =
+        this.migrations?.gate({
+          deliver: (args, offsetAfter) => this.deliverCommand(args, offsetAfter),
+          pauseSource: () => this.flow.pause('migration'),
+          resumeSource: () => this.flow.resume('migration'),
+          onError: (error) => fail(error),
+        }) ?? null;
 
       const guard =
         <A extends unknown[]>(handler: (...args: A) => void) =>
@@ -347,18 +387,21 @@ export class ShardSync {
             this.setPhase('full-sync');
             this.logger.info({ replid, offset }, 'full resync: receiving RDB');
             // The old checkpoint stops describing the target with the first RESTORE: forget it durably first.
-            client.pause();
-            this.options.checkpoints.clear(this.options.shardId).then(
-              () => {
-                // Ahead of every key on every link (a cluster target broadcasts it to all masters).
-                if (this.options.targetMode === 'flush-first') {
-                  this.logger.warn('targetMode flush-first: FLUSHALL on the target before the RDB');
-                  writer.applyCommand([FLUSHALL], -1);
-                }
-                client.resume();
-              },
-              (error: Error) => fail(error),
-            );
+            this.flow.pause('checkpoint');
+            this.options.checkpoints
+              .clear(this.options.shardId)
+              .then(() => this.migrations?.beforeFirstRdb(linkEnded.signal))
+              .then(
+                () => {
+                  // Ahead of every key on every link (a cluster target broadcasts it to all masters).
+                  if (this.options.targetMode === 'flush-first') {
+                    this.logger.warn('targetMode flush-first: FLUSHALL on the target before the RDB');
+                    writer.applyCommand([FLUSHALL], -1);
+                  }
+                  this.flow.resume('checkpoint');
+                },
+                (error: Error) => fail(error),
+              );
             this.checkpointed = { replid: '', offset: -2 };
             this.keyWriter = new RewritingKeyWriter(
               writer,
@@ -378,22 +421,22 @@ export class ShardSync {
                     );
                   }
                 },
-                onKey: (record) => this.restoreKey(record, client),
+                onKey: (record) => this.restoreKey(record),
                 onBigKeyStart: (info) =>
                   keyWriter.startBigKey(
                     info,
                     this.filter ? this.filter.restoreDb(info.db, info.key) : info.db,
                   ),
                 onBigKeyPart: (part) => {
-                  if (!keyWriter.bigKeyPart(part)) this.waitForDrain(client);
+                  if (!keyWriter.bigKeyPart(part)) this.flow.pause('target');
                 },
                 onBigKeyEnd: () => {
                   this.progressState.keysWritten += 1;
-                  if (!keyWriter.endBigKey()) this.waitForDrain(client);
+                  if (!keyWriter.endBigKey()) this.flow.pause('target');
                 },
                 onFunction: (code) => {
                   if (this.filter?.isDenied('FUNCTION')) return;
-                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.waitForDrain(client);
+                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.flow.pause('target');
                 },
               },
               {
@@ -434,9 +477,7 @@ export class ShardSync {
             this.setPhase('incremental');
             onStreaming();
           }),
-          onCommand: guard((args: Buffer[], offsetAfter: number) =>
-            this.applyCommand(args, offsetAfter, client),
-          ),
+          onCommand: guard((args: Buffer[], offsetAfter: number) => this.applyCommand(args, offsetAfter)),
           onClose: (error) => fail(error ?? new LinkStopped('closed')),
         },
       );
@@ -444,6 +485,9 @@ export class ShardSync {
       client.start().catch(fail);
     }).finally(() => {
       this.endLink = null;
+      linkEnded.abort(new LinkStopped('link ended'));
+      this.gate?.close();
+      this.gate = null;
     });
   }
 
@@ -487,7 +531,7 @@ export class ShardSync {
     this.targetChecked = true;
   }
 
-  private restoreKey(record: RdbKeyRecord, client: ReplicaClient): void {
+  private restoreKey(record: RdbKeyRecord): void {
     const progress = this.progressState;
     const db = this.filter ? this.filter.restoreDb(record.db, record.key) : record.db;
     if (db === null) return;
@@ -502,45 +546,44 @@ export class ShardSync {
     }
     progress.keysWritten += 1;
     const accepted = this.keyWriter!.write(record, db);
-    if (!accepted) this.waitForDrain(client);
+    if (!accepted) this.flow.pause('target');
   }
 
-  private applyCommand(args: Buffer[], offsetAfter: number, client: ReplicaClient): void {
+  private applyCommand(args: Buffer[], offsetAfter: number): void {
     this.progressState.sourceOffset = offsetAfter;
+    // Behind a pending migration barrier the command waits its turn in the gate.
+    if (this.gate?.offer(args, offsetAfter)) return;
+    if (!this.deliverCommand(args, offsetAfter)) this.flow.pause('target');
+  }
+
+  /** Hands one command to the writer; false when the target's in-flight window is full. */
+  private deliverCommand(args: Buffer[], offsetAfter: number): boolean {
     const name = args[0]?.toString('latin1').toLowerCase();
     // Link-level traffic: it advances the offset but has no effect to write.
     if (name === 'ping' || name === 'replconf') {
       this.writer!.barrier(offsetAfter);
-      return;
+      return true;
     }
     const filter = this.filter;
     if (!filter) {
       this.progressState.commandsApplied += 1;
-      if (!this.writer!.applyCommand(args, offsetAfter)) this.waitForDrain(client);
-      return;
+      return this.writer!.applyCommand(args, offsetAfter);
     }
     const step = filter.push(args, offsetAfter);
     if (step.kind === 'drop') this.writer!.barrier(offsetAfter);
-    if (step.kind !== 'forward') return;
+    if (step.kind !== 'forward') return true;
     let room = true;
     for (const command of step.commands) {
       if (!FRAMING.has(command.args[0].toString('latin1').toUpperCase()))
         this.progressState.commandsApplied += 1;
       room = this.writer!.applyCommand(command.args, command.offsetAfter) && room;
     }
-    if (!room) this.waitForDrain(client);
-  }
-
-  private waitForDrain(client: ReplicaClient): void {
-    if (this.waitingForDrain) return;
-    this.waitingForDrain = true;
-    client.pause();
+    return room;
   }
 
   private onDrain(): void {
-    if (!this.waitingForDrain) return;
-    this.waitingForDrain = false;
-    this.client?.resume();
+    this.gate?.resume();
+    this.flow.resume('target');
   }
 
   /** Copies the writer's confirmed position (offset and the db selected there) into the shard's state. */
@@ -557,11 +600,25 @@ export class ShardSync {
     if (offset < 0 || !this.writer) return;
     this.captureAcknowledged(this.writer);
     this.client?.setAcknowledgedOffset(offset);
-    if (Date.now() - this.lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 1000)) {
-      void this.saveCheckpoint(false).catch((error: Error) =>
-        this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`),
+    const wait = (this.options.checkpointIntervalMs ?? 1000) - (Date.now() - this.lastCheckpointAt);
+    if (wait <= 0 && !this.savingCheckpoint) {
+      void this.saveCheckpoint(false).catch((error: Error) => this.checkpointSaveFailed(error));
+    } else if (!this.trailingSave) {
+      // A trailing save, so the last acknowledgement before a quiet spell is checkpointed too: other shards'
+      // migration barriers wait for this checkpoint, and an idle shard's acks are rare (source PINGs).
+      this.trailingSave = setTimeout(
+        () => {
+          this.trailingSave = null;
+          void this.saveCheckpoint(true).catch((error: Error) => this.checkpointSaveFailed(error));
+        },
+        Math.max(wait, 10),
       );
+      this.trailingSave.unref();
     }
+  }
+
+  private checkpointSaveFailed(error: Error): void {
+    this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`);
   }
 
   /** Saves (replid, acknowledged offset) when it moved. Only in incremental phase: mid-RDB there is no resume point. */
@@ -609,7 +666,7 @@ export class ShardSync {
   private async teardown(): Promise<void> {
     const client = this.client;
     this.client = null;
-    this.waitingForDrain = false;
+    this.flow.reset();
     await client?.close().catch(() => undefined);
     const writer = this.writer;
     this.writer = null;

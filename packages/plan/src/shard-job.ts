@@ -14,7 +14,10 @@ export const SHARD_QUEUE = 'shardbridge-shards';
 export const KEY_PREFIX = 'shardbridge';
 
 export const keys = {
-  /** hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | deleted`), `shards` (JSON ShardRecord[]) */
+  /**
+   * hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | deleted`), `shards` (JSON
+   * ShardRecord[]), `topologyEvents` (JSON TopologyEvent[], newest last)
+   */
   plan: (planId: string) => `${KEY_PREFIX}:plan:${planId}`,
   /** sorted set of plan ids by creation time (ms) */
   plans: () => `${KEY_PREFIX}:plans`,
@@ -82,6 +85,11 @@ export interface ShardJobData {
    * @defaultValue false
    */
   configureSource?: boolean;
+  /**
+   * The shard was added by re-planning after resharding gave slots to a master no shard covered (scale-out): its
+   * worker passes the migration barrier once before loading its first snapshot. @defaultValue false
+   */
+  addedByReplan?: boolean;
   target: JobEndpoint & {
     type: 'standalone' | 'cluster';
     /** reachable seeds */
@@ -183,8 +191,17 @@ export interface ScanCounters {
   dirtyKeys: number;
 }
 
+/** Counters of a shard's slot-migration barrier (resharding between source shards). */
+export interface ShardMigrationCounters {
+  /** barrier passes: each covers every RESTORE-ASKING received before it read the other shards' offsets */
+  migrationBarriers: number;
+  /** passes that stopped waiting at the barrier's timeout and let migrated keys through anyway */
+  migrationBarrierTimeouts: number;
+}
+
 /** What a worker reports through `job.updateProgress` (about once a second). */
-export interface ShardJobProgress extends Omit<ShardSyncCounters, 'phase'>, Partial<ShardLinkHealth> {
+export interface ShardJobProgress
+  extends Omit<ShardSyncCounters, 'phase'>, Partial<ShardLinkHealth>, Partial<ShardMigrationCounters> {
   phase: ShardSyncPhase | 'queued';
   workerId: string;
   /** ms since the last byte the target confirmed was received from the source; 0 when caught up */
@@ -207,4 +224,23 @@ export interface ShardRecord {
    * go into every job's `natMap` so a worker can dial a promoted replica. Absent when there is none.
    */
   replicaAddresses?: Array<{ nodeId: string | null; announced: string; reachable: string }>;
+  /** unix ms the topology watcher added this shard (a master that got slots no shard covered); absent for the planned ones */
+  addedAt?: number;
+  /** unix ms since which the shard's master serves no slot (resharding moved them all away); its job keeps running */
+  drainedAt?: number;
+}
+
+/** A change of the source's slot ownership that the coordinator's topology watcher saw. */
+export interface TopologyEvent {
+  /** unix ms */
+  at: number;
+  /** `slots-moved`: slots now served by another shard's master; `shard-added`: a master no shard covered got slots;
+   * `shard-drained`: a shard's master serves no slot any more */
+  kind: 'slots-moved' | 'shard-added' | 'shard-drained';
+  /** the shard that served the slots (absent for `shard-added`) */
+  from?: string;
+  /** the shard that serves them now (absent for `shard-drained`) */
+  to?: string;
+  /** inclusive ranges */
+  slots: Array<[number, number]>;
 }

@@ -3,6 +3,7 @@ import { AckTracker } from './ack-tracker.js';
 import { ClusterConnection } from './cluster-connection.js';
 import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './command-classification.js';
 import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
+import { asTargetRestore } from './migration-restore.js';
 import { StandaloneConnection } from './standalone-connection.js';
 import { NO_ENTRY, type PendingReply, type Transport } from './transport.js';
 import type { RestoreRecord, TargetWriterOptions } from './types.js';
@@ -207,7 +208,8 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
         this.pushDone(offsetAfter);
         break;
       case 'write':
-        this.write(name, args, offsetAfter);
+        if (name === 'RESTORE-ASKING') this.write('RESTORE', asTargetRestore(name, args), offsetAfter);
+        else this.write(name, args, offsetAfter);
         break;
     }
     return this.hasRoom();

@@ -48,10 +48,20 @@ export class ProcessGroup {
 /** Starts `shardbridge coordinator` on `port` (a free one when omitted) and waits until it listens. */
 export async function startCoordinatorProcess(
   queue: RedisServer,
-  options: { port?: number; token?: string; env?: NodeJS.ProcessEnv } = {},
+  /** `args`: extra command-line flags */
+  options: { port?: number; token?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {},
 ): Promise<CoordinatorProcess> {
   const port = options.port ?? (await freePort());
-  const cli = startCli(['coordinator', '--queue', queue.url, '--port', String(port), '--log-level', 'info'], {
+  const flags = [
+    '--queue',
+    queue.url,
+    '--port',
+    String(port),
+    '--log-level',
+    'info',
+    ...(options.args ?? []),
+  ];
+  const cli = startCli(['coordinator', ...flags], {
     ...options.env,
     SHARDBRIDGE_API_TOKEN: options.token ?? API_TOKEN,
   });
@@ -67,10 +77,19 @@ export async function startCoordinatorProcess(
 /** Starts `shardbridge worker` and waits until it takes jobs. `env` is added to this test process's env. */
 export async function startWorkerProcess(
   queue: RedisServer,
-  options: { concurrency: number; env?: NodeJS.ProcessEnv },
+  options: { concurrency: number; env?: NodeJS.ProcessEnv; args?: string[] },
 ): Promise<WorkerProcess> {
   const cli = startCli(
-    ['worker', '--queue', queue.url, '--concurrency', String(options.concurrency), '--log-level', 'info'],
+    [
+      'worker',
+      '--queue',
+      queue.url,
+      '--concurrency',
+      String(options.concurrency),
+      '--log-level',
+      'info',
+      ...(options.args ?? []),
+    ],
     options.env,
   );
   try {

@@ -8,6 +8,8 @@ export interface CoordinatorCommandOptions {
   port: number;
   host: string;
   logLevel: string;
+  /** see CoordinatorOptions.topologyCheckMs. @defaultValue 10000 */
+  topologyCheckMs?: number;
 }
 
 /** `shardbridge coordinator`: the HTTP API, queue UI and metrics, until SIGINT/SIGTERM. */
@@ -28,6 +30,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions): Pr
     host: options.host,
     apiToken,
     logger,
+    topologyCheckMs: options.topologyCheckMs,
   });
   logger.info(
     { url: coordinator.url },

@@ -28,7 +28,24 @@ export interface PlanStatusView {
     lastError?: { code: string; message: string } | null;
     /** scan mode only */
     scan?: { keysScanned: number; keysReread: number; rescans: number; dirtyKeys: number };
+    addedAt?: number;
+    drainedAt?: number;
+    migrationBarrierTimeouts?: number;
   }>;
+  topologyEvents?: Array<{
+    at: number;
+    kind: string;
+    from?: string;
+    to?: string;
+    slots: Array<[number, number]>;
+  }>;
+}
+
+/** How many topology events the status view lists (the newest). */
+const SHOWN_EVENTS = 10;
+
+function slotText(slots: Array<[number, number]>): string {
+  return slots.map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`)).join(',') || '-';
 }
 
 const BAR_WIDTH = 20;
@@ -64,9 +81,22 @@ export function renderPlanStatus(plan: PlanStatusView): string {
     }
     if (shard.workerId) parts.push(`on ${shard.workerId}`);
     if (shard.attempts) parts.push(`attempts ${shard.attempts}`);
+    if (shard.addedAt) parts.push('added by resharding');
+    if (shard.drainedAt) parts.push('drained (no slots)');
+    if (shard.migrationBarrierTimeouts) parts.push(`barrier timeouts ${shard.migrationBarrierTimeouts}`);
     lines.push(parts.join('  '));
     if (shard.lastError && shard.phase !== 'incremental') {
       lines.push(`      last error ${shard.lastError.code}: ${shard.lastError.message}`);
+    }
+  }
+  const events = plan.topologyEvents ?? [];
+  if (events.length > 0) {
+    lines.push(`topology events (${events.length}, newest last):`);
+    for (const event of events.slice(-SHOWN_EVENTS)) {
+      const who = event.kind === 'slots-moved' ? `${event.from} -> ${event.to}` : (event.to ?? event.from);
+      lines.push(
+        `  ${new Date(event.at).toISOString()}  ${event.kind.padEnd(13)} ${who}  slots ${slotText(event.slots)}`,
+      );
     }
   }
   return lines.join('\n');

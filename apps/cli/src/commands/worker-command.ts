@@ -7,6 +7,8 @@ export interface WorkerCommandOptions {
   queue?: string;
   concurrency: number;
   logLevel: string;
+  /** see ShardWorkerOptions.migrationBarrierTimeoutMs. @defaultValue 60000 */
+  migrationBarrierTimeoutMs?: number;
 }
 
 /**
@@ -22,7 +24,12 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   }
   if (options.concurrency < 1) throw new CliError('--concurrency must be at least 1', EXIT_USAGE);
   const logger = pino({ level: options.logLevel });
-  const worker = new ShardWorker({ connection: options.queue, concurrency: options.concurrency, logger });
+  const worker = new ShardWorker({
+    connection: options.queue,
+    concurrency: options.concurrency,
+    logger,
+    migrationBarrierTimeoutMs: options.migrationBarrierTimeoutMs,
+  });
   await worker.start();
   logger.info({ concurrency: options.concurrency }, 'worker ready');
   const signal = await waitForShutdownSignal();

@@ -61,6 +61,8 @@ export interface CoordinatorMetrics {
   registry: Registry;
   /** counts an answered API error (for the error counter) */
   observeError(problem: Problem): void;
+  /** counts a topology change the watcher recorded on a plan (resharding) */
+  observeTopologyEvent(planId: string, kind: string): void;
 }
 
 /**
@@ -76,9 +78,16 @@ export function createMetrics(): CoordinatorMetrics {
     labelNames: ['code', 'status'],
     registers: [registry],
   });
+  const topologyEvents = new Counter({
+    name: 'shardbridge_topology_events_total',
+    help: 'source topology changes recorded on plans (slots-moved, shard-added, shard-drained)',
+    labelNames: ['plan', 'kind'],
+    registers: [registry],
+  });
   return {
     registry,
     observeError: (problem) => apiErrors.inc({ code: problem.code, status: String(problem.status) }),
+    observeTopologyEvent: (planId, kind) => topologyEvents.inc({ plan: planId, kind }),
   };
 }
 

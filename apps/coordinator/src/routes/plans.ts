@@ -66,6 +66,7 @@ export function plansRouter(plans: PlanService): Router {
       target: plan.plan.target,
       phases: phaseSummary(shards),
       shards,
+      topologyEvents: plan.topologyEvents ?? [],
     });
   });
 

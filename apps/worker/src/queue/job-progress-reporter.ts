@@ -141,6 +141,8 @@ export class JobProgressReporter {
       keyRewrite: progress.keyRewrite && { ...progress.keyRewrite },
       // scan mode's own counters (keys scanned/re-read, re-scans); absent for replication
       ...(progress.scan ? { scan: { ...progress.scan } } : {}),
+      migrationBarriers: progress.migrationBarriers,
+      migrationBarrierTimeouts: progress.migrationBarrierTimeouts,
       reportedAt: at,
     };
   }

@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import { keys, SHARD_QUEUE, type ShardJobData, type ShardRecord } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
+import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
 import { shardEngineForJob, type ShardEngine } from '../shard-engine.js';
 import { ShardSyncError } from '../sync-errors.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
@@ -53,6 +54,13 @@ export interface ShardWorkerOptions {
   controlPollIntervalMs?: number;
   /** passed to each ShardSync. @defaultValue ShardSync's (10) */
   maxReconnectAttempts?: number;
+  /**
+   * How long a shard holds migrated keys (RESTORE-ASKING of a reshard) waiting for the other shards of its plan to
+   * confirm their source offsets, before it applies them anyway with a warning (counted as
+   * `migrationBarrierTimeouts` in progress). See apps/worker/src/resharding.
+   * @defaultValue 60000
+   */
+  migrationBarrierTimeoutMs?: number;
 }
 
 /** Return value of a shard job that completed: it only completes when told to stop. */
@@ -235,11 +243,20 @@ export class ShardWorker {
           resolveSecret: this.options.resolveSecret,
           // A run before this one reported progress: it may have written (BullMQ starts progress at 0).
           targetWrittenBefore: typeof job.progress === 'object' && job.progress !== null,
+          currentSlots: () => recordedSlots(this.client!, data),
         },
         {
           onProgress: (progress) => reporter.onProgress(progress),
           progressIntervalMs: this.options.progressIntervalMs,
           maxReconnectAttempts: this.options.maxReconnectAttempts,
+          migrationBarrier: migrationBarrierFromJob(data, {
+            redis: this.client!,
+            logger,
+            resolveSecret: this.options.resolveSecret,
+            timeoutMs: this.options.migrationBarrierTimeoutMs,
+            isSyncing: (shard) => this.isSyncing(shard.jobId),
+          }),
+          barrierBeforeFirstRdb: data.addedByReplan === true,
         },
       );
     } catch (error) {
@@ -291,6 +308,13 @@ export class ShardWorker {
     return this.result(replid, acknowledgedOffset);
   }
 
+  /** Whether a shard's job reports a running sync (BullMQ keeps the last `updateProgress` in the job hash). */
+  private async isSyncing(jobId: string): Promise<boolean> {
+    const raw = await this.client!.hget(this.worker!.toKey(jobId), 'progress');
+    const phase = (raw ? (JSON.parse(raw) as { phase?: unknown }) : null)?.phase;
+    return phase === 'full-sync' || phase === 'incremental';
+  }
+
   /** The job's lock is gone: the job is no longer ours to complete, fail or move; the stalled check recovers it. */
   private leaveLostJob(shard: RunningShard, logger: Logger): never {
     shard.reporter.discard();
@@ -308,4 +332,11 @@ export class ShardWorker {
   private result(replid: string | null, acknowledgedOffset: number): ShardJobResult {
     return { stopped: true, workerId: this.workerId, replid, acknowledgedOffset };
   }
+}
+
+/** The shard's slots in its plan's record, which the coordinator's topology watcher keeps current; null if unknown. */
+async function recordedSlots(redis: Redis, data: ShardJobData): Promise<Array<[number, number]> | null> {
+  const shards = JSON.parse((await redis.hget(keys.plan(data.planId), 'shards')) ?? '[]') as ShardRecord[];
+  const record = shards.find((shard) => shard.id === data.shardId);
+  return record && record.slots.length > 0 ? record.slots : null;
 }

@@ -40,6 +40,8 @@ export interface SyncOptionsFromJobContext {
    * @defaultValue false
    */
   targetWrittenBefore?: boolean;
+  /** the shard's slots as re-planning last recorded them, for failover following (see SourceLocatorOptions) */
+  currentSlots?: () => Promise<ReadonlyArray<readonly [number, number]> | null>;
 }
 
 /**
@@ -81,7 +83,8 @@ export function syncOptionsFromJob(
     },
     sourceNode: { nodeId: data.nodeId, announced: data.announced },
     // The plan's own TLS settings: the locator verifies each node against that node's announced name.
-    locator: data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, planTls),
+    locator:
+      data.nodeId === null ? undefined : failoverLocator(data, sourcePassword, planTls, context.currentSlots),
     target: {
       type: target.type,
       seeds,
@@ -145,6 +148,7 @@ function failoverLocator(
   data: WorkerShardJobData,
   password: string | undefined,
   tls: ConnectionOptions | undefined,
+  currentSlots: SyncOptionsFromJobContext['currentSlots'],
 ): SourceLocator {
   let natMapper: NatMapper;
   try {
@@ -164,6 +168,7 @@ function failoverLocator(
       timeoutMs: 5000,
     },
     readFrom: data.readFrom,
+    currentSlots,
   });
 }
 

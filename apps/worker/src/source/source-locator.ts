@@ -37,6 +37,12 @@ export interface SourceLocatorOptions {
   link: NodeLinkOptions;
   /** @defaultValue 'master' */
   readFrom?: ReadFrom;
+  /**
+   * The shard's slots as re-planning last recorded them (resharding moves slots between shards while a worker
+   * runs); null or a failure falls back to `slots`.
+   * @defaultValue undefined: always `slots`
+   */
+  currentSlots?: () => Promise<ReadonlyArray<readonly [number, number]> | null>;
 }
 
 /**
@@ -76,7 +82,8 @@ export class SourceLocator {
     const state = await this.stateOf(current.reachable, current.announced);
     if (state === 'refused') return current;
     if (readFrom === 'master' ? state?.role === 'master' : isLiveReplica(state)) return current;
-    const firstSlot = this.options.slots[0]?.[0];
+    const slots = (await this.options.currentSlots?.().catch(() => null)) ?? this.options.slots;
+    const firstSlot = slots[0]?.[0];
     if (firstSlot === undefined) throw new SourceRelocationError('the shard has no slots to look up');
     const why = state === null ? 'the shard’s node does not answer' : `the shard’s node is a ${state.role}`;
     const failures: string[] = [];

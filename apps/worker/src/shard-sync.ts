@@ -1,123 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
-import { ReplicaClient, type ReplicaClientOptions } from '@shardbridge/replication';
-import type { SyncFilterSpec, TargetMode } from '@shardbridge/plan';
-import { TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
-import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import type { MigrationBarrier } from './resharding/migration-barrier.js';
+import { ReplicaClient } from '@shardbridge/replication';
+import { TargetWriter } from '@shardbridge/target';
 import type { MigrationGate } from './resharding/migration-gate.js';
 import { ShardMigrations } from './resharding/shard-migrations.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import { SourceFlow } from './source-flow.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { ShardFilter } from './filter/shard-filter.js';
+import type { ShardSyncOptions } from './shard-sync-options.js';
+export type { ShardSyncOptions, TargetKeyspaceReader } from './shard-sync-options.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
-import type { RewritePolicy } from './rewrite/rewrite-policy.js';
-import { emptyRewriteCounters, RewritingKeyWriter } from './rewrite/rewriting-key-writer.js';
+import { RdbLoader } from './full-sync/rdb-loader.js';
 import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
 import {
   errorCode,
   isTransient,
-  ModuleValueError,
   ShardSyncError,
-  SourceRdbError,
   TargetModeUnsupportedError,
   TargetNotEmptyError,
 } from './sync-errors.js';
 
-const RDB_TYPE_MODULE = 6;
-const RDB_TYPE_MODULE_2 = 7;
-const [FUNCTION, LOAD, REPLACE, FLUSHALL] = ['FUNCTION', 'LOAD', 'REPLACE', 'FLUSHALL'].map((word) =>
-  Buffer.from(word),
-);
+const FLUSHALL = Buffer.from('FLUSHALL');
 
 /** Commands a filter adds around the ones it forwards; not counted as applied. */
 const FRAMING = new Set(['SELECT', 'MULTI', 'EXEC']);
-
-/** Target nodes holding keys, by address, with the dbs that hold them. */
-export type TargetKeyspaceReader = () => Promise<Array<{ address: string; dbs: number[] }>>;
-
-export interface ShardSyncOptions {
-  /** stable name of the shard; keys its checkpoint */
-  shardId: string;
-  /** the source node to replicate, at its reachable address; `resume` is filled in from the checkpoint */
-  source: Omit<ReplicaClientOptions, 'resume'>;
-  target: TargetWriterOptions;
-  checkpoints: CheckpointStore;
-  logger: Logger;
-  /** called with a fresh snapshot every `progressIntervalMs` and on every phase change */
-  onProgress?: (progress: ShardProgress) => void;
-  /** @defaultValue 1000 */
-  progressIntervalMs?: number;
-  /** minimum time between two checkpoint saves while data flows. @defaultValue 1000 */
-  checkpointIntervalMs?: number;
-  /**
-   * How many times in a row a lost link is re-established before the shard fails. A link that reaches the
-   * command stream resets the count. The very first connection is not retried: a wrong address fails at once.
-   * @defaultValue 10
-   */
-  maxReconnectAttempts?: number;
-  /** first reconnect delay; doubles per attempt with ±20% jitter, capped at 30 s. @defaultValue 500 */
-  reconnectBaseDelayMs?: number;
-  /**
-   * The source node as the cluster knows it (id and announced `host:port`), for progress, logs and failover
-   * following. @defaultValue `{ nodeId: null, announced: <source host:port> }`
-   */
-  sourceNode?: { nodeId: string | null; announced: string };
-  /**
-   * Follows source failovers: before each reconnect, the locator confirms the node is still a master or finds the
-   * one that now serves the shard's slots, and the link resumes there with PSYNC (a promoted replica keeps the old
-   * replid as replid2 and answers +CONTINUE). Omitted: always reconnect to the same address.
-   * @defaultValue undefined
-   */
-  locator?: SourceLocator;
-  /** time between two RTT samples to the source (see ShardLinkHealth.rttMs); 0 turns sampling off. @defaultValue 5000 */
-  rttIntervalMs?: number;
-  /**
-   * When a full sync rebuilds keys with commands instead of RESTORE (see RewritePolicy): `auto` does so only
-   * for a target too old to load the source's payload version. @defaultValue "auto"
-   */
-  rewrite?: RewritePolicy;
-  /**
-   * A key whose value needs more than this many RDB bytes is written in parts (RPUSH/SADD/ZADD/HSET batches,
-   * SET + APPENDs) under a scratch key, then RENAMEd over the real key; memory stays about this size whatever
-   * the key's size. @defaultValue 67108864 (64 MiB)
-   */
-  bigKeyThreshold?: number;
-  /**
-   * `sync`: full sync, then the command stream until stopped. `full`: one full sync, never resumed from a
-   * checkpoint; `run()` resolves (phase `completed`) once the target confirmed every key of the RDB, so the target
-   * equals the snapshot.
-   * @defaultValue 'sync'
-   */
-  mode?: 'sync' | 'full';
-  /** what a full sync does with keys already in the target (see the plan's `targetMode`). @defaultValue 'replace' */
-  targetMode?: TargetMode;
-  /** what of the source reaches the target, RDB and stream alike. @defaultValue everything */
-  filter?: SyncFilterSpec;
-  /**
-   * The shard holds every slot (a standalone source): only then may it flush the target (`flush-first`) or judge
-   * the whole target's emptiness (`fail-if-not-empty`). @defaultValue true
-   */
-  wholeKeyspace?: boolean;
-  /** reads which target dbs hold keys, for `fail-if-not-empty`; required by that mode */
-  targetKeyspace?: TargetKeyspaceReader;
-  /**
-   * Orders slot migrations between this shard and the others of its plan (see apps/worker/src/resharding): a
-   * `RESTORE-ASKING` in the stream, and everything after it, is applied only once the barrier passes, so the old
-   * owner's `DEL` of a migrated key (replayed by another shard's worker) reaches the target first.
-   * Omitted: the stream is applied as it comes.
-   * @defaultValue undefined
-   */
-  migrationBarrier?: MigrationBarrier;
-  /**
-   * Pass `migrationBarrier` once before the first RESTORE of this shard's first full sync: set for a shard added by
-   * re-planning, whose snapshot holds keys migrated from shards whose workers may lag.
-   * @defaultValue false
-   */
-  barrierBeforeFirstRdb?: boolean;
-}
 
 /** Thrown into a link when `stop()` ends it on purpose. */
 class LinkStopped extends Error {}
@@ -152,7 +59,6 @@ export class ShardSync {
   private linkedOnce = false;
   /** the target's version facts, asked once before the first full sync (null: unknown, RESTORE is used) */
   private targetCapabilities: TargetCapabilities | null | undefined;
-  private keyWriter: RewritingKeyWriter | null = null;
   /** the plan's filter; null = everything passes and the stream goes to the writer untouched */
   private readonly filter: ShardFilter | null;
   /** BUSYKEY skips of writers already closed */
@@ -336,7 +242,7 @@ export class ShardSync {
     const linkEnded = new AbortController();
     this.flow.reset();
     await new Promise<void>((_resolve, reject) => {
-      let parser: RdbParser | null = null;
+      let loader: RdbLoader | null = null;
       let fullSyncOffset = -1;
       let settled = false;
       const fail = (error: Error) => {
@@ -403,47 +309,19 @@ export class ShardSync {
                 (error: Error) => fail(error),
               );
             this.checkpointed = { replid: '', offset: -2 };
-            this.keyWriter = new RewritingKeyWriter(
+            const { label, host, port } = this.source.linkOptions;
+            loader = new RdbLoader({
               writer,
-              this.options.rewrite ?? 'auto',
-              this.targetCapabilities ?? null,
-              (this.progressState.keyRewrite ??= emptyRewriteCounters()),
-              this.options.targetMode === 'skip-existing',
-            );
-            const keyWriter = this.keyWriter;
-            parser = new RdbParser(
-              {
-                onHeader: (rdbVersion) => {
-                  if (keyWriter.rewriting) {
-                    this.logger.info(
-                      { rdbVersion, targetVersion: this.targetCapabilities?.version ?? null },
-                      'keys are rebuilt with commands (the target cannot RESTORE this payload version)',
-                    );
-                  }
-                },
-                onKey: (record) => this.restoreKey(record),
-                onBigKeyStart: (info) =>
-                  keyWriter.startBigKey(
-                    info,
-                    this.filter ? this.filter.restoreDb(info.db, info.key) : info.db,
-                  ),
-                onBigKeyPart: (part) => {
-                  if (!keyWriter.bigKeyPart(part)) this.flow.pause('target');
-                },
-                onBigKeyEnd: () => {
-                  this.progressState.keysWritten += 1;
-                  if (!keyWriter.endBigKey()) this.flow.pause('target');
-                },
-                onFunction: (code) => {
-                  if (this.filter?.isDenied('FUNCTION')) return;
-                  if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) this.flow.pause('target');
-                },
-              },
-              {
-                decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
-                bigKeyThreshold: this.options.bigKeyThreshold,
-              },
-            );
+              rewrite: this.options.rewrite,
+              capabilities: this.targetCapabilities ?? null,
+              targetMode: this.options.targetMode,
+              filter: this.filter,
+              progress: this.progressState,
+              bigKeyThreshold: this.options.bigKeyThreshold,
+              sourceLabel: label ?? `${host}:${port}`,
+              logger: this.logger,
+              pauseSource: () => this.flow.pause('target'),
+            });
           }),
           onContinue: guard(({ replid, offset }) => {
             this.progressState.partialSyncs += 1;
@@ -460,11 +338,11 @@ export class ShardSync {
           }),
           onRdbData: guard((chunk: Buffer) => {
             this.progressState.rdbBytesDone += chunk.length;
-            this.parseRdb(() => parser?.push(chunk));
+            loader?.push(chunk);
           }),
           onRdbEnd: guard(() => {
-            this.parseRdb(() => parser?.end());
-            parser = null;
+            loader?.end();
+            loader = null;
             writer.barrier(fullSyncOffset);
             if (full) {
               this.completeFullSync(writer, client, fail);
@@ -489,19 +367,6 @@ export class ShardSync {
       this.gate?.close();
       this.gate = null;
     });
-  }
-
-  private parseRdb(step: () => void): void {
-    try {
-      step();
-    } catch (error) {
-      if (error instanceof RdbError) {
-        const { label, host, port } = this.source.linkOptions;
-        const source = label ?? `${host}:${port}`;
-        throw new SourceRdbError(source, error);
-      }
-      throw error;
-    }
   }
 
   /** `mode: 'full'`: once the target confirmed the RDB, the link ends on purpose and run() resolves. */
@@ -529,24 +394,6 @@ export class ShardSync {
     const holding = (await this.options.targetKeyspace()).filter((node) => node.dbs.length > 0);
     if (holding.length > 0) throw new TargetNotEmptyError(holding);
     this.targetChecked = true;
-  }
-
-  private restoreKey(record: RdbKeyRecord): void {
-    const progress = this.progressState;
-    const db = this.filter ? this.filter.restoreDb(record.db, record.key) : record.db;
-    if (db === null) return;
-    const typeByte = record.restorePayload[0];
-    if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
-      throw new ModuleValueError(record.db, record.key);
-    }
-    // The key would be gone on arrival (RESTORE … ABSTTL of a past time creates nothing): save the round trip.
-    if (record.expireAt !== null && record.expireAt <= Date.now()) {
-      progress.keysSkippedExpired! += 1;
-      return;
-    }
-    progress.keysWritten += 1;
-    const accepted = this.keyWriter!.write(record, db);
-    if (!accepted) this.flow.pause('target');
   }
 
   private applyCommand(args: Buffer[], offsetAfter: number): void {

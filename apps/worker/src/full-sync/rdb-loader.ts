@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
+import type { TargetMode } from '@shardbridge/plan';
+import type { TargetWriter } from '@shardbridge/target';
+import type { ShardFilter } from '../filter/shard-filter.js';
+import type { RewritePolicy } from '../rewrite/rewrite-policy.js';
+import { emptyRewriteCounters, RewritingKeyWriter } from '../rewrite/rewriting-key-writer.js';
+import type { TargetCapabilities } from '../rewrite/target-capabilities.js';
+import type { ShardProgress } from '../shard-progress.js';
+import { ModuleValueError, SourceRdbError } from '../sync-errors.js';
+
+const RDB_TYPE_MODULE = 6;
+const RDB_TYPE_MODULE_2 = 7;
+const [FUNCTION, LOAD, REPLACE] = ['FUNCTION', 'LOAD', 'REPLACE'].map((word) => Buffer.from(word));
+
+export interface RdbLoaderOptions {
+  writer: TargetWriter;
+  /** @defaultValue 'auto' */
+  rewrite?: RewritePolicy;
+  /** the target's version facts; null = unknown (keys are RESTOREd) */
+  capabilities: TargetCapabilities | null;
+  /** `skip-existing` keeps keys the target has; anything else replaces them. @defaultValue 'replace' */
+  targetMode?: TargetMode;
+  /** null = every key and function passes */
+  filter: ShardFilter | null;
+  /** the shard's counters: keysWritten, keysSkippedExpired, keyRewrite are updated here */
+  progress: ShardProgress;
+  /** see ShardSyncOptions.bigKeyThreshold */
+  bigKeyThreshold?: number;
+  /** the source as RDB errors name it */
+  sourceLabel: string;
+  logger: Logger;
+  /** the target's in-flight window is full: stop reading the source until the writer drains */
+  pauseSource: () => void;
+}
+
+/**
+ * Loads one full sync's RDB into the target as it streams in: the parser, and per key RESTORE (or a rebuild with
+ * commands, see RewritingKeyWriter; big keys always in parts), the plan's filter and db mapping, expired keys
+ * skipped, function libraries with `FUNCTION LOAD REPLACE`. One loader per FULLRESYNC.
+ */
+export class RdbLoader {
+  private readonly parser: RdbParser;
+  private readonly keyWriter: RewritingKeyWriter;
+
+  constructor(private readonly options: RdbLoaderOptions) {
+    const { writer, filter, progress, logger, pauseSource } = options;
+    const keyWriter = new RewritingKeyWriter(
+      writer,
+      options.rewrite ?? 'auto',
+      options.capabilities,
+      (progress.keyRewrite ??= emptyRewriteCounters()),
+      options.targetMode === 'skip-existing',
+    );
+    this.keyWriter = keyWriter;
+    this.parser = new RdbParser(
+      {
+        onHeader: (rdbVersion) => {
+          if (keyWriter.rewriting) {
+            logger.info(
+              { rdbVersion, targetVersion: options.capabilities?.version ?? null },
+              'keys are rebuilt with commands (the target cannot RESTORE this payload version)',
+            );
+          }
+        },
+        onKey: (record) => this.restoreKey(record),
+        onBigKeyStart: (info) =>
+          keyWriter.startBigKey(info, filter ? filter.restoreDb(info.db, info.key) : info.db),
+        onBigKeyPart: (part) => {
+          if (!keyWriter.bigKeyPart(part)) pauseSource();
+        },
+        onBigKeyEnd: () => {
+          progress.keysWritten += 1;
+          if (!keyWriter.endBigKey()) pauseSource();
+        },
+        onFunction: (code) => {
+          if (filter?.isDenied('FUNCTION')) return;
+          if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) pauseSource();
+        },
+      },
+      {
+        decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
+        bigKeyThreshold: options.bigKeyThreshold,
+      },
+    );
+  }
+
+  /** @throws SourceRdbError for a damaged RDB (naming the source), or what a write threw */
+  push(chunk: Buffer): void {
+    this.parse(() => this.parser.push(chunk));
+  }
+
+  /** The transfer ended: @throws SourceRdbError when the RDB was truncated */
+  end(): void {
+    this.parse(() => this.parser.end());
+  }
+
+  private parse(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof RdbError) throw new SourceRdbError(this.options.sourceLabel, error);
+      throw error;
+    }
+  }
+
+  private restoreKey(record: RdbKeyRecord): void {
+    const { filter, progress } = this.options;
+    const db = filter ? filter.restoreDb(record.db, record.key) : record.db;
+    if (db === null) return;
+    const typeByte = record.restorePayload[0];
+    if (typeByte === RDB_TYPE_MODULE || typeByte === RDB_TYPE_MODULE_2) {
+      throw new ModuleValueError(record.db, record.key);
+    }
+    // The key would be gone on arrival (RESTORE … ABSTTL of a past time creates nothing): save the round trip.
+    if (record.expireAt !== null && record.expireAt <= Date.now()) {
+      progress.keysSkippedExpired! += 1;
+      return;
+    }
+    progress.keysWritten += 1;
+    if (!this.keyWriter.write(record, db)) this.options.pauseSource();
+  }
+}

@@ -8,7 +8,8 @@ import { parseInfo } from './info.js';
  * - string: base64
  * - list: base64[] in list order
  * - set: base64[] sorted
- * - zset: `[member, score]` pairs in ZRANGE order (score as Redis prints it)
+ * - zset: `[member, score]` pairs in ZRANGE order (score in shortest round-trip form: Redis 7.0 prints
+ *   `%.17g`, 7.2+ the shortest form; the same double compares equal either way)
  * - hash: `[field, value]` pairs sorted by field
  * - stream: {@link StreamContents}
  * - anything else (module types): `{ dump }`, the DUMP payload in base64
@@ -258,7 +259,7 @@ async function decodeValue(client: Redis, key: Buffer, type: string, replies: un
     case 'zset':
       return pairs(reply as Buffer[]).map(([member, score]): [string, string] => [
         member,
-        Buffer.from(score, 'base64').toString(),
+        canonicalScore(Buffer.from(score, 'base64').toString()),
       ]);
     case 'hash':
       return pairs(reply as Buffer[]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -314,4 +315,12 @@ async function decodeStream(client: Redis, key: Buffer, replies: unknown[]): Pro
   }
   stream.groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return stream;
+}
+
+/** A score as one text per double, whichever way the server printed it (`0.10000000000000001` and `0.1` alike). */
+function canonicalScore(text: string): string {
+  const value = Number(text);
+  if (text === 'inf' || text === '+inf' || value === Infinity) return 'inf';
+  if (text === '-inf' || value === -Infinity) return '-inf';
+  return Number.isNaN(value) ? text : String(value);
 }

@@ -74,9 +74,16 @@ function rdbVersionOfServer(info: Record<string, string>): number {
   return 9;
 }
 
-/** README rule: firstId / maxDeletedId / entriesAdded are derived on load for RDB < 10, so not compared. */
-function normalise(line: string, rdbVersion: number): unknown {
+/**
+ * README rule: firstId / maxDeletedId / entriesAdded are derived on load for RDB < 10, so not compared. A key
+ * rebuilt with commands on a target without HPEXPIREAT (Redis < 7.4) keeps its hash fields without their TTLs
+ * (documented and counted), so field TTLs are not compared then.
+ */
+function normalise(line: string, rdbVersion: number, fieldTtls = true): unknown {
   const record = JSON.parse(line);
+  if (record.type === 'hash' && !fieldTtls) {
+    record.value = record.value.map(([field, value]: [unknown, unknown]) => [field, value, null]);
+  }
   if (record.type === 'stream' && rdbVersion < 10) {
     delete record.value.firstId;
     delete record.value.maxDeletedId;
@@ -85,13 +92,13 @@ function normalise(line: string, rdbVersion: number): unknown {
   return record;
 }
 
-function expectSameLines(got: string[], entry: ManifestEntry): void {
+function expectSameLines(got: string[], entry: ManifestEntry, fieldTtls = true): void {
   const want = expectedLines(entry);
   const mismatches: string[] = [];
   for (let i = 0; i < Math.max(got.length, want.length); i++) {
     if (got[i] === want[i]) continue;
-    const a = got[i] === undefined ? undefined : normalise(got[i], entry.rdbVersion);
-    const b = want[i] === undefined ? undefined : normalise(want[i], entry.rdbVersion);
+    const a = got[i] === undefined ? undefined : normalise(got[i], entry.rdbVersion, fieldTtls);
+    const b = want[i] === undefined ? undefined : normalise(want[i], entry.rdbVersion, fieldTtls);
     if (JSON.stringify(a) === JSON.stringify(b)) continue;
     try {
       expect(a).toEqual(b);
@@ -143,9 +150,12 @@ describe.skipIf(!corpusPresent)(
           await Promise.all(clients.map((client) => client.call('FLUSHALL')));
           await Promise.all(clients.map((client) => client.call('FUNCTION', 'FLUSH')));
           const seed = type === 'standalone' ? standalone : cluster.nodes[0];
-          const outcome = await importRdbFile({
+          const target = { type, seeds: [{ host: seed.host, port: seed.port }] };
+          let outcome = await importRdbFile({
             path: pathOf(entry),
-            target: { type, seeds: [{ host: seed.host, port: seed.port }] },
+            target,
+            // A file newer than the target: first without the rewrite, to see the refusal named.
+            ...(refusedByVersion(entry) ? { rewrite: 'never' as const } : {}),
           }).catch((error: unknown) => error);
 
           if (refusedByVersion(entry)) {
@@ -155,7 +165,13 @@ describe.skipIf(!corpusPresent)(
             expect(error.message).toMatch(/refused RESTORE of key (".*"|0x[0-9a-f]+)/);
             expect(error.message).toContain(`RDB version ${entry.rdbVersion}`);
             expect(error.message).toMatch(/import into a target running/);
-            return;
+            // Then as an operator would run it (rewrite "auto"): every key rebuilt with commands.
+            await Promise.all(clients.map((client) => client.call('FLUSHALL')));
+            await Promise.all(clients.map((client) => client.call('FUNCTION', 'FLUSH')));
+            outcome = await importRdbFile({ path: pathOf(entry), target }).catch((error: unknown) => error);
+            if (!(outcome instanceof Error)) {
+              expect((outcome as { keysRewritten: number }).keysRewritten).toBeGreaterThan(0);
+            }
           }
           if (type === 'cluster' && keyRecords(entry).some((record) => record.db !== 0)) {
             expect(outcome, String(outcome)).toBeInstanceOf(RdbImportError);
@@ -176,7 +192,7 @@ describe.skipIf(!corpusPresent)(
                   masterClients.map((client) => ({ client, dbs: [0] })),
                   { functionsFrom: masterClients[0] },
                 );
-          expectSameLines(lines, entry);
+          expectSameLines(lines, entry, targetRdbVersion >= 12 || !refusedByVersion(entry));
           if (type === 'cluster') {
             // FUNCTION LOAD is broadcast: every master holds the same libraries.
             const first = await masterClients[0].call('FUNCTION', 'LIST', 'WITHCODE');

@@ -190,8 +190,17 @@ program
   .option('--tls-servername <name>', 'SNI and certificate name to verify; implies --tls')
   .option('--tls-insecure', 'do not verify the certificate; implies --tls', false)
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
+  .addOption(
+    new Option(
+      '--rewrite <when>',
+      'rebuild keys with commands instead of RESTORE: auto (only for a target too old for the file), always, never',
+    )
+      .choices(['auto', 'always', 'never'])
+      .default('auto'),
+  )
   .action(async (file: string, opts) => {
     await importCommand(file, {
+      rewrite: opts.rewrite,
       target: opts.target,
       targetType: opts.targetType,
       username: opts.username,

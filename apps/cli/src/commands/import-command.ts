@@ -28,6 +28,8 @@ export interface ImportCommandOptions {
   tlsInsecure?: boolean;
   /** print a progress line this often. @defaultValue 2000 */
   progressIntervalMs?: number;
+  /** RESTORE payloads, or rebuild keys with commands (see the plan's `target.rewrite`). @defaultValue 'auto' */
+  rewrite?: 'auto' | 'always' | 'never';
 }
 
 /** `shardbridge import <file.rdb> --target host:port`: the flags become a plan-style target, validated as one. */
@@ -47,6 +49,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
       tls: Object.keys(tlsObject).length > 0 ? tlsObject : Boolean(options.tls),
+      ...(options.rewrite === undefined ? {} : { rewrite: options.rewrite }),
     });
   } catch (error) {
     const issues = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
@@ -56,6 +59,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   }
   await runRdbImport(file, targetOptionsOrUsageError(target), {
     progressIntervalMs: options.progressIntervalMs ?? 2000,
+    rewrite: target.rewrite,
   });
 }
 
@@ -76,7 +80,7 @@ function targetOptionsOrUsageError(target: TargetSpec): TargetWriterOptions {
 export async function runRdbImport(
   path: string,
   target: TargetWriterOptions,
-  options: { progressIntervalMs: number },
+  options: { progressIntervalMs: number; rewrite?: 'auto' | 'always' | 'never'; bigKeyThreshold?: number },
 ): Promise<RdbImportProgress> {
   const label = target.label ?? `${target.seeds[0]?.host}:${target.seeds[0]?.port}`;
   process.stdout.write(`importing ${path} into ${target.type} target ${label}\n`);
@@ -84,6 +88,8 @@ export async function runRdbImport(
     path,
     target,
     progressIntervalMs: options.progressIntervalMs,
+    rewrite: options.rewrite,
+    bigKeyThreshold: options.bigKeyThreshold,
     onProgress: (progress) => {
       if (!progress.done) process.stdout.write(`${formatImportProgress(progress)}\n`);
     },
@@ -103,6 +109,8 @@ export function formatImportProgress(p: RdbImportProgress): string {
   ];
   if (p.keysEmpty > 0) parts.push(`empty skipped ${p.keysEmpty}`);
   if (p.functions > 0) parts.push(`functions ${p.functions}`);
+  if (p.keysRewritten > 0) parts.push(`rebuilt with commands ${p.keysRewritten}`);
+  if (p.droppedFieldTtls > 0) parts.push(`hash field TTLs dropped ${p.droppedFieldTtls} (target < 7.4)`);
   parts.push(`${(p.elapsedMs / 1000).toFixed(1)} s`);
   return parts.join('  ');
 }

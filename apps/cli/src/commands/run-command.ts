@@ -129,6 +129,8 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
     // A file has no shards and no live stream: one in-process import, with or without --direct.
     await runRdbImport(plan.source.path, targetWriterOptions(plan.target), {
       progressIntervalMs: options.progressIntervalMs ?? 2000,
+      rewrite: plan.target.rewrite,
+      bigKeyThreshold: plan.target.bigKeyThreshold,
     });
     return;
   }

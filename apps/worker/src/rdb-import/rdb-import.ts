@@ -3,6 +3,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { RdbError, RdbParser, type RdbKeyRecord } from '@shardbridge/rdb';
 import { TargetWriteError, TargetWriter, type TargetWriterOptions } from '@shardbridge/target';
+import type { RewritePolicy } from '@shardbridge/plan';
+import { emptyRewriteCounters, RewritingKeyWriter } from '../rewrite/rewriting-key-writer.js';
+import { probeTargetCapabilities } from '../rewrite/target-capabilities.js';
 import { isEmptyCollection } from './empty-collection.js';
 import {
   dbNotInCluster,
@@ -31,6 +34,13 @@ export interface RdbImportOptions {
   readChunkBytes?: number;
   /** clock deciding which keys are already expired, unix ms. @defaultValue Date.now */
   now?: () => number;
+  /**
+   * RESTORE the file's payloads, or rebuild keys with ordinary commands (`auto`: only when the target is too old
+   * to load the file's RDB version; see RewritingKeyWriter). @defaultValue 'auto'
+   */
+  rewrite?: RewritePolicy;
+  /** keys needing more RDB bytes than this are written in parts (see ShardSyncOptions). @defaultValue 64 MiB */
+  bigKeyThreshold?: number;
 }
 
 /** Counters of one import; also its result. */
@@ -49,13 +59,18 @@ export interface RdbImportProgress {
   keysEmpty: number;
   /** function libraries loaded with FUNCTION LOAD REPLACE */
   functions: number;
+  /** keys rebuilt with commands (an older target, or `rewrite: "always"`), and what that could not carry */
+  keysRewritten: number;
+  /** hash field TTLs the target could not take (no HPEXPIREAT before Redis 7.4): fields kept without TTL */
+  droppedFieldTtls: number;
   elapsedMs: number;
   done: boolean;
 }
 
 /**
  * Imports an RDB file into a target: streams the file through the parser without decoding values, RESTOREs each
- * key with the file's own payload (`REPLACE ABSTTL`, routed by slot on a cluster target), loads function libraries
+ * key with the file's own payload (`REPLACE ABSTTL`, routed by slot on a cluster target) — or, for a target too
+ * old to load the file's RDB version, rebuilds each key with ordinary commands — loads function libraries
  * with `FUNCTION LOAD REPLACE` (on every master of a cluster), and skips keys that a server would drop on load.
  * Reading pauses while the target's in-flight window is full.
  *
@@ -84,15 +99,23 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
     keysExpired: 0,
     keysEmpty: 0,
     functions: 0,
+    keysRewritten: 0,
+    droppedFieldTtls: 0,
     elapsedMs: 0,
     done: false,
   };
+  const rewriteCounters = emptyRewriteCounters();
   const report = () => {
+    progress.keysRewritten = rewriteCounters.keysRewritten;
+    progress.droppedFieldTtls = rewriteCounters.droppedFieldTtls;
     progress.elapsedMs = Date.now() - started;
     options.onProgress?.({ ...progress });
   };
 
+  const policy = options.rewrite ?? 'auto';
+  const capabilities = policy === 'never' ? null : await probeTargetCapabilities(options.target);
   const writer = await TargetWriter.connect(options.target);
+  const keyWriter = new RewritingKeyWriter(writer, policy, capabilities, rewriteCounters);
   // Failures are read from writer.failed; the listener only keeps an 'error' event from crashing the process.
   writer.on('error', () => {});
   let full = false;
@@ -113,14 +136,7 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
       progress.keysEmpty++;
       return;
     }
-    const accepted = writer.restoreKey({
-      db: record.db,
-      key: record.key,
-      expireAt: record.expireAt,
-      payload: record.restorePayload,
-      idle: record.idle,
-      freq: record.freq,
-    });
+    const accepted = keyWriter.write(record);
     progress.keysRestored++;
     if (!accepted) full = true;
   };
@@ -128,12 +144,28 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
     {
       onHeader: (version) => (progress.rdbVersion = version),
       onKey: restore,
+      onBigKeyStart: (info) => {
+        if (options.target.type === 'cluster' && info.db !== 0)
+          throw dbNotInCluster(path, label, info.db, info.key);
+        keyWriter.startBigKey(info);
+      },
+      onBigKeyPart: (part) => {
+        if (!keyWriter.bigKeyPart(part)) full = true;
+      },
+      onBigKeyEnd: () => {
+        progress.keysRestored++;
+        if (!keyWriter.endBigKey()) full = true;
+      },
       onFunction: (code) => {
         progress.functions++;
         if (!writer.applyCommand([FUNCTION, LOAD, REPLACE, code], -1)) full = true;
       },
     },
-    { decode: false, expectedSize: bytesTotal },
+    {
+      decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
+      expectedSize: bytesTotal,
+      bigKeyThreshold: options.bigKeyThreshold,
+    },
   );
 
   const stream = createReadStream(path, { highWaterMark: options.readChunkBytes ?? 1 << 20 });

@@ -11,7 +11,7 @@ export interface KeyRewriteCounters {
   expiredKeysSkipped: number;
   /** hash field TTLs the target could not take (no HPEXPIREAT): fields kept without TTL */
   droppedFieldTtls: number;
-  /** consumer-group pending entries whose stream entry was deleted (not recreatable) */
+  /** consumer-group pending entries without an owning consumer in the RDB (nothing to claim them for) */
   lostPendingEntries: number;
 }
 

@@ -121,7 +121,8 @@ describe('KeyRewrite against a real redis-server', () => {
       },
     };
     const { losses } = await write('st', stream, null);
-    expect(losses.lostPendingEntries).toBe(1);
+    // 2-0 was deleted but is still pending: recreated through a placeholder entry deleted again
+    expect(losses.lostPendingEntries).toBe(0);
     const info = (await client.call('XINFO', 'STREAM', 'st', 'FULL')) as unknown[];
     const field = (name: string) => info[info.indexOf(name) + 1];
     expect(field('length')).toBe(2);
@@ -132,7 +133,10 @@ describe('KeyRewrite against a real redis-server', () => {
     expect(group[group.indexOf('entries-read') + 1]).toBe(3);
     expect(group[group.indexOf('last-delivered-id') + 1]).toBe('3-0');
     const pel = group[group.indexOf('pending') + 1] as unknown[][];
-    expect(pel.map((entry) => [entry[0], entry[1], entry[3]])).toEqual([['1-1', 'alice', 4]]);
+    expect(pel.map((entry) => [entry[0], entry[1], entry[3]])).toEqual([
+      ['1-1', 'alice', 4],
+      ['2-0', 'alice', 1],
+    ]);
     const consumers = group[group.indexOf('consumers') + 1] as unknown[][];
     expect(consumers.map((consumer) => consumer[1]).sort()).toEqual(['alice', 'bob']);
   });

@@ -1,6 +1,12 @@
 import { scoreText } from './score-text.js';
 import { tempKeyFor } from './temp-key.js';
-import { formatStreamId, type RewriteValue, type StreamGroupShape, type StreamShape } from './value-shape.js';
+import {
+  formatStreamId,
+  type RewriteValue,
+  type StreamGroupShape,
+  type StreamIdShape,
+  type StreamShape,
+} from './value-shape.js';
 
 export interface KeyRewriteOptions {
   /** elements (list items, members, field/value pairs, stream entries) per command. @defaultValue 1000 */
@@ -32,7 +38,7 @@ export interface RewriteLosses {
   droppedFieldTtls: number;
   /** hash fields skipped because their TTL had already passed */
   expiredFields: number;
-  /** pending entries of consumer groups whose stream entry no longer exists (XCLAIM cannot recreate them) */
+  /** pending entries the RDB holds without an owning consumer (nothing to XCLAIM them for) */
   lostPendingEntries: number;
 }
 
@@ -94,6 +100,8 @@ export class KeyRewrite {
   private commandsSoFar = 0;
   private stringStarted = false;
   private entriesWritten = 0;
+  /** IDs of placeholder entries to delete once the stream's groups are built */
+  private ghostIds: string[] = [];
 
   constructor(
     readonly key: Buffer,
@@ -141,7 +149,7 @@ export class KeyRewrite {
         yield* this.appendHash(part.value);
         break;
       case 'stream':
-        yield* this.appendStreamEntries(part.value.entries);
+        yield* this.appendStreamEntries(part.value);
         break;
     }
   }
@@ -243,8 +251,27 @@ export class KeyRewrite {
     }
   }
 
-  private *appendStreamEntries(entries: StreamShape['entries']): Generator<Buffer[]> {
-    for (const entry of entries) {
+  /**
+   * The stream's entries with their IDs, in ID order, together with a placeholder entry for every pending entry
+   * whose message was deleted (XCLAIM … FORCE only recreates a pending entry whose message exists): the
+   * placeholders are deleted again once the groups are built, and XSETID then restores the source's counters.
+   */
+  private *appendStreamEntries(stream: StreamShape): Generator<Buffer[]> {
+    const present = new Set(stream.entries.map((entry) => formatStreamId(entry.id)));
+    const ghosts = new Map<string, StreamIdShape>();
+    for (const group of stream.groups) {
+      for (const pending of group.pending) {
+        const id = formatStreamId(pending.id);
+        if (pending.consumer !== null && !present.has(id)) ghosts.set(id, pending.id);
+      }
+    }
+    this.ghostIds = [...ghosts.keys()];
+    const ordered: Array<{ id: StreamIdShape; fields: Buffer[] }> = [
+      ...stream.entries,
+      ...[...ghosts.values()].map((id) => ({ id, fields: GHOST_FIELDS })),
+    ];
+    if (ghosts.size > 0) ordered.sort((x, y) => compareIds(x.id, y.id));
+    for (const entry of ordered) {
       yield this.count([XADD, this.writeKey, b(formatStreamId(entry.id)), ...entry.fields]);
       this.entriesWritten += 1;
       yield* this.afterFirst();
@@ -258,19 +285,20 @@ export class KeyRewrite {
       yield this.count([XGROUP, b('CREATE'), this.writeKey, scratchGroup, b('$'), b('MKSTREAM')]);
       yield this.count([XGROUP, b('DESTROY'), this.writeKey, scratchGroup]);
     }
+    for (const group of stream.groups) yield* this.groupCommands(group);
+    for (let i = 0; i < this.ghostIds.length; i += this.batchElements) {
+      yield this.count([b('XDEL'), this.writeKey, ...this.ghostIds.slice(i, i + this.batchElements).map(b)]);
+    }
+    // Last: XADD and XDEL above moved the counters this sets back to the source's.
     const setId = [XSETID, this.writeKey, b(formatStreamId(stream.lastId))];
     if (this.options.streamMetadata ?? true) {
       setId.push(b('ENTRIESADDED'), b(String(stream.entriesAdded)));
       setId.push(b('MAXDELETEDID'), b(formatStreamId(stream.maxDeletedId)));
     }
     yield this.count(setId);
-    const present =
-      stream.entries.length > 0 ? new Set(stream.entries.map((e) => formatStreamId(e.id))) : null;
-    for (const group of stream.groups) yield* this.groupCommands(group, present);
   }
 
-  /** `present`: IDs of the stream's entries when the whole value was given (to count what XCLAIM cannot restore) */
-  private *groupCommands(group: StreamGroupShape, present: Set<string> | null): Generator<Buffer[]> {
+  private *groupCommands(group: StreamGroupShape): Generator<Buffer[]> {
     const create = [XGROUP, b('CREATE'), this.writeKey, group.name, b(formatStreamId(group.lastDeliveredId))];
     if ((this.options.streamMetadata ?? true) && group.entriesRead !== null) {
       create.push(b('ENTRIESREAD'), b(String(group.entriesRead)));
@@ -284,18 +312,13 @@ export class KeyRewrite {
         this.losses.lostPendingEntries += 1;
         continue;
       }
-      const id = formatStreamId(pending.id);
-      if (present && !present.has(id)) {
-        this.losses.lostPendingEntries += 1;
-        continue;
-      }
       yield this.count([
         XCLAIM,
         this.writeKey,
         group.name,
         pending.consumer,
         b('0'),
-        b(id),
+        b(formatStreamId(pending.id)),
         b('TIME'),
         b(String(pending.deliveryTime)),
         b('RETRYCOUNT'),
@@ -305,4 +328,12 @@ export class KeyRewrite {
       ]);
     }
   }
+}
+
+/** The fields of a placeholder entry (deleted again before the key is put in place). */
+const GHOST_FIELDS = [b('shardbridge-placeholder'), b('')];
+
+function compareIds(x: StreamIdShape, y: StreamIdShape): number {
+  if (x.ms !== y.ms) return x.ms < y.ms ? -1 : 1;
+  return x.seq === y.seq ? 0 : x.seq < y.seq ? -1 : 1;
 }

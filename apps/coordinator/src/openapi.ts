@@ -227,6 +227,12 @@ export const openApiDocument = {
                   'full sync: RESTORE payloads (never), rebuild every key with commands (always), or rebuild only ' +
                   'when the target is too old to load the source RDB version (auto)',
               },
+              crossSlot: {
+                enum: ['split', 'error'],
+                default: 'split',
+                description:
+                  'cluster target: run DEL/UNLINK/TOUCH/MSET whose keys span slots per slot (split) or fail the shard',
+              },
               bigKeyThreshold: {
                 type: 'integer',
                 minimum: 65536,

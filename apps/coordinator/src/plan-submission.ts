@@ -149,6 +149,7 @@ export function shardJobData(
       ...(plan.target.natRules === undefined ? {} : { natRules: plan.target.natRules }),
       ...(plan.target.rewrite === 'auto' ? {} : { rewrite: plan.target.rewrite }),
       ...(plan.target.bigKeyThreshold === undefined ? {} : { bigKeyThreshold: plan.target.bigKeyThreshold }),
+      ...(plan.target.crossSlot === undefined ? {} : { crossSlot: plan.target.crossSlot }),
     },
     ...failover,
   };

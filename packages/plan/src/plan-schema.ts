@@ -153,6 +153,12 @@ export const targetSchema = z.strictObject({
    * of one RESTORE; bounds the worker's memory whatever the key's size. @defaultValue 67108864 (64 MiB)
    */
   bigKeyThreshold: z.number().int().min(65536).optional(),
+  /**
+   * Cluster target, a source command whose keys span slots: `split` runs DEL/UNLINK/TOUCH/MSET per slot (same
+   * data, not atomic), `error` fails the shard; other multi-key commands (RENAME, …) always fail, naming the keys.
+   * @defaultValue "split"
+   */
+  crossSlot: z.enum(['split', 'error']).optional(),
 });
 
 /** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */

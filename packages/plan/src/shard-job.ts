@@ -102,6 +102,8 @@ export interface ShardJobData {
     rewrite?: RewritePolicy;
     /** plan `target.bigKeyThreshold` in bytes. @defaultValue 67108864 */
     bigKeyThreshold?: number;
+    /** plan `target.crossSlot`. @defaultValue 'split' */
+    crossSlot?: 'split' | 'error';
   };
 }
 

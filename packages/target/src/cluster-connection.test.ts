@@ -101,14 +101,35 @@ describe('TargetWriter (cluster)', () => {
     await writer.close();
   });
 
-  it('reports a multi-key command across slots as TARGET_CROSSSLOT', async () => {
+  it('splits DEL/UNLINK/MSET across slots per slot; with crossSlot "error", or for RENAME, TARGET_CROSSSLOT', async () => {
     const writer = await TargetWriter.connect({ type: 'cluster', seeds: seedsOf(cluster) });
-    writer.applyCommand(cmd('MSET', 'cross:a', '1', 'cross:b', '2'), 10);
-    const error = await new Promise<TargetError>((r) => writer.once('error', r));
+    writer.applyCommand(cmd('MSET', 'cross:a', '1', 'cross:b', '2', 'cross:c', '3'), 10);
+    writer.applyCommand(cmd('DEL', 'cross:a', 'cross:b'), 20);
+    await writer.flush();
+    expect(writer.acknowledgedOffset).toBe(20);
+    const reader = cluster.client();
+    expect([await reader.get('cross:a'), await reader.get('cross:b'), await reader.get('cross:c')]).toEqual([
+      null,
+      null,
+      '3',
+    ]);
+    writer.applyCommand(cmd('RENAME', 'cross:c', 'cross:d'), 30);
+    const renameError = await new Promise<TargetError>((r) => writer.once('error', r));
+    expect(renameError.code).toBe('TARGET_CROSSSLOT');
+    expect(renameError.message).toContain('RENAME "cross:c"');
+    await writer.close();
+
+    const strict = await TargetWriter.connect({
+      type: 'cluster',
+      seeds: seedsOf(cluster),
+      crossSlot: 'error',
+    });
+    strict.applyCommand(cmd('MSET', 'cross:a', '1', 'cross:b', '2'), 10);
+    const error = await new Promise<TargetError>((r) => strict.once('error', r));
     expect(error.code).toBe('TARGET_CROSSSLOT');
     expect(error.message).toContain('MSET "cross:a"');
     expect(error.message).not.toContain('"1"');
-    await writer.close();
+    await strict.close();
   });
 
   it('follows ASK and MOVED while a slot migrates between masters', async () => {

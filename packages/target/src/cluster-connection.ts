@@ -8,6 +8,7 @@ import {
   type TargetError,
 } from './errors.js';
 import type { Endpoint } from './handshake.js';
+import { splitBySlot } from './cross-slot-split.js';
 import { keySlot, SLOT_COUNT } from './key-slot.js';
 import { RedisLink } from './redis-link.js';
 import { errorFromReply } from './reply-error.js';
@@ -23,7 +24,7 @@ const TRYAGAIN_DELAY_MS = 100;
  */
 const BROADCAST = new Set(['FLUSHALL', 'FLUSHDB', 'FUNCTION', 'SCRIPT']);
 
-/** A broadcast command: done when every master confirmed it. */
+/** A broadcast command, or one split per slot: done when every part was confirmed. */
 interface BroadcastGroup {
   remaining: number;
   failed: boolean;
@@ -144,6 +145,22 @@ export class ClusterConnection implements Transport {
   command(_db: number, args: Buffer[], pending: PendingReply): void {
     if (BROADCAST.has(pending.name)) {
       this.broadcast(args, pending);
+      return;
+    }
+    const parts = this.options.crossSlot === 'error' ? null : splitBySlot(pending.name, args);
+    if (parts) {
+      // One reply for the source's command: confirmed once every part is.
+      const group: BroadcastGroup = { remaining: parts.length, failed: false };
+      for (const part of parts) {
+        this.route(part.slot, {
+          pending,
+          slot: part.slot,
+          args: part.args,
+          record: null,
+          redirections: 0,
+          group,
+        });
+      }
       return;
     }
     const key = this.commandKeys.routingKey(pending.name, args);

@@ -19,6 +19,13 @@ export interface TargetWriterOptions {
    * node a cluster target announces: CLUSTER SLOTS, MOVED and ASK. @defaultValue identity
    */
   mapAddress?: (announced: HostPort) => HostPort;
+  /**
+   * Cluster target, a source command whose keys span slots: `split` runs DEL/UNLINK/TOUCH/MSET as one command per
+   * slot (same final data, not atomic across slots); `error` fails the shard with TARGET_CROSSSLOT. Other
+   * multi-key commands (RENAME, SMOVE, MSETNX, …) always fail with TARGET_CROSSSLOT naming the keys.
+   * @defaultValue "split"
+   */
+  crossSlot?: 'split' | 'error';
   /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
   maxInFlight?: number;
   /**

@@ -106,6 +106,7 @@ export function shardSyncFromPlan(
       natRules: plan.target.natRules,
       rewrite: plan.target.rewrite,
       bigKeyThreshold: plan.target.bigKeyThreshold,
+      crossSlot: plan.target.crossSlot,
     },
   };
   return shardEngineForJob(

@@ -92,6 +92,7 @@ export function syncOptionsFromJob(
       password: resolve(target.password, 'target.password'),
       tls: tlsOptions(target.tls, 'target.tls', resolve),
       natMap,
+      ...(target.crossSlot ? { crossSlot: target.crossSlot } : {}),
       mapAddress: targetRules(target.natRules),
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),

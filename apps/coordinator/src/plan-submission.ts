@@ -150,6 +150,7 @@ export function shardJobData(
       ...(plan.target.rewrite === 'auto' ? {} : { rewrite: plan.target.rewrite }),
       ...(plan.target.bigKeyThreshold === undefined ? {} : { bigKeyThreshold: plan.target.bigKeyThreshold }),
       ...(plan.target.crossSlot === undefined ? {} : { crossSlot: plan.target.crossSlot }),
+      ...(plan.target.exactlyOnce ? { exactlyOnce: true } : {}),
     },
     ...failover,
   };

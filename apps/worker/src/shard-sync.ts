@@ -12,6 +12,8 @@ import type { ShardSyncOptions } from './shard-sync-options.js';
 export type { ShardSyncOptions, TargetKeyspaceReader } from './shard-sync-options.js';
 import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
 import { RdbLoader } from './full-sync/rdb-loader.js';
+import { readAppliedMarker } from './exactly-once/applied-marker.js';
+import type { Checkpoint } from './checkpoint/checkpoint-store.js';
 import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
 import {
   errorCode,
@@ -214,7 +216,8 @@ export class ShardSync {
     this.relocateBeforeLink = false;
     const full = this.options.mode === 'full';
     // A one-shot full sync always starts from a fresh RDB: it never resumes a stream.
-    const checkpoint = full ? null : await this.options.checkpoints.load(this.options.shardId);
+    const saved = full ? null : await this.options.checkpoints.load(this.options.shardId);
+    const checkpoint = saved && (await this.withAppliedMarker(saved));
     if (!checkpoint) await this.checkTargetEmpty();
     if (this.targetCapabilities === undefined) {
       this.targetCapabilities =
@@ -288,6 +291,7 @@ export class ShardSync {
             this.progressState.rdbBytesDone = 0;
             this.progressState.rdbBytesTotal = null;
             fullSyncOffset = offset;
+            writer.streamReplid = replid;
             // The stream after an RDB starts in source db 0 (the source repeats SELECT before the first command).
             writer.setAcknowledgedOffset(-1, this.filter?.startStream(0) ?? 0);
             this.setPhase('full-sync');
@@ -324,6 +328,7 @@ export class ShardSync {
             });
           }),
           onContinue: guard(({ replid, offset }) => {
+            writer.streamReplid = replid;
             this.progressState.partialSyncs += 1;
             this.progressState.replid = replid;
             this.progressState.sourceOffset = offset;
@@ -384,6 +389,23 @@ export class ShardSync {
       },
       (error: Error) => end(error),
     );
+  }
+
+  /**
+   * Exactly-once mode: the target's applied marker is written atomically with the data, so when it is ahead of
+   * the checkpoint (a crash between the two) the stream resumes from the marker and nothing is applied twice.
+   */
+  private async withAppliedMarker(checkpoint: Checkpoint): Promise<Checkpoint> {
+    const key = this.options.target.appliedMarkerKey;
+    if (key === undefined || this.options.target.type !== 'standalone') return checkpoint;
+    const marker = await readAppliedMarker(this.options.target, key);
+    if (!marker || marker.replid !== checkpoint.replid || marker.offset <= checkpoint.offset)
+      return checkpoint;
+    this.logger.info(
+      { checkpoint: checkpoint.offset, applied: marker.offset },
+      'the target already applied the stream beyond the checkpoint: resuming from its applied marker',
+    );
+    return { ...checkpoint, offset: marker.offset, db: marker.db };
   }
 
   /** `fail-if-not-empty`, before this process writes anything: a target holding keys fails the shard. */

@@ -159,6 +159,12 @@ export const targetSchema = z.strictObject({
    * @defaultValue "split"
    */
   crossSlot: z.enum(['split', 'error']).optional(),
+  /**
+   * Standalone target: write the stream in MULTI … EXEC batches that also record (key
+   * `shardbridge:applied:<shard>`, db 0) how far the stream got, so a crash never applies a command twice.
+   * @defaultValue false
+   */
+  exactlyOnce: z.boolean().optional(),
 });
 
 /** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */
@@ -222,6 +228,22 @@ export const planSchema = planFields.superRefine((plan, context) => {
           'others\' keys): flush the target yourself and use "replace"',
       });
     }
+  }
+  if (plan.target.exactlyOnce && plan.target.type !== 'standalone') {
+    context.addIssue({
+      code: 'custom',
+      path: ['target', 'exactlyOnce'],
+      message:
+        'exactlyOnce needs a standalone target (a cluster target cannot record one position for every slot ' +
+        'atomically); remove it: the stream is then at-least-once after a crash',
+    });
+  }
+  if (plan.target.exactlyOnce && plan.filter?.dbMap && Object.keys(plan.filter.dbMap).length > 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['target', 'exactlyOnce'],
+      message: 'exactlyOnce cannot be combined with filter.dbMap (the recorded db would be the mapped one)',
+    });
   }
   if (plan.target.type !== 'cluster') return;
   for (const [source, target] of Object.entries(plan.filter?.dbMap ?? {})) {

@@ -104,6 +104,8 @@ export interface ShardJobData {
     bigKeyThreshold?: number;
     /** plan `target.crossSlot`. @defaultValue 'split' */
     crossSlot?: 'split' | 'error';
+    /** plan `target.exactlyOnce` (standalone targets). @defaultValue false */
+    exactlyOnce?: boolean;
   };
 }
 

@@ -9,3 +9,4 @@ export type { RewriteValue } from './rewrite/value-shape.js';
 export { scoreText } from './rewrite/score-text.js';
 export { keyPositions } from './command-keys.js';
 export { commandName } from './command-classification.js';
+export { formatAppliedMarker, parseAppliedMarker, type AppliedMarker } from './marked-batch.js';

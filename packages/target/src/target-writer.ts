@@ -4,8 +4,9 @@ import { ClusterConnection } from './cluster-connection.js';
 import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './command-classification.js';
 import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
 import { asTargetRestore } from './migration-restore.js';
+import { MarkedBatch, type MarkedBatchUnit } from './marked-batch.js';
 import { StandaloneConnection } from './standalone-connection.js';
-import { NO_ENTRY, type PendingReply, type Transport } from './transport.js';
+import { INTERNAL, NO_ENTRY, type PendingReply, type Transport } from './transport.js';
 import type { RestoreRecord, TargetWriterOptions } from './types.js';
 
 /** Events of a {@link TargetWriter}. */
@@ -70,6 +71,8 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   /** when the last reply arrived, or when the window last went from empty to non-empty */
   private lastProgressAt = 0;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** exactly-once mode (standalone target): stream commands go out in marked MULTI … EXEC batches */
+  private readonly batch: MarkedBatch | null;
 
   private constructor(
     private readonly transport: Transport,
@@ -84,6 +87,10 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       onReply: (pending, error) => this.onReply(pending, error),
       onLost: (error) => this.fail(error),
     };
+    this.batch =
+      options.appliedMarkerKey !== undefined && transport.transaction
+        ? new MarkedBatch(Buffer.from(options.appliedMarkerKey), (unit) => this.sendBatch(unit))
+        : null;
     this.replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     if (this.replyTimeoutMs > 0) {
       this.stallTimer = setInterval(() => this.checkStall(), Math.min(1000, this.replyTimeoutMs / 4));
@@ -106,6 +113,11 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
         ? await ClusterConnection.open(options, label, connectTimeoutMs)
         : await openStandalone(options, label, connectTimeoutMs);
     return new TargetWriter(transport, options);
+  }
+
+  /** The replication id of the stream being written (exactly-once mode records it in the applied marker). */
+  set streamReplid(replid: string) {
+    if (this.batch) this.batch.replid = replid;
   }
 
   /** offset of the last source byte whose effects the target confirmed; -1 = none */
@@ -167,6 +179,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
    */
   restoreKey(record: RestoreRecord): boolean {
     this.assertWritable();
+    this.batch?.flush();
     const dbError = this.transport.checkDb(record.db);
     if (dbError) this.failNow(dbError);
     const seq = this.tracker.push(-1, this.streamDb, false);
@@ -223,6 +236,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
    */
   writeKeyCommand(db: number, args: Buffer[]): boolean {
     this.assertWritable();
+    this.batch?.flush();
     const dbError = this.transport.checkDb(db);
     if (dbError) this.failNow(dbError);
     const name = commandName(args);
@@ -242,6 +256,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
 
   /** Resolves once every command handed over so far is confirmed; rejects with the fatal error. */
   flush(): Promise<void> {
+    if (!this.failure && !this.closed) this.batch?.flush();
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new TargetClosedError(this.label));
     if (this.inFlightCount === 0) return Promise.resolve();
@@ -252,6 +267,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.batch?.drop();
     if (this.stallTimer) clearInterval(this.stallTimer);
     this.settleFlushWaiters(this.failure ?? new TargetClosedError(this.label));
     await this.transport.close();
@@ -271,10 +287,13 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     }
     const dbError = this.transport.checkDb(db);
     if (dbError) this.failNow(dbError);
+    const dbBefore = this.streamDb;
     this.streamDb = db;
     if (this.transaction) {
       this.transaction.commands.push(args);
       this.transaction.pendings.push({ seq: NO_ENTRY, name: 'SELECT', key: null, bytes: 0 });
+    } else if (this.batch) {
+      this.batch.add(dbBefore, args, { seq: INTERNAL, name: 'SELECT', key: null, bytes: 0 }, offsetAfter, db);
     } else if (!this.inUnbufferedTransaction) {
       // Sent lazily by the connection before the next write that needs this db.
       this.pushDone(offsetAfter);
@@ -291,7 +310,22 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
 
   private exec(offsetAfter: number): void {
     const tx = this.transaction;
-    if (tx) {
+    if (tx && this.batch) {
+      // The batch is atomic already: the source's transaction goes into it whole.
+      this.transaction = null;
+      let db = tx.db;
+      tx.commands.forEach((args, i) => {
+        const last = i === tx.commands.length - 1;
+        const dbBefore = db;
+        if (tx.pendings[i].name === 'SELECT') db = Number(args[1].toString('latin1'));
+        this.batch!.add(dbBefore, args, tx.pendings[i], last ? offsetAfter : -1, db);
+      });
+      if (tx.commands.length === 0) this.pushDone(offsetAfter);
+      if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
+      this.inFlightCount += tx.commands.length;
+      for (const pending of tx.pendings) this.inFlightBytes += pending.bytes;
+      this.applied += tx.commands.length;
+    } else if (tx) {
       this.transaction = null;
       const seq = this.tracker.push(offsetAfter, this.streamDb, false);
       this.transport.transaction!(tx.db, tx.commands, tx.pendings, {
@@ -321,6 +355,14 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       this.transaction.pendings.push({ seq: NO_ENTRY, name, key, bytes: argumentBytes(args) });
       return;
     }
+    if (this.batch) {
+      const bytes = argumentBytes(args);
+      this.batch.add(this.streamDb, args, { seq: NO_ENTRY, name, key, bytes }, offsetAfter, this.streamDb);
+      this.inFlightBytes += bytes;
+      if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+      this.applied++;
+      return;
+    }
     const offset = this.inUnbufferedTransaction ? -1 : offsetAfter;
     const seq = this.tracker.push(offset, this.streamDb, false);
     const bytes = argumentBytes(args);
@@ -330,6 +372,19 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     this.applied++;
   }
 
+  /** A marked batch goes out as one transaction; its EXEC completes the tracker entry of its last offset. */
+  private sendBatch(unit: MarkedBatchUnit): void {
+    if (this.failure || this.closed) return;
+    const seq = this.tracker.push(unit.offset, unit.endDb, false);
+    this.transport.transaction!(unit.startDb, unit.commands, unit.pendings, {
+      seq,
+      name: 'EXEC',
+      key: null,
+      bytes: 0,
+    });
+    this.inFlightCount++;
+  }
+
   private hasRoom(): boolean {
     if (this.inFlightCount < this.maxInFlight && this.inFlightBytes < this.maxInFlightBytes) return true;
     this.needDrain = true;
@@ -337,6 +392,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   private pushDone(offset: number): void {
+    this.batch?.flush();
     const before = this.tracker.acknowledged;
     this.tracker.push(offset, this.streamDb, true);
     if (this.tracker.acknowledged !== before) this.scheduleAck();

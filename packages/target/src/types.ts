@@ -26,6 +26,12 @@ export interface TargetWriterOptions {
    * @defaultValue "split"
    */
   crossSlot?: 'split' | 'error';
+  /**
+   * Exactly-once (standalone targets): the stream's commands go out in MULTI … EXEC batches that also SET this key
+   * (db 0) to `"<replid> <offset> <db>"`, so the target records atomically how far the stream got (see
+   * MarkedBatch; set `streamReplid`). Ignored for a cluster target. @defaultValue undefined (off)
+   */
+  appliedMarkerKey?: string;
   /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
   maxInFlight?: number;
   /**

@@ -107,6 +107,7 @@ export function shardSyncFromPlan(
       rewrite: plan.target.rewrite,
       bigKeyThreshold: plan.target.bigKeyThreshold,
       crossSlot: plan.target.crossSlot,
+      exactlyOnce: plan.target.exactlyOnce,
     },
   };
   return shardEngineForJob(

@@ -13,6 +13,7 @@ import {
 } from '@shardbridge/plan';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { ShardSyncOptions, TargetKeyspaceReader } from '../shard-sync.js';
+import { appliedMarkerKey } from '../exactly-once/applied-marker.js';
 import { SyncModeUnsupportedError, TargetKeyspaceUnreadableError } from '../sync-errors.js';
 import { SourceLocator } from '../source/source-locator.js';
 
@@ -93,6 +94,7 @@ export function syncOptionsFromJob(
       tls: tlsOptions(target.tls, 'target.tls', resolve),
       natMap,
       ...(target.crossSlot ? { crossSlot: target.crossSlot } : {}),
+      ...(target.exactlyOnce ? { appliedMarkerKey: appliedMarkerKey(data.shardId) } : {}),
       mapAddress: targetRules(target.natRules),
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),

@@ -1,16 +1,4 @@
-/**
- * pino `redact` settings every ShardBridge logger is created with. Secrets are references (`env:`, `file:`) in
- * plans and job data, but a resolved connection option (ioredis/tls options, an HTTP header) could still reach a
- * log call as a field; these paths censor such a field at any of the first four levels, whatever logged it.
- *
- * Only field names that always carry a secret are listed: `key` alone is a Redis key name in our logs, so a TLS
- * private key is matched as `tls.key` (and `clientKey`, `privateKey`).
- */
-export const LOG_REDACTION: { readonly paths: string[]; readonly censor: string } = {
-  paths: secretPaths(),
-  censor: '[redacted]',
-};
-
+/** Field names that always carry a secret when they reach a log call. */
 const SECRET_FIELDS = [
   'password',
   'pass',
@@ -34,3 +22,16 @@ function secretPaths(): string[] {
   }
   return paths;
 }
+
+/**
+ * pino `redact` settings every ShardBridge logger is created with. Secrets are references (`env:`, `file:`) in
+ * plans and job data, but a resolved connection option (ioredis/tls options, an HTTP header) could still reach a
+ * log call as a field; these paths censor such a field at any of the first four levels, whatever logged it.
+ *
+ * Only field names that always carry a secret are listed: `key` alone is a Redis key name in our logs, so a TLS
+ * private key is matched as `tls.key` (and `clientKey`, `privateKey`).
+ */
+export const LOG_REDACTION: { readonly paths: string[]; readonly censor: string } = {
+  paths: secretPaths(),
+  censor: '[redacted]',
+};

@@ -1,7 +1,6 @@
 /** Field names that always carry a secret when they reach a log call. */
 const SECRET_FIELDS = [
   'password',
-  'pass',
   'auth',
   'authorization',
   'cookie',
@@ -29,7 +28,7 @@ function secretPaths(): string[] {
  * log call as a field; these paths censor such a field at any of the first four levels, whatever logged it.
  *
  * Only field names that always carry a secret are listed: `key` alone is a Redis key name in our logs, so a TLS
- * private key is matched as `tls.key` (and `clientKey`, `privateKey`).
+ * private key is matched as `tls.key` (and `clientKey`, `privateKey`); `pass` is a scan pass number.
  */
 export const LOG_REDACTION: { readonly paths: string[]; readonly censor: string } = {
   paths: secretPaths(),

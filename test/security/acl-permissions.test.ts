@@ -4,12 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertSameContents,
+  diffContents,
+  formatDifferences,
   loadEveryType,
+  startCluster,
   startRedis,
   waitFor,
   writeEveryCommandOnce,
+  type RedisCluster,
   type RedisServer,
 } from '@shardbridge/testkit';
+import { loadClusterData, startClusterWrites } from '../control-plane/support/cluster-data.js';
+import { ClusterRouter, clusterContents } from '../control-plane/support/cluster-router.js';
 import { startCli, type CliProcess } from '../support/cli-process.js';
 import { scratchDir, waitUntilCaughtUp } from '../support/sync-harness.js';
 
@@ -17,14 +23,21 @@ const OPERATIONS = fileURLToPath(new URL('../../docs/operations.md', import.meta
 const SOURCE_PASSWORD = 'acl-source-pw-5e1';
 const TARGET_PASSWORD = 'acl-target-pw-9c4';
 
-/** The ACL lines of docs/operations.md by their marker (`<!-- acl:NAME -->` before a fenced `user …` line). */
-async function documentedAclLines(): Promise<Map<string, string>> {
+/**
+ * The ACL lines of docs/operations.md by their marker (`<!-- acl:NAME -->` before a fenced `user …` line), and the
+ * rules it says to append in some cases (`<!-- acl-extra:NAME -->` before a fenced line of rules).
+ */
+async function documentedAcl(): Promise<{ lines: Map<string, string>; extras: Map<string, string[]> }> {
   const text = await readFile(OPERATIONS, 'utf8');
   const lines = new Map<string, string>();
   for (const match of text.matchAll(/<!-- acl:([a-z-]+) -->\s*```\w*\n(user [^\n]+)\n```/g)) {
     lines.set(match[1], match[2]);
   }
-  return lines;
+  const extras = new Map<string, string[]>();
+  for (const match of text.matchAll(/<!-- acl-extra:([a-z-]+) -->\s*```\w*\n([^\n]+)\n```/g)) {
+    extras.set(match[1], match[2].trim().split(/\s+/));
+  }
+  return { lines, extras };
 }
 
 /** Creates the user of an ACL-file line (`user NAME rules…`) exactly as written, with `password` for CHANGE-ME. */
@@ -59,13 +72,15 @@ async function refusals(server: RedisServer, expected: string[] = []): Promise<s
  */
 describe('documented ACL lines (docs/operations.md)', () => {
   let acl: Map<string, string>;
+  let extras: Map<string, string[]>;
   let source: RedisServer | undefined;
   let target: RedisServer | undefined;
   let scratch: Awaited<ReturnType<typeof scratchDir>> | undefined;
   let cli: CliProcess | undefined;
 
   beforeAll(async () => {
-    acl = await documentedAclLines();
+    ({ lines: acl, extras } = await documentedAcl());
+    expect([...extras.keys()].sort()).toEqual(['cluster-source', 'cluster-target', 'scan-target']);
     expect([...acl.keys()].sort()).toEqual([
       'replication-source',
       'scan-source',
@@ -179,9 +194,8 @@ describe('documented ACL lines (docs/operations.md)', () => {
     expect(await refusals(target!)).toEqual([]);
   }, 180_000);
 
-  it('scan source + target (+scan +client|setname as documented): full scan and live changes', async () => {
-    // The documented scan-mode additions of the target, given as operations.md states them.
-    const users = await start(acl.get('scan-source')!, acl.get('target')!, ['+scan', '+client|setname']);
+  it('scan source + target (with its scan-mode extra): full scan and live changes', async () => {
+    const users = await start(acl.get('scan-source')!, acl.get('target')!, extras.get('scan-target'));
     await source!.client().config('SET', 'notify-keyspace-events', 'KA');
     const run = await runPlan(users, { mode: 'scan' });
     let difference = '';
@@ -220,4 +234,86 @@ describe('documented ACL lines (docs/operations.md)', () => {
     // The preflight still probes REPLCONF (a harmless listening-port), and reports it as not permitted.
     await expectStopsCleanly(['command:replconf']);
   }, 180_000);
+  it('cluster source + cluster target (with their cluster extras): full sync and live writes', async () => {
+    let sourceCluster: RedisCluster | undefined;
+    let targetCluster: RedisCluster | undefined;
+    const routers: ClusterRouter[] = [];
+    try {
+      [sourceCluster, targetCluster, scratch] = await Promise.all([
+        startCluster({ masters: 3 }),
+        startCluster({ masters: 3 }),
+        scratchDir(),
+      ]);
+      const sourceRules = [...(extras.get('cluster-source') ?? [])];
+      const targetRules = [...(extras.get('cluster-target') ?? [])];
+      let users = { source: '', target: '' };
+      for (const node of sourceCluster.nodes) {
+        users.source = await createUser(node, acl.get('replication-source')!, SOURCE_PASSWORD, sourceRules);
+      }
+      for (const node of targetCluster.nodes) {
+        users.target = await createUser(node, acl.get('target')!, TARGET_PASSWORD, targetRules);
+      }
+      users = { ...users };
+      const [sourceRouter, targetRouter] = await Promise.all([
+        ClusterRouter.open(sourceCluster),
+        ClusterRouter.open(targetCluster),
+      ]);
+      routers.push(sourceRouter, targetRouter);
+      await loadClusterData(sourceRouter, 30);
+      const seed = (cluster: RedisCluster) => `${cluster.nodes[0].host}:${cluster.nodes[0].port}`;
+      const plan = {
+        name: 'acl-cluster',
+        source: {
+          type: 'cluster',
+          seeds: [seed(sourceCluster)],
+          username: users.source,
+          password: 'env:SB_ACL_SOURCE_PASSWORD',
+        },
+        target: {
+          type: 'cluster',
+          seeds: [seed(targetCluster)],
+          username: users.target,
+          password: 'env:SB_ACL_TARGET_PASSWORD',
+        },
+      };
+      const file = join(scratch.path, 'plan.json');
+      await writeFile(file, JSON.stringify(plan));
+      const run = (cli = startCli(
+        ['run', file, '--data-dir', join(scratch.path, 'data'), '--progress-interval', '200'],
+        { SB_ACL_SOURCE_PASSWORD: SOURCE_PASSWORD, SB_ACL_TARGET_PASSWORD: TARGET_PASSWORD },
+      ));
+      let difference = '';
+      const converge = (what: string) =>
+        waitFor(
+          what,
+          async () => {
+            if (run.child.exitCode !== null)
+              throw new Error(`shardbridge run exited (${run.child.exitCode})`);
+            const [a, b] = await Promise.all([clusterContents(sourceRouter), clusterContents(targetRouter)]);
+            const found = diffContents(a, b, { streamEntriesRead: 'ignore' });
+            difference = formatDifferences(found);
+            return found.length === 0;
+          },
+          120_000,
+        ).catch((error: Error) => {
+          throw new Error(
+            `${error.message}\ndifference: ${difference.slice(0, 2000)}\nstdout:\n${run.stdout().slice(-2000)}\n` +
+              `stderr:\n${run.stderr().slice(-3000)}`,
+          );
+        });
+      await converge('the full sync of every shard');
+      const writes = startClusterWrites(sourceRouter);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await writes.stop();
+      await converge('the live writes of every shard');
+      run.child.kill('SIGTERM');
+      expect(await run.exited, run.stderr()).toBe(0);
+      for (const node of [...sourceCluster.nodes, ...targetCluster.nodes]) {
+        expect(await refusals(node), `${node.host}:${node.port}`).toEqual([]);
+      }
+    } finally {
+      for (const router of routers) router.disconnect();
+      await Promise.all([sourceCluster?.stop(), targetCluster?.stop()]);
+    }
+  }, 240_000);
 });

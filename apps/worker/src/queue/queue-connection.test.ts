@@ -95,7 +95,7 @@ describe('describeQueue', () => {
     );
     expect(describeQueue('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     const options = queueConnectionOf('rediss://:s3cret@10.0.0.5:6380', { servername: 'queue.internal' });
-    expect(describeQueue(options)).toBe('rediss://10.0.0.5:6380');
+    expect(describeQueue(options)).toBe('rediss://:***@10.0.0.5:6380');
     expect(JSON.stringify(describeQueue(options))).not.toContain('s3cret');
   });
 

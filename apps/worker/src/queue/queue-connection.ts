@@ -88,7 +88,9 @@ export function describeQueue(connection: QueueConnection): string {
   }
   const scheme = connection.tls ? 'rediss' : 'redis';
   const host = connection.host ?? '127.0.0.1';
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${connection.port ?? 6379}${connection.db ? `/${connection.db}` : ''}`;
+  const password = connection.password ? ':***' : '';
+  const user = connection.username || password ? `${connection.username ?? ''}${password}@` : '';
+  return `${scheme}://${user}${host.includes(':') ? `[${host}]` : host}:${connection.port ?? 6379}${connection.db ? `/${connection.db}` : ''}`;
 }
 
 /** A new ioredis client to the queue's Redis, owned (and closed) by the caller. */

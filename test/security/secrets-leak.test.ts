@@ -43,9 +43,9 @@ describe('secrets never leak into the queue, logs, API or UI', () => {
 
   async function record(path: string, options: Parameters<typeof call>[2] = {}): Promise<Answer> {
     const answer = await call(api, path, options);
-    answers.push(
-      `${options.method ?? 'GET'} ${path} ${answer.status}\n${[...answer.headers].join('\n')}\n${answer.text}`,
-    );
+    // The request line is kept without its own `?token=`: only what the coordinator answered is searched.
+    const request = `${options.method ?? 'GET'} ${path.replace(/token=[^&]*/, 'token=…')}`;
+    answers.push(`${request} ${answer.status}\n${[...answer.headers].join('\n')}\n${answer.text}`);
     return answer;
   }
 
@@ -93,6 +93,8 @@ describe('secrets never leak into the queue, logs, API or UI', () => {
       SB_LEAK_SOURCE_PASSWORD: SOURCE_PASSWORD,
       SB_LEAK_TARGET_PASSWORD_FILE: targetPasswordFile,
       SB_LEAK_WRONG_SOURCE_PASSWORD: WRONG_PASSWORD,
+      // Only these references resolve: the API token (in the coordinator's environment) cannot be named.
+      SHARDBRIDGE_SECRET_REFERENCES: `env:SB_LEAK_*,file:${scratch.path}/*`,
     };
     // SB_LEAK_FLAKY_PASSWORD differs per host: the coordinator's preflight passes, the worker's AUTH fails.
     coordinator = startCli(['coordinator', '--port', String(port), ...queueFlags], {
@@ -186,6 +188,15 @@ describe('secrets never leak into the queue, logs, API or UI', () => {
     }
   });
 
+  it('refuses a reference outside SHARDBRIDGE_SECRET_REFERENCES, here the API token itself', async () => {
+    const refused = await record('/v1/plans', {
+      body: plan('leak-not-allowed', 'env:SHARDBRIDGE_API_TOKEN', 'env:SB_LEAK_FLAKY_PASSWORD'),
+    });
+    expect(refused.status, refused.text).toBeGreaterThanOrEqual(400);
+    expect(refused.text).toContain('PLAN_SECRET_NOT_ALLOWED');
+    expect(refused.text).toContain('env:SHARDBRIDGE_API_TOKEN');
+  });
+
   it('fails a shard on a wrong target password; its error names the cause, not the secret', async () => {
     const created = await record('/v1/plans', {
       body: plan('leak-fail', 'env:SB_LEAK_SOURCE_PASSWORD', 'env:SB_LEAK_FLAKY_PASSWORD'),
@@ -245,7 +256,7 @@ describe('secrets never leak into the queue, logs, API or UI', () => {
     expect(logs).toContain('shard job failed');
 
     expectNoSecret('the queue Redis', queueText);
-    expectNoSecret('the API and UI answers', answers.join('\n'));
+    expectNoSecret('the API and UI answers', answers.join('\n'), [API_TOKEN]);
     expectNoSecret('the logs', logs, [API_TOKEN]);
     expectNoSecret('shardbridge status and discover', cliOutputs.join('\n'), [API_TOKEN]);
   }, 120_000);

@@ -10,6 +10,7 @@ import { rdbInspectCommand } from './commands/rdb-inspect-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { discoverCommand } from './commands/discover-command.js';
 import { importCommand } from './commands/import-command.js';
+import { addQueueTlsOptions, queueConnectionFromFlags } from './queue-options.js';
 
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
@@ -17,7 +18,7 @@ const program = new Command('shardbridge')
   .showHelpAfterError()
   .exitOverride();
 
-program
+const run = program
   .command('run')
   .description(
     'sync a plan in one process (coordinator + workers + an embedded queue): full sync, then live until SIGINT/SIGTERM',
@@ -32,19 +33,19 @@ program
   .option('--checkpoint-dir <dir>', 'with --direct: where resume points are kept', '.shardbridge/checkpoints')
   .option('--log-level <level>', 'pino log level on stderr (trace|debug|info|warn|error)', 'info')
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
-  .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10)
-  .action(async (plan: string, opts) => {
-    await runCommand(plan, {
-      direct: opts.direct,
-      queue: opts.queue,
-      dataDir: opts.dataDir,
-      concurrency: opts.concurrency,
-      checkpointDir: opts.checkpointDir,
-      logLevel: opts.logLevel,
-      progressIntervalMs: opts.progressInterval,
-      maxReconnects: opts.maxReconnects,
-    });
+  .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10);
+addQueueTlsOptions(run).action(async (plan: string, opts) => {
+  await runCommand(plan, {
+    direct: opts.direct,
+    queue: queueConnectionFromFlags(opts),
+    dataDir: opts.dataDir,
+    concurrency: opts.concurrency,
+    checkpointDir: opts.checkpointDir,
+    logLevel: opts.logLevel,
+    progressIntervalMs: opts.progressInterval,
+    maxReconnects: opts.maxReconnects,
   });
+});
 
 const queueOption = () =>
   new Option('--queue <redis-url>', "the queue's Redis (appendonly yes, noeviction)")
@@ -54,7 +55,7 @@ const logLevelOption = () => new Option('--log-level <level>', 'pino log level')
 const apiOption = () =>
   new Option('--api <url>', "the coordinator's base URL").env(ENV.api).default('http://127.0.0.1:8080');
 
-program
+const coordinator = program
   .command('coordinator')
   .description('HTTP API (plans, status, stop/resume/retry), queue UI at /ui, Prometheus /metrics')
   .addOption(queueOption())
@@ -68,18 +69,18 @@ program
       .default(10_000)
       .argParser(positiveInteger),
   )
-  .addOption(logLevelOption())
-  .action(async (opts) => {
-    await coordinatorCommand({
-      queue: opts.queue,
-      port: opts.port,
-      host: opts.host,
-      logLevel: opts.logLevel,
-      topologyCheckMs: opts.topologyCheck,
-    });
+  .addOption(logLevelOption());
+addQueueTlsOptions(coordinator).action(async (opts) => {
+  await coordinatorCommand({
+    queue: queueConnectionFromFlags(opts),
+    port: opts.port,
+    host: opts.host,
+    logLevel: opts.logLevel,
+    topologyCheckMs: opts.topologyCheck,
   });
+});
 
-program
+const worker = program
   .command('worker')
   .description('run shard jobs from the queue (any number of processes, on any number of hosts)')
   .addOption(queueOption())
@@ -97,15 +98,15 @@ program
       .default(60_000)
       .argParser(positiveInteger),
   )
-  .addOption(logLevelOption())
-  .action(async (opts) => {
-    await workerCommand({
-      queue: opts.queue,
-      concurrency: opts.concurrency,
-      logLevel: opts.logLevel,
-      migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
-    });
+  .addOption(logLevelOption());
+addQueueTlsOptions(worker).action(async (opts) => {
+  await workerCommand({
+    queue: queueConnectionFromFlags(opts),
+    concurrency: opts.concurrency,
+    logLevel: opts.logLevel,
+    migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
   });
+});
 
 program
   .command('submit')

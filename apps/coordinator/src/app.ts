@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import { LOG_REDACTION, SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
 import { requireToken, requireUiToken } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors/error-handler.js';
 import { openApiDocument } from './openapi.js';
@@ -80,7 +80,7 @@ function connect(queue: string | RedisOptions): Redis {
 
 /** Builds the coordinator's Express app over the queue Redis. Listening is left to the caller (see startCoordinator). */
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const logger = options.logger ?? pino({ name: 'shardbridge-coordinator' });
+  const logger = options.logger ?? pino({ name: 'shardbridge-coordinator', redact: LOG_REDACTION });
   const redis = connect(options.queue);
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'queue redis connection error'));
   const queue = new Queue<ShardJobData>(SHARD_QUEUE, { connection: redis });

@@ -12,7 +12,7 @@ export const defaultDiscover: DiscoverShards = (source, options) => discoverSour
 
 /**
  * Errors of discovery (`DISCOVERY_*`) and of resolving the source password reference on this host
- * (`PLAN_SECRET_UNRESOLVED`): the plan is well-formed but cannot be planned here. Duck-typed on `code` so an
+ * (`PLAN_SECRET_UNRESOLVED`, `PLAN_SECRET_NOT_ALLOWED`): the plan is well-formed but cannot be planned here. Duck-typed on `code` so an
  * injected discover function need not share the error classes.
  */
 export function isUnplannable(
@@ -20,5 +20,5 @@ export function isUnplannable(
 ): error is Error & { code: string; details?: Record<string, unknown> } {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('DISCOVERY_') || code === 'PLAN_SECRET_UNRESOLVED');
+  return typeof code === 'string' && (code.startsWith('DISCOVERY_') || code.startsWith('PLAN_SECRET_'));
 }

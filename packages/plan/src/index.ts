@@ -1,5 +1,6 @@
 export * from './host-port.js';
 export * from './secret-reference.js';
+export * from './log-redaction.js';
 export * from './plan-schema.js';
 export * from './plan-validation.js';
 export * from './shard-job.js';

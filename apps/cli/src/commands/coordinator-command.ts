@@ -1,10 +1,12 @@
 import { pino } from 'pino';
+import { LOG_REDACTION } from '@shardbridge/plan';
 import { startCoordinator } from '@shardbridge/coordinator';
+import type { QueueConnection } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface CoordinatorCommandOptions {
-  queue?: string;
+  queue?: QueueConnection;
   port: number;
   host: string;
   logLevel: string;
@@ -20,7 +22,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions): Pr
       EXIT_USAGE,
     );
   }
-  const logger = pino({ level: options.logLevel });
+  const logger = pino({ level: options.logLevel, redact: LOG_REDACTION });
   const apiToken = process.env.SHARDBRIDGE_API_TOKEN || undefined;
   if (!apiToken)
     logger.warn('SHARDBRIDGE_API_TOKEN is not set: the API and /ui accept unauthenticated requests');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { pino } from 'pino';
+import { LOG_REDACTION } from '@shardbridge/plan';
 import {
   assertSameContents,
   startCluster,
@@ -113,7 +114,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       workers: 2,
       concurrency: 2,
       apiToken: token,
-      logger: pino({ level: 'warn' }, pino.destination(2)),
+      logger: pino({ level: 'warn', redact: LOG_REDACTION }, pino.destination(2)),
     });
     cleanup.unshift(() => controlPlane.close());
     say(`queue ${controlPlane.queueUrl}, coordinator ${controlPlane.url} (queue UI at /ui), 2 workers`);

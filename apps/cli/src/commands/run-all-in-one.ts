@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import type { Plan } from '@shardbridge/plan';
-import type { ShardProgress } from '@shardbridge/worker';
+import { LOG_REDACTION, type Plan } from '@shardbridge/plan';
+import type { QueueConnection, ShardProgress } from '@shardbridge/worker';
 import { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
 import { startEmbeddedControlPlane } from '../embedded/control-plane.js';
@@ -9,7 +9,7 @@ import { formatProgress } from '../format-progress.js';
 import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface RunAllInOneOptions {
-  queue?: string;
+  queue?: QueueConnection;
   /** @defaultValue `.shardbridge` */
   dataDir?: string;
   concurrency: number;
@@ -57,7 +57,10 @@ function withSecretReferences(plan: Plan): Plan {
  * `mode: "full"` exits 0 once every shard completed its full sync.
  */
 export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Promise<void> {
-  const logger = pino({ level: options.logLevel, base: { plan: plan.name } }, pino.destination(2));
+  const logger = pino(
+    { level: options.logLevel, base: { plan: plan.name }, redact: LOG_REDACTION },
+    pino.destination(2),
+  );
   const controlPlane = await startEmbeddedControlPlane({
     queue: options.queue,
     dataDir: resolve(options.dataDir ?? '.shardbridge'),

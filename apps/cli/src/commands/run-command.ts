@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import {
   formatHostPort,
   liveSourceOf,
+  LOG_REDACTION,
   NatMapper,
   parseHostPort,
   parsePlanText,
@@ -19,6 +20,7 @@ import {
   type ShardEngine,
   targetWriterOptions,
   type ShardProgress,
+  type QueueConnection,
 } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
@@ -29,7 +31,7 @@ export interface RunCommandOptions {
   /** in-process single-shard sync with file checkpoints, no queue (standalone source only) */
   direct?: boolean;
   /** all-in-one mode: an existing queue Redis instead of the embedded one */
-  queue?: string;
+  queue?: QueueConnection;
   /** all-in-one mode: where the embedded queue keeps its data. @defaultValue `.shardbridge` */
   dataDir?: string;
   /** all-in-one mode: shard jobs at once. @defaultValue 4 */
@@ -152,7 +154,10 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
       EXIT_USAGE,
     );
   }
-  const logger = pino({ level: options.logLevel ?? 'info', base: { plan: plan.name } }, pino.destination(2));
+  const logger = pino(
+    { level: options.logLevel ?? 'info', base: { plan: plan.name }, redact: LOG_REDACTION },
+    pino.destination(2),
+  );
   const checkpointDir = resolve(options.checkpointDir ?? '.shardbridge/checkpoints');
   let lastLine = '';
   const sync = shardSyncFromPlan(plan, {

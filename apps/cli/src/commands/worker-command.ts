@@ -1,10 +1,11 @@
 import { pino } from 'pino';
-import { ShardWorker } from '@shardbridge/worker';
+import { LOG_REDACTION } from '@shardbridge/plan';
+import { ShardWorker, type QueueConnection } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface WorkerCommandOptions {
-  queue?: string;
+  queue?: QueueConnection;
   concurrency: number;
   logLevel: string;
   /** see ShardWorkerOptions.migrationBarrierTimeoutMs. @defaultValue 60000 */
@@ -23,7 +24,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     );
   }
   if (options.concurrency < 1) throw new CliError('--concurrency must be at least 1', EXIT_USAGE);
-  const logger = pino({ level: options.logLevel });
+  const logger = pino({ level: options.logLevel, redact: LOG_REDACTION });
   const worker = new ShardWorker({
     connection: options.queue,
     concurrency: options.concurrency,

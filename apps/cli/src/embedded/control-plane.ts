@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startCoordinator, type RunningCoordinator } from '@shardbridge/coordinator';
-import { ShardWorker } from '@shardbridge/worker';
+import { describeQueue, ShardWorker, type QueueConnection } from '@shardbridge/worker';
 import { startEmbeddedQueue, type EmbeddedQueue } from './embedded-queue.js';
 
 export interface EmbeddedControlPlaneOptions {
   /** an existing queue Redis; omitted = start (or reuse) one under `dataDir` */
-  queue?: string;
+  queue?: QueueConnection;
   /** @defaultValue `.shardbridge` under the working directory */
   dataDir: string;
   /** in-process workers. @defaultValue 1 */
@@ -25,6 +25,7 @@ export interface EmbeddedControlPlaneOptions {
 /** Coordinator + workers + queue in one process: what `run` and the demo use. */
 export interface EmbeddedControlPlane {
   url: string;
+  /** where the queue is, for output: never its password (see describeQueue) */
   queueUrl: string;
   queueReused: boolean;
   workers: ShardWorker[];
@@ -36,7 +37,8 @@ export async function startEmbeddedControlPlane(
   options: EmbeddedControlPlaneOptions,
 ): Promise<EmbeddedControlPlane> {
   let embedded: EmbeddedQueue | null = null;
-  const queueUrl = options.queue ?? (embedded = await startEmbeddedQueue(join(options.dataDir, 'queue'))).url;
+  const queue = options.queue ?? (embedded = await startEmbeddedQueue(join(options.dataDir, 'queue'))).url;
+  const queueUrl = describeQueue(queue);
   let coordinator: RunningCoordinator | null = null;
   const workers: ShardWorker[] = [];
   const close = async () => {
@@ -46,7 +48,7 @@ export async function startEmbeddedControlPlane(
   };
   try {
     coordinator = await startCoordinator({
-      queue: queueUrl,
+      queue,
       port: options.port ?? 0,
       apiToken: options.apiToken,
       // Request logs of the in-process API are noise here: the caller prints progress itself.
@@ -54,7 +56,7 @@ export async function startEmbeddedControlPlane(
     });
     for (let i = 0; i < (options.workers ?? 1); i++) {
       const worker = new ShardWorker({
-        connection: queueUrl,
+        connection: queue,
         concurrency: options.concurrency ?? 4,
         workerId: `embedded-${process.pid}-${i}`,
         logger: options.logger.child({ component: `worker-${i}` }),

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { keys, SHARD_QUEUE, type ShardJobData, type ShardRecord } from '@shardbridge/plan';
+import { keys, LOG_REDACTION, SHARD_QUEUE, type ShardJobData, type ShardRecord } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
 import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
 import { shardEngineForJob, type ShardEngine } from '../shard-engine.js';
@@ -116,7 +116,9 @@ export class ShardWorker {
 
   constructor(private readonly options: ShardWorkerOptions) {
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
-    this.logger = (options.logger ?? pino({ level: 'info' })).child({ worker: this.workerId });
+    this.logger = (options.logger ?? pino({ level: 'info', redact: LOG_REDACTION })).child({
+      worker: this.workerId,
+    });
   }
 
   /** Shard ids this worker is syncing right now. */

@@ -249,4 +249,17 @@ describe('preflightPlan: standalone source and targets', () => {
     expect(gone.source.shards[0].psync).toBe('forbidden');
     expect(gone.problems.map((problem) => problem.code)).toEqual(['PREFLIGHT_PSYNC_FORBIDDEN']);
   });
+
+  it('scan mode: a source that forbids PSYNC is reported as such, but is no problem', async () => {
+    const report = await preflightPlan(
+      parsePlan({
+        name: 'scan',
+        mode: 'scan',
+        source: { type: 'standalone', seeds: [address(renamed)] },
+        target: { type: 'standalone', seeds: [address(master)] },
+      }),
+    );
+    expect(report.source.shards[0].psync).toBe('forbidden');
+    expect(report.problems).toEqual([]);
+  });
 });

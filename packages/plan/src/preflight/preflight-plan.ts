@@ -54,7 +54,8 @@ interface Side {
 export async function preflightPlan(plan: Plan, options: PreflightOptions = {}): Promise<PreflightReport> {
   const started = performance.now();
   const [source, target] = await Promise.all([
-    preflightSource(plan.source, options),
+    // Scan mode exists for sources that forbid PSYNC: their refusal is reported, not a problem.
+    preflightSource(plan.source, options, plan.mode !== 'scan'),
     preflightTarget(plan.target, options),
   ]);
   const problems = [
@@ -212,6 +213,7 @@ function mastersToCheck(
 async function preflightSource(
   spec: SourceSpec,
   options: PreflightOptions,
+  replicates: boolean,
 ): Promise<{ shards: PreflightSourceNode[]; problems: PreflightProblem[] }> {
   if (spec.type === 'rdb') return { shards: [], problems: await preflightRdbSource(spec) };
   let side: Side;
@@ -270,7 +272,7 @@ async function preflightSource(
             fix: 'set source.type to "cluster"',
           });
         }
-        return checkSourceMaster(link, info, node, spec.username).then((outcome) => ({
+        return checkSourceMaster(link, info, node, spec.username, replicates).then((outcome) => ({
           ...outcome,
           extra: { ...outcome.extra, nonEmptyDbs: nonEmptyDbs(info) },
         }));

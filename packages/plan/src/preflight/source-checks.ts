@@ -22,13 +22,15 @@ export const UNKNOWN_SOURCE_EXTRA: SourceExtra = {
  * may run PSYNC and REPLCONF. Permissions come from `ACL DRYRUN <user> …` (the user from ACL WHOAMI when the
  * plan names none); where ACL is not available (older server, ACL itself forbidden) COMMAND INFO tells a
  * renamed or disabled command, and a harmless `REPLCONF listening-port 0` tells whether REPLCONF is allowed.
- * Also flags a node that is not a master.
+ * Also flags a node that is not a master. With `replicates` false (scan mode) a forbidden PSYNC/REPLCONF is
+ * still reported in the extras but is no problem: scan mode never sends them.
  */
 export async function checkSourceMaster(
   link: NodeLink,
   info: Map<string, string>,
   node: NodeToCheck,
   username: string | undefined,
+  replicates = true,
 ): Promise<ExtraOutcome<SourceExtra>> {
   const problems: PreflightProblem[] = [];
   const version = info.get('redis_version');
@@ -49,7 +51,7 @@ export async function checkSourceMaster(
       fix: 'wait for the failover to settle and run preflight again, or give the master address',
     });
   }
-  if (extra.psync === 'forbidden' || extra.replconf === 'forbidden') {
+  if (replicates && (extra.psync === 'forbidden' || extra.replconf === 'forbidden')) {
     const denied = [
       extra.psync === 'forbidden' ? 'PSYNC' : '',
       extra.replconf === 'forbidden' ? 'REPLCONF' : '',

@@ -99,6 +99,8 @@ export interface ShardVerification {
   differences: KeyDifference[];
   /** rounds actually run (fewer when a round left nothing to re-check) */
   roundsRun: number;
+  /** keys that differed in an earlier round and agreed in a later one: writes in flight, not reported */
+  transient: number;
   /** source and target `redis_version`; DUMP payloads are compared only when they are equal */
   versions: { source: string; target: string };
   /** `{ code, message }` when status is `error` */

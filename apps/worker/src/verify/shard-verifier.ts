@@ -55,6 +55,7 @@ export async function verifyShard(options: ShardVerifierOptions): Promise<ShardV
     totals: emptyTotals(),
     differences: [],
     roundsRun: 0,
+    transient: 0,
     versions: { source: '', target: '' },
     startedAt,
     finishedAt: startedAt,
@@ -135,6 +136,7 @@ class ShardRun {
       compare: (db, key) => this.compare(db, key),
     });
     this.result.roundsRun = roundsRun;
+    this.result.transient = this.suspects.length - remaining.length;
     for (const suspect of remaining) this.record(suspect);
     this.result.status = remaining.length > 0 ? 'differences' : 'clean';
   }

@@ -149,4 +149,46 @@ describe('verification of a synced plan', () => {
       expect(await writes.stop()).toBeGreaterThan(10);
     }
   }, 180_000);
+
+  it('cutover: waits for the operator, times out with a reason, and refuses to cut over a differing target', async () => {
+    const cutover = (body: Record<string, unknown>) => postJson(`${plane.url}/v1/plans/${planId}/cutover`, body);
+    const final = () =>
+      pollJson<{ status: string; reason?: string; steps: Array<{ step: string }> }>(
+        `${plane.url}/v1/plans/${planId}/cutover`,
+        (view) => view.status === 'cut-over' || view.status === 'failed',
+      );
+
+    // No confirmation within the timeout: a clear reason, nothing stopped.
+    expect((await cutover({ confirmTimeoutMs: 1000 })).status).toBe(202);
+    const unconfirmed = await final();
+    expect(unconfirmed.status).toBe('failed');
+    expect(unconfirmed.reason).toMatch(/^waiting-for-confirmation: no confirmation that writes to the source stopped/);
+    expect((await postJson(`${plane.url}/v1/plans/${planId}/cutover/confirm`)).status).toBe(409);
+
+    // A difference on the target: the cutover fails at verification and the sync keeps running.
+    await tgt.set('str:7', 'tampered');
+    expect((await cutover({})).status).toBe(202);
+    await pollJson<{ status: string }>(
+      `${plane.url}/v1/plans/${planId}/cutover`,
+      (view) => view.status === 'waiting-for-confirmation',
+    );
+    expect((await postJson(`${plane.url}/v1/plans/${planId}/cutover/confirm`)).status).toBe(202);
+    const refused = await final();
+    expect(refused.status).toBe('failed');
+    expect(refused.reason).toMatch(/^verifying: verification found differences \(missing 0, extra 0, type 0, value 1/);
+    const plan = await pollJson<{ state: string; shards: Array<{ phase: string }> }>(
+      `${plane.url}/v1/plans/${planId}`,
+      () => true,
+    );
+    expect(plan.state).toBe('active');
+    expect(plan.shards[0].phase).toBe('incremental');
+
+    // Repaired: the operator says writes stopped up front; the plan is cut over.
+    await tgt.set('str:7', 'value-7');
+    expect((await cutover({ writesStopped: true, verify: { rounds: 1 } })).status).toBe(202);
+    const done = await final();
+    expect(done.status, done.reason).toBe('cut-over');
+    expect(done.steps.map((step) => step.step)).toEqual(['catching-up', 'verifying', 'stopping']);
+    expect((await cutover({})).status).toBe(409);
+  }, 180_000);
 });

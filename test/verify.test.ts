@@ -9,6 +9,7 @@ import {
   startInProcessControlPlane,
   type InProcessControlPlane,
 } from './support/in-process-control-plane.js';
+import { runCli } from './support/cli-process.js';
 import { masterOffset, startIdempotentWrites } from './support/sync-harness.js';
 
 // Issue 7, verification: differences injected into a synced target are all found and named; a live write load
@@ -64,7 +65,8 @@ describe('verification of a synced plan', () => {
     const goal = await masterOffset(source);
     await pollJson<{ shards: Array<{ phase: string; acknowledgedOffset: number }> }>(
       `${plane.url}/v1/plans/${planId}`,
-      (plan) => plan.shards.every((shard) => shard.phase === 'incremental' && shard.acknowledgedOffset >= goal),
+      (plan) =>
+        plan.shards.every((shard) => shard.phase === 'incremental' && shard.acknowledgedOffset >= goal),
     );
   });
 
@@ -94,16 +96,38 @@ describe('verification of a synced plan', () => {
     const report = await verify({ rounds: 2, roundDelayMs: 300 });
     expect(report.status).toBe('differences');
     const found = (key: string) => report.differences.find((difference) => difference.key === key);
-    expect(found('str:1')).toMatchObject({ kind: 'missing', db: 0, source: { type: 'string' }, target: { type: 'none' } });
-    expect(found('extra:key')).toMatchObject({ kind: 'extra', source: { type: 'none' }, target: { type: 'string' } });
-    expect(found('str:2')).toMatchObject({ kind: 'type', source: { type: 'string' }, target: { type: 'list' } });
+    expect(found('str:1')).toMatchObject({
+      kind: 'missing',
+      db: 0,
+      source: { type: 'string' },
+      target: { type: 'none' },
+    });
+    expect(found('extra:key')).toMatchObject({
+      kind: 'extra',
+      source: { type: 'none' },
+      target: { type: 'string' },
+    });
+    expect(found('str:2')).toMatchObject({
+      kind: 'type',
+      source: { type: 'string' },
+      target: { type: 'list' },
+    });
     expect(found('hash:3')).toMatchObject({ kind: 'value', source: { type: 'hash' } });
     expect(found('ttl:key')?.kind).toBe('ttl');
     expect(found('big:list')).toMatchObject({ kind: 'value', detail: 'element 1 differs' });
     expect(found('db3:key')).toMatchObject({ kind: 'value', db: 3 });
     expect(report.totals).toMatchObject({ missing: 1, extra: 1, type: 1, value: 3, ttl: 1 });
-    expect(report.differences.every((difference: KeyDifference) => difference.shard === `${planId}-0`)).toBe(true);
+    expect(report.differences.every((difference: KeyDifference) => difference.shard === `${planId}-0`)).toBe(
+      true,
+    );
     expect(report.shards[0].roundsRun).toBe(2);
+
+    // The CLI: the same verification as a summary an operator reads, exit 1.
+    const cli = await runCli(['verify', planId, '--api', plane.url, '--rounds', '1']);
+    expect(cli.code, cli.stderr).toBe(1);
+    expect(cli.stdout).toContain('DIFFERENCES FOUND');
+    expect(cli.stdout).toMatch(/missing 1 +extra 1 +type 1 +value 3 +ttl 1/);
+    expect(cli.stdout).toMatch(/value +db0 "big:list" .* element 1 differs/);
 
     // Bounded list, full totals; and the stored report is downloadable.
     const bounded = await verify({ rounds: 1, maxDifferences: 2 });
@@ -111,7 +135,9 @@ describe('verification of a synced plan', () => {
     expect(bounded.truncated).toBe(true);
     expect(bounded.totals.value).toBe(3);
     const download = await fetch(`${plane.url}/v1/plans/${planId}/verification?download=1`);
-    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="?shardbridge-verification-/);
+    expect(download.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="?shardbridge-verification-/,
+    );
 
     // Counts alone miss a missing key offset by an extra one (604 each in db 0): the reason for `full`.
     const counts = await verify({ level: 'count', rounds: 1 });
@@ -151,7 +177,8 @@ describe('verification of a synced plan', () => {
   }, 180_000);
 
   it('cutover: waits for the operator, times out with a reason, and refuses to cut over a differing target', async () => {
-    const cutover = (body: Record<string, unknown>) => postJson(`${plane.url}/v1/plans/${planId}/cutover`, body);
+    const cutover = (body: Record<string, unknown>) =>
+      postJson(`${plane.url}/v1/plans/${planId}/cutover`, body);
     const final = () =>
       pollJson<{ status: string; reason?: string; steps: Array<{ step: string }> }>(
         `${plane.url}/v1/plans/${planId}/cutover`,
@@ -162,7 +189,9 @@ describe('verification of a synced plan', () => {
     expect((await cutover({ confirmTimeoutMs: 1000 })).status).toBe(202);
     const unconfirmed = await final();
     expect(unconfirmed.status).toBe('failed');
-    expect(unconfirmed.reason).toMatch(/^waiting-for-confirmation: no confirmation that writes to the source stopped/);
+    expect(unconfirmed.reason).toMatch(
+      /^waiting-for-confirmation: no confirmation that writes to the source stopped/,
+    );
     expect((await postJson(`${plane.url}/v1/plans/${planId}/cutover/confirm`)).status).toBe(409);
 
     // A difference on the target: the cutover fails at verification and the sync keeps running.
@@ -175,7 +204,9 @@ describe('verification of a synced plan', () => {
     expect((await postJson(`${plane.url}/v1/plans/${planId}/cutover/confirm`)).status).toBe(202);
     const refused = await final();
     expect(refused.status).toBe('failed');
-    expect(refused.reason).toMatch(/^verifying: verification found differences \(missing 0, extra 0, type 0, value 1/);
+    expect(refused.reason).toMatch(
+      /^verifying: verification found differences \(missing 0, extra 0, type 0, value 1/,
+    );
     const plan = await pollJson<{ state: string; shards: Array<{ phase: string }> }>(
       `${plane.url}/v1/plans/${planId}`,
       () => true,

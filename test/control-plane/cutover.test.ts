@@ -86,7 +86,12 @@ describe('cutover of a NAT cluster source', () => {
       );
       expect(report.status, report.reason).toBe('cut-over');
       expect(report.writesStoppedBy).toBe('client-pause');
-      expect(report.steps.map((step) => step.step)).toEqual(['pausing', 'catching-up', 'verifying', 'stopping']);
+      expect(report.steps.map((step) => step.step)).toEqual([
+        'pausing',
+        'catching-up',
+        'verifying',
+        'stopping',
+      ]);
       expect(report.steps.every((step) => step.finishedAt)).toBe(true);
       expect(report.shards).toHaveLength(3);
       for (const shard of report.shards) {

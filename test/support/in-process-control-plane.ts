@@ -44,23 +44,24 @@ export async function startInProcessControlPlane(
 }
 
 /** Polls GET `path` until `done(body)`, bounded by `timeoutMs`; returns the body. */
-export async function pollJson<T>(
-  url: string,
-  done: (body: T) => boolean,
-  timeoutMs = 120_000,
-): Promise<T> {
+export async function pollJson<T>(url: string, done: (body: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
     const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
     last = await response.json();
     if (response.ok && done(last as T)) return last as T;
-    if (Date.now() > deadline) throw new Error(`timed out polling ${url}; last: ${JSON.stringify(last).slice(0, 3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out polling ${url}; last: ${JSON.stringify(last).slice(0, 3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
-export async function postJson(url: string, body: unknown = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The parsed answer of a POST (`body` untyped: the suites read what they assert). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Posted = { status: number; body: any };
+
+export async function postJson(url: string, body: unknown = {}): Promise<Posted> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -47,7 +47,10 @@ export class CutoverRunner {
   /** Starts the cutover in the background; returns its first report. 409 when it cannot start. */
   async start(plan: StoredPlan, request: CutoverRequest): Promise<CutoverReport> {
     if (plan.state === 'cut-over') {
-      throw new ConflictError('PLAN_CUT_OVER', `plan "${plan.id}" is already cut over; see GET /v1/plans/${plan.id}/cutover`);
+      throw new ConflictError(
+        'PLAN_CUT_OVER',
+        `plan "${plan.id}" is already cut over; see GET /v1/plans/${plan.id}/cutover`,
+      );
     }
     if (plan.state === 'stopped') {
       throw new ConflictError(
@@ -109,7 +112,9 @@ export class CutoverRunner {
         await step('pausing');
         const refused = await masters.pause(pauseMs);
         if (refused) {
-          report.warnings.push(`${refused}; waiting for the operator's confirmation that writes stopped instead`);
+          report.warnings.push(
+            `${refused}; waiting for the operator's confirmation that writes stopped instead`,
+          );
         } else {
           paused = true;
           report.writesStoppedBy = 'client-pause';
@@ -173,7 +178,10 @@ export class CutoverRunner {
       if (last && !last.finishedAt) last.finishedAt = now;
       report.finishedAt = now;
       await save();
-      logger.info({ planId: plan.id, cutover: report.id, status: report.status, reason: report.reason }, 'cutover ended');
+      logger.info(
+        { planId: plan.id, cutover: report.id, status: report.status, reason: report.reason },
+        'cutover ended',
+      );
     }
   }
 
@@ -230,7 +238,10 @@ export class CutoverRunner {
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {
         const detail = lagging
-          .map((shard) => `${shard.id} ${shard.phase}, lag ${(offsets.get(shard.id) ?? 0) - shard.acknowledgedOffset} bytes`)
+          .map(
+            (shard) =>
+              `${shard.id} ${shard.phase}, lag ${(offsets.get(shard.id) ?? 0) - shard.acknowledgedOffset} bytes`,
+          )
           .join('; ');
         throw new CutoverFailure(
           `shards did not catch up within ${Math.round(timeoutMs / 1000)} s (${detail}): writes may still reach the ` +

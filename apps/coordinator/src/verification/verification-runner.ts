@@ -52,7 +52,10 @@ export class VerificationRunner {
   }
 
   private async begin(plan: StoredPlan, settings: VerifySettings): Promise<VerificationReport> {
-    const runId = Array.from(randomBytes(10), (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36]).join('');
+    const runId = Array.from(
+      randomBytes(10),
+      (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36],
+    ).join('');
     const report: VerificationReport = {
       id: runId,
       planId: plan.id,
@@ -74,11 +77,18 @@ export class VerificationRunner {
         opts: { jobId: jobIdOf(runId, index), attempts: 1, removeOnComplete: false, removeOnFail: false },
       })),
     );
-    this.options.logger.info({ planId: plan.id, verification: runId, level: settings.level }, 'verification started');
+    this.options.logger.info(
+      { planId: plan.id, verification: runId, level: settings.level },
+      'verification started',
+    );
     return report;
   }
 
-  private async finish(plan: StoredPlan, report: VerificationReport, timeoutMs: number): Promise<VerificationReport> {
+  private async finish(
+    plan: StoredPlan,
+    report: VerificationReport,
+    timeoutMs: number,
+  ): Promise<VerificationReport> {
     const deadline = Date.now() + timeoutMs;
     const results = new Map<number, ShardVerification>();
     const failures: string[] = [];
@@ -138,7 +148,8 @@ export function assemble(
   for (const shard of shards) {
     totals.keysCompared += shard.keysCompared;
     totals.targetKeysChecked += shard.targetKeysChecked;
-    for (const kind of ['missing', 'extra', 'type', 'value', 'ttl'] as const) totals[kind] += shard.totals[kind];
+    for (const kind of ['missing', 'extra', 'type', 'value', 'ttl'] as const)
+      totals[kind] += shard.totals[kind];
     differences.push(...shard.differences);
     if (shard.error) errors.push(shard.error.message);
   }

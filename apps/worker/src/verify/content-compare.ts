@@ -76,7 +76,11 @@ export async function compareContent(
       for (let offset = 0; offset < sourceLength; offset += windowBytes) {
         const [left, right] = (await both('GETRANGE', offset, offset + windowBytes - 1)) as [Buffer, Buffer];
         if (!left.equals(right)) {
-          return { equal: false, detail: `bytes from ${offset + firstMismatch(left, right)} differ`, ...lengths };
+          return {
+            equal: false,
+            detail: `bytes from ${offset + firstMismatch(left, right)} differ`,
+            ...lengths,
+          };
         }
       }
       return { equal: true, ...lengths };
@@ -86,7 +90,10 @@ export async function compareContent(
       const extra = type === 'zset' ? ['WITHSCORES'] : [];
       const perElement = type === 'zset' ? 2 : 1;
       for (let index = 0; index < sourceLength; index += elements) {
-        const [left, right] = (await both(command, index, index + elements - 1, ...extra)) as [Buffer[], Buffer[]];
+        const [left, right] = (await both(command, index, index + elements - 1, ...extra)) as [
+          Buffer[],
+          Buffer[],
+        ];
         const at = firstDifferentItem(left, right);
         if (at >= 0) {
           const position = index + Math.floor(at / perElement);

@@ -52,7 +52,11 @@ describe('compareKey', () => {
     await b.set('forever', '1', 'PX', 60_000);
     expect((await verdict('only-source'))?.kind).toBe('missing');
     expect((await verdict('only-target'))?.kind).toBe('extra');
-    expect(await verdict('typed')).toMatchObject({ kind: 'type', source: { type: 'string' }, target: { type: 'list' } });
+    expect(await verdict('typed')).toMatchObject({
+      kind: 'type',
+      source: { type: 'string' },
+      target: { type: 'list' },
+    });
     expect((await verdict('valued'))?.kind).toBe('value');
     expect((await verdict('timed'))?.kind).toBe('ttl');
     expect((await verdict('forever'))?.kind).toBe('ttl');

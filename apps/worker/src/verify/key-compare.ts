@@ -84,7 +84,12 @@ async function compareValue(
     ])) as [Buffer | null, Buffer | null];
     if (left && right && withoutTrailer(left).equals(withoutTrailer(right))) return null;
     if (!comparableType(type)) {
-      return { equal: false, detail: `DUMP payloads of the ${type} differ`, sourceLength: -1, targetLength: -1 };
+      return {
+        equal: false,
+        detail: `DUMP payloads of the ${type} differ`,
+        sourceLength: -1,
+        targetLength: -1,
+      };
     }
   }
   return compareContent(source, target, key, type, { estimatedBytes });

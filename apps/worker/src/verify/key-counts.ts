@@ -45,7 +45,10 @@ export async function keyCounts(context: KeyCountContext, dbs: number[]): Promis
   return counts;
 }
 
-async function countBySlot(nodeOf: (slot: number) => DbClient, slots: Array<[number, number]>): Promise<number> {
+async function countBySlot(
+  nodeOf: (slot: number) => DbClient,
+  slots: Array<[number, number]>,
+): Promise<number> {
   const replies: Array<Promise<unknown>> = [];
   for (const [first, last] of slots) {
     for (let slot = first; slot <= last; slot++) {

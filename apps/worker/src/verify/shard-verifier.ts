@@ -120,7 +120,8 @@ class ShardRun {
   async execute(): Promise<void> {
     const { settings, data } = this.options;
     const targetNode = this.target.nodeForSlot(data.slots[0]?.[0] ?? 0);
-    if (!targetNode) throw new VerifyError('VERIFY_TARGET_UNREACHABLE', 'no target master serves the shard’s slots');
+    if (!targetNode)
+      throw new VerifyError('VERIFY_TARGET_UNREACHABLE', 'no target master serves the shard’s slots');
     this.result.versions = {
       source: await redisVersion(this.source),
       target: await redisVersion(targetNode),
@@ -171,7 +172,10 @@ class ShardRun {
     const total = sizes.reduce((sum, size) => sum + size, 0);
     for (const [index, db] of dbs.entries()) {
       if (sizes[index] === 0) continue;
-      const wanted = Math.min(sizes[index], Math.ceil((this.options.settings.sampleSize * sizes[index]) / total));
+      const wanted = Math.min(
+        sizes[index],
+        Math.ceil((this.options.settings.sampleSize * sizes[index]) / total),
+      );
       const picked = new Map<string, Buffer>();
       // RANDOMKEY repeats keys: a bounded number of draws, so a tiny db cannot loop for long.
       for (let draw = 0; draw < wanted * 3 && picked.size < wanted; draw++) {
@@ -188,7 +192,10 @@ class ShardRun {
     for (const db of dbs) {
       let cursor = '0';
       do {
-        const [next, keys] = (await this.source.call(db, 'SCAN', cursor, 'COUNT', count)) as [Buffer, Buffer[]];
+        const [next, keys] = (await this.source.call(db, 'SCAN', cursor, 'COUNT', count)) as [
+          Buffer,
+          Buffer[],
+        ];
         cursor = next.toString('latin1');
         await this.firstPass(db, keys);
       } while (cursor !== '0');
@@ -262,7 +269,9 @@ async function redisVersion(node: DbClient): Promise<string> {
 
 async function keyspaceDbs(node: DbClient): Promise<number[]> {
   const info = text(await node.call(0, 'INFO', 'keyspace'));
-  const dbs = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => Number(m[1]));
+  const dbs = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)]
+    .filter((m) => Number(m[2]) > 0)
+    .map((m) => Number(m[1]));
   return dbs.length > 0 ? dbs.sort((a, b) => a - b) : [0];
 }
 

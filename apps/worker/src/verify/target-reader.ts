@@ -17,7 +17,10 @@ export class TargetReader {
     private readonly single: DbClient | null,
   ) {}
 
-  static async open(target: TargetWriterOptions, onLost: (error: ScanLinkError) => void): Promise<TargetReader> {
+  static async open(
+    target: TargetWriterOptions,
+    onLost: (error: ScanLinkError) => void,
+  ): Promise<TargetReader> {
     const connect = (node: HostPort) =>
       openSourceClient(
         {
@@ -39,7 +42,9 @@ export class TargetReader {
     }
     const clients: SourceClient[] = [];
     try {
-      const ranges = (await first.redis.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+      const ranges = (await first.redis.call('CLUSTER', 'SLOTS')) as Array<
+        [number, number, [string, number]]
+      >;
       const byAddress = new Map<string, DbClient>();
       const bySlot = new Array<DbClient>(16384);
       for (const [start, end, [host, port]] of ranges) {

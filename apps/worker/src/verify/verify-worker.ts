@@ -37,7 +37,10 @@ export class VerifyWorker {
           logger,
           resolveSecret: options.resolveSecret,
         });
-        logger.info({ status: result.status, totals: result.totals, keys: result.keysCompared }, 'shard verified');
+        logger.info(
+          { status: result.status, totals: result.totals, keys: result.keysCompared },
+          'shard verified',
+        );
         return result;
       },
       {
@@ -51,7 +54,9 @@ export class VerifyWorker {
     );
     worker.on('error', (error) => options.logger.error({ err: error.message }, 'verify worker error'));
     this.worker = worker;
-    worker.run().catch((error: Error) => options.logger.error({ err: error.message }, 'verify worker stopped'));
+    worker
+      .run()
+      .catch((error: Error) => options.logger.error({ err: error.message }, 'verify worker stopped'));
     await worker.waitUntilReady();
   }
 

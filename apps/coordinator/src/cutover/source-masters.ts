@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   liveSourceOf,
   openNode,
@@ -39,7 +40,10 @@ export class SourceMasters {
           password: resolveSecret(source.password, 'source.password'),
           tls: tls.enabled,
           tlsOptions: tls.options,
-          ...(announcedHost && tls.options.servername === undefined ? { servername: announcedHost } : {}),
+          // Behind NAT the certificate names the announced host, not the dialled one (as discovery verifies it).
+          ...(announcedHost && isIP(announcedHost) === 0 && tls.options.servername === undefined
+            ? { servername: announcedHost }
+            : {}),
           timeoutMs,
         }).catch((error: Error) => {
           throw new Error(

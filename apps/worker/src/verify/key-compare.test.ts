@@ -98,4 +98,46 @@ describe('compareKey', () => {
     expect(ttlAgrees(-1, -1, 2000)).toBe(true);
     expect(ttlAgrees(-1, 5_000, 2000)).toBe(false);
   });
+
+  it('compares every type by content alone (different versions) and finds a change in each', async () => {
+    const crossVersion = { sameVersion: false };
+    const fields = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`f${i}`, `v${i}`]));
+    for (const client of [a, b]) {
+      await client.hset('cv:hash', fields);
+      await client.sadd('cv:set', ...Array.from({ length: 2000 }, (_, i) => `m${i}`));
+      await client.zadd('cv:zset', ...Array.from({ length: 1500 }, (_, i) => [i / 3, `z${i}`]).flat());
+      for (let i = 1; i <= 30; i++) await client.xadd('cv:stream', `${i}-0`, 'n', String(i));
+      await client.rpush('cv:list', ...Array.from({ length: 2500 }, (_, i) => `e${i}`));
+    }
+    for (const key of ['cv:hash', 'cv:set', 'cv:zset', 'cv:stream', 'cv:list']) {
+      expect(await verdict(key, crossVersion), key).toBeNull();
+      // Tiny windows: many HSCAN/SSCAN/ZRANGE/XRANGE/LRANGE steps per key.
+      expect(await verdict(key, { ...crossVersion, bigKeyBytes: 1024 }), key).toBeNull();
+    }
+    await b.hset('cv:hash', 'f1500', 'changed');
+    await b.srem('cv:set', 'm7');
+    await b.sadd('cv:set', 'other');
+    await b.zadd('cv:zset', 99, 'z1200');
+    await b.xdel('cv:stream', '17-0');
+    await b.xadd('cv:stream', '31-0', 'n', '31');
+    await b.lset('cv:list', 2222, 'changed');
+    expect(await verdict('cv:hash', crossVersion)).toMatchObject({
+      kind: 'value',
+      detail: 'fields differ (content digest)',
+    });
+    expect(await verdict('cv:set', crossVersion)).toMatchObject({
+      kind: 'value',
+      detail: 'members differ (content digest)',
+    });
+    expect((await verdict('cv:zset', crossVersion))?.kind).toBe('value');
+    expect(await verdict('cv:stream', crossVersion)).toMatchObject({
+      kind: 'value',
+      detail: 'stream entry 17-0 differs',
+    });
+    expect(await verdict('cv:list', { ...crossVersion, bigKeyBytes: 1024 })).toMatchObject({
+      kind: 'value',
+      detail: 'element 2222 differs',
+    });
+    expect(await verdict('cv:list', { bigKeyBytes: 1024 })).toMatchObject({ source: { length: 2500 } });
+  });
 });

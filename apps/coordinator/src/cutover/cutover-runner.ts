@@ -213,10 +213,18 @@ export class CutoverRunner {
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const scan = plan.plan.mode === 'scan';
+    const oneShot = plan.plan.mode === 'full';
     for (;;) {
-      const offsets = await masters.offsets();
+      const offsets = await masters.offsets().catch((error: Error) => {
+        throw new CutoverFailure(error.message);
+      });
       const shards = await this.options.plans.status(plan);
-      const broken = shards.find((shard) => shard.phase === 'failed' || shard.jobState === 'completed');
+      // A one-shot sync (`mode: "full"`) is done once it completed; any other finished job no longer syncs.
+      const broken = shards.find(
+        (shard) =>
+          shard.phase === 'failed' ||
+          (shard.jobState === 'completed' && !(oneShot && shard.phase === 'completed')),
+      );
       if (broken) {
         throw new CutoverFailure(
           `shard ${broken.id} is ${broken.phase}${broken.lastError ? ` (${broken.lastError.message})` : ''}: ` +
@@ -231,9 +239,11 @@ export class CutoverRunner {
         keysWritten: shard.keysWritten,
       }));
       const lagging = shards.filter((shard) =>
-        scan
-          ? shard.phase !== 'incremental' || (shard.scan?.dirtyKeys ?? 0) > 0
-          : shard.acknowledgedOffset < (offsets.get(shard.id) ?? Infinity),
+        oneShot
+          ? shard.phase !== 'completed'
+          : scan
+            ? shard.phase !== 'incremental' || (shard.scan?.dirtyKeys ?? 0) > 0
+            : shard.acknowledgedOffset < (offsets.get(shard.id) ?? Infinity),
       );
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {

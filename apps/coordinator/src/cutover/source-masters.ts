@@ -65,6 +65,13 @@ export class SourceMasters {
     const entries = await Promise.all(
       this.masters.map(async ({ shard, link }) => {
         const info = String(await link.call('INFO', 'replication'));
+        if (!/^role:master/m.test(info)) {
+          // After a failover the recorded node replicates from the new master: its offset is not the goal.
+          throw new Error(
+            `the source node of shard ${shard.id} (${shard.announced}) is no longer a master (failover?): ` +
+              'wait until the coordinator has re-read the topology, then cut over again',
+          );
+        }
         return [shard.id, Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1] ?? -1)] as const;
       }),
     );

@@ -5,7 +5,7 @@ import type { CutoverRunner } from '../cutover/cutover-runner.js';
 import { cutoverRequestSchema } from '../cutover/cutover-settings.js';
 import { ConflictError, NotFoundError } from '../errors/public-error.js';
 import type { PlanService } from '../plan-service.js';
-import type { PlanStore } from '../plan-store.js';
+import type { PlanStore, StoredPlan } from '../plan-store.js';
 import type { VerificationRunner } from '../verification/verification-runner.js';
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
@@ -29,7 +29,7 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
   const router = Router();
 
   router.post('/:id/verify', async (req, res) => {
-    const plan = await plans.get(req.params.id);
+    const plan = liveSourced(await plans.get(req.params.id), 'verified');
     const request = verifyRequestSchema.parse(req.body ?? {});
     const report = await verification.start(
       plan,
@@ -55,7 +55,7 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
   });
 
   router.post('/:id/cutover', async (req, res) => {
-    const plan = await plans.get(req.params.id);
+    const plan = liveSourced(await plans.get(req.params.id), 'cut over');
     const report = await cutover.start(plan, cutoverRequestSchema.parse(req.body ?? {}));
     res.status(202).location(`${req.baseUrl}/${plan.id}/cutover`).json(report);
   });
@@ -85,4 +85,15 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
   });
 
   return router;
+}
+
+/** A plan whose source is an RDB file has no live source to read: 409 rather than a failure deep in a worker. */
+function liveSourced(plan: StoredPlan, what: string): StoredPlan {
+  if (plan.plan.source.type === 'rdb') {
+    throw new ConflictError(
+      'SOURCE_NOT_LIVE',
+      `plan "${plan.id}" imports an RDB file: there is no live source it could be ${what} against`,
+    );
+  }
+  return plan;
 }

@@ -109,6 +109,17 @@ export interface ShardVerification {
   finishedAt: number;
 }
 
+/** How far a shard's verification has come (the job's progress while it runs). */
+export interface ShardVerifyProgress {
+  shardId: string;
+  /** `source`: comparing the source's keys; `extras`: looking for target keys the source lacks; `rounds`: re-checking */
+  stage: 'source' | 'extras' | 'rounds' | 'counts';
+  keysCompared: number;
+  targetKeysChecked: number;
+  /** keys that differed so far in the first pass (before rounds) */
+  suspects: number;
+}
+
 /** A verification of a whole plan, stored with it (plan hash field `verification`). */
 export interface VerificationReport {
   id: string;
@@ -125,6 +136,8 @@ export interface VerificationReport {
   /** more differences exist than listed */
   truncated: boolean;
   shards: Array<Omit<ShardVerification, 'differences'>>;
+  /** while `running`: the shards still at work (refreshed every few seconds) */
+  progress?: ShardVerifyProgress[];
 }
 
 export function emptyTotals(): DifferenceTotals {

@@ -41,11 +41,22 @@ export async function verifyCommand(planRef: string, options: VerifyCommandOptio
   const started = await api.request<VerificationReport>('POST', `/v1/plans/${planId}/verify`, body);
   if (!options.json) process.stderr.write(`verifying plan ${planId} (verification ${started.id})…\n`);
   let report = started;
+  let shown = '';
   while (report.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
     report = await api.request<VerificationReport>('GET', `/v1/plans/${planId}/verification`);
     if (report.id !== started.id)
       throw new CliError(`another verification (${report.id}) replaced ${started.id}`);
+    const line = (report.progress ?? [])
+      .map(
+        (shard) =>
+          `${shard.shardId} ${shard.stage} ${shard.keysCompared} keys, ${shard.suspects} to re-check`,
+      )
+      .join('; ');
+    if (!options.json && line && line !== shown) {
+      shown = line;
+      process.stderr.write(`  ${line}\n`);
+    }
   }
   if (options.out) await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : renderVerification(report));

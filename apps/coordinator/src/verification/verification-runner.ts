@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   emptyTotals,
   type ShardVerification,
+  type ShardVerifyProgress,
   type VerificationReport,
   type VerifyJobData,
   type VerifySettings,
@@ -93,9 +94,14 @@ export class VerificationRunner {
     const results = new Map<number, ShardVerification>();
     const failures: string[] = [];
     const pending = new Set(plan.shards.map((_, index) => index));
+    let savedAt = Date.now();
     while (pending.size > 0 && Date.now() < deadline) {
+      const progress: ShardVerifyProgress[] = [];
       for (const index of [...pending]) {
         const job = await this.options.queue.getJob(jobIdOf(report.id, index));
+        if (job && job.finishedOn === undefined && typeof job.progress === 'object') {
+          progress.push(job.progress as ShardVerifyProgress);
+        }
         if (!job) {
           failures.push(`shard ${plan.shards[index].id}: its verification job disappeared from the queue`);
           pending.delete(index);
@@ -105,6 +111,10 @@ export class VerificationRunner {
           pending.delete(index);
           await job.remove().catch(() => undefined);
         }
+      }
+      if (pending.size > 0 && Date.now() - savedAt >= 2000) {
+        savedAt = Date.now();
+        await this.options.store.setReport(plan.id, 'verification', { ...report, progress });
       }
       if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 500));
     }

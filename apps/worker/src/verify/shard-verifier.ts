@@ -7,6 +7,7 @@ import {
   type KeyDifference,
   type ShardJobData,
   type ShardVerification,
+  type ShardVerifyProgress,
   type SyncFilterSpec,
   type VerifySettings,
 } from '@shardbridge/plan';
@@ -33,6 +34,8 @@ export interface ShardVerifierOptions {
   concurrency?: number;
   /** SCAN COUNT hint. @defaultValue 500 */
   scanCount?: number;
+  /** told after every batch of keys (throttling is the caller's). @defaultValue none */
+  onProgress?: (progress: ShardVerifyProgress) => void;
 }
 
 /** Nothing is synced by a verification: the checkpoint store the sync options ask for is never used. */
@@ -105,6 +108,7 @@ class ShardRun {
   private readonly rules: CommandRules | null;
   private readonly concurrency: number;
   private readonly suspects: Suspect[] = [];
+  private stage: ShardVerifyProgress['stage'] = 'source';
 
   constructor(
     private readonly options: ShardVerifierOptions,
@@ -127,9 +131,15 @@ class ShardRun {
       target: await redisVersion(targetNode),
     };
     const dbs = data.nodeId !== null ? [0] : await keyspaceDbs(this.source);
-    if (settings.level === 'count') return this.countLevel(dbs);
+    if (settings.level === 'count') {
+      this.stage = 'counts';
+      this.report();
+      return this.countLevel(dbs);
+    }
     if (settings.level === 'sample') await this.sampleLevel(dbs);
     else await this.fullLevel(dbs);
+    this.stage = 'rounds';
+    this.report();
     const { remaining, roundsRun } = await recheckRounds(this.suspects, {
       rounds: settings.rounds,
       delayMs: settings.roundDelayMs,
@@ -205,6 +215,7 @@ class ShardRun {
 
   private async extras(): Promise<void> {
     const { data } = this.options;
+    this.stage = 'extras';
     let lost: Error | null = null;
     const listing = await TargetKeys.open(this.targetOptions, data.slots, (error) => (lost = error));
     try {
@@ -229,6 +240,17 @@ class ShardRun {
     for (const [index, verdict] of verdicts.entries()) {
       if (verdict) this.suspects.push({ db, key: keys[index], verdict });
     }
+    this.report();
+  }
+
+  private report(): void {
+    this.options.onProgress?.({
+      shardId: this.options.data.shardId,
+      stage: this.stage,
+      keysCompared: this.result.keysCompared,
+      targetKeysChecked: this.result.targetKeysChecked,
+      suspects: this.suspects.length,
+    });
   }
 
   /** One key of source db `db` against its place on the target; null when they agree or the filter skips it. */

@@ -31,11 +31,18 @@ export class VerifyWorker {
       async (job) => {
         const logger = options.logger.child({ shard: job.data.shard.shardId, verification: job.data.runId });
         logger.info({ level: job.data.settings.level }, 'verifying shard');
+        let reportedAt = 0;
         const result = await verifyShard({
           data: job.data.shard,
           settings: job.data.settings,
           logger,
           resolveSecret: options.resolveSecret,
+          // At most once a second: the coordinator shows it in the running report.
+          onProgress: (progress) => {
+            if (Date.now() - reportedAt < 1000) return;
+            reportedAt = Date.now();
+            job.updateProgress(progress).catch(() => undefined);
+          },
         });
         logger.info(
           { status: result.status, totals: result.totals, keys: result.keysCompared },

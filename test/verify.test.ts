@@ -214,9 +214,12 @@ describe('verification of a synced plan', () => {
     expect(plan.state).toBe('active');
     expect(plan.shards[0].phase).toBe('incremental');
 
-    // Repaired: the operator says writes stopped up front; the plan is cut over.
+    // Repaired: the operator says writes stopped up front (through the CLI); the plan is cut over.
     await tgt.set('str:7', 'value-7');
-    expect((await cutover({ writesStopped: true, verify: { rounds: 1 } })).status).toBe(202);
+    const cli = await runCli(['cutover', planId, '--api', plane.url, '--writes-stopped']);
+    expect(cli.code, cli.stderr + cli.stdout).toBe(0);
+    expect(cli.stdout).toMatch(/^cutover \w+ of plan \w+: CUT OVER/);
+    expect(cli.stdout).toMatch(/verification \w+: clean/);
     const done = await final();
     expect(done.status, done.reason).toBe('cut-over');
     expect(done.steps.map((step) => step.step)).toEqual(['catching-up', 'verifying', 'stopping']);

@@ -94,6 +94,16 @@ export class CutoverRunner {
     let masters: SourceMasters | null = null;
     let renewal: NodeJS.Timeout | null = null;
     let paused = false;
+    /** why a renewal of the pause failed: writes may have reached the source since */
+    let pauseLost: string | undefined;
+    const pauseHeld = () => {
+      if (pauseLost) {
+        throw new CutoverFailure(
+          `the pause of the source could not be renewed (${pauseLost}): writes may have reached the source after ` +
+            'the catch-up, so the verification proves nothing; cut over again',
+        );
+      }
+    };
     const save = () => store.setReport(plan.id, 'cutover', report);
     const step = async (name: Step) => {
       const now = new Date().toISOString();
@@ -121,7 +131,7 @@ export class CutoverRunner {
           const current = masters;
           renewal = setInterval(() => {
             void current.pause(pauseMs).then((problem) => {
-              if (problem) report.warnings.push(`renewing the pause: ${problem}`);
+              if (problem) pauseLost ??= problem;
             });
           }, pauseMs / 3);
         }
@@ -135,6 +145,7 @@ export class CutoverRunner {
       }
       await step('catching-up');
       await this.catchUp(plan, masters, report, request.catchUpTimeoutMs ?? 300_000);
+      pauseHeld();
       await step('verifying');
       const verification = await this.options.verification.run(
         plan,
@@ -152,9 +163,16 @@ export class CutoverRunner {
                 `ttl ${ttl}); the sync keeps running — see GET /v1/plans/${plan.id}/verification`,
         );
       }
+      pauseHeld();
       await step('stopping');
       await this.options.plans.stop(plan);
       await this.waitStopped(plan, request.stopTimeoutMs ?? 120_000);
+      if (pauseLost) {
+        throw new CutoverFailure(
+          `the pause of the source lapsed while the shards stopped (${pauseLost}): writes made since may be missing ` +
+            'on the target; resume the plan (POST …/resume), let it catch up and cut over again',
+        );
+      }
       await store.setState(plan.id, 'cut-over');
       report.status = 'cut-over';
     } catch (error) {

@@ -99,6 +99,14 @@ program
       .default(60_000)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--verify-concurrency <n>',
+      'shard verifications (verify, cutover) at once in this process, next to its shards; 0 = none',
+    )
+      .default(2)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption())
   .action(async (opts) => {
     await workerCommand({
@@ -106,6 +114,7 @@ program
       concurrency: opts.concurrency,
       logLevel: opts.logLevel,
       migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
+      verifyConcurrency: opts.verifyConcurrency,
     });
   });
 

@@ -33,6 +33,9 @@ class CutoverFailure extends Error {
 
 type Step = CutoverReport['steps'][number]['step'];
 
+/** Job states of a shard that has not stopped yet (a waiting job completes at once once a worker takes it). */
+const STILL_RUNNING: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized']);
+
 /**
  * The cutover of a plan as one call: writes stopped (CLIENT PAUSE WRITE, or the operator's word), every shard caught
  * up to its master's offset, a full verification, every shard job stopped, a report stored and the plan marked
@@ -56,6 +59,12 @@ export class CutoverRunner {
       throw new ConflictError(
         'PLAN_STOPPED',
         `plan "${plan.id}" is stopped: its shards do not sync, so the target cannot catch up; resume it first`,
+      );
+    }
+    if (plan.rollout?.stage === 'canary') {
+      throw new ConflictError(
+        'ROLLOUT_PENDING',
+        `plan "${plan.id}" still runs its canary rollout: the other shards are not syncing yet; cut over once it is complete`,
       );
     }
     const release = this.options.locks.acquire(plan.id, 'cutover');
@@ -284,7 +293,7 @@ export class CutoverRunner {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const shards = await this.options.plans.status(plan);
-      const running = shards.filter((shard) => shard.jobState === 'active' || shard.jobState === 'waiting');
+      const running = shards.filter((shard) => STILL_RUNNING.has(shard.jobState));
       if (running.length === 0) return;
       if (Date.now() > deadline) {
         throw new CutoverFailure(

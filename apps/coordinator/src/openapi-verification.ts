@@ -20,7 +20,10 @@ const download = {
   schema: { type: 'string' },
   description: 'present: answered as an attachment (Content-Disposition), for saving the report',
 };
-const busy = { ...problem, description: 'PLAN_BUSY: a verification or cutover of the plan is running' };
+const busy = {
+  ...problem,
+  description: 'PLAN_BUSY: a verification or cutover of the plan is running; SOURCE_NOT_LIVE: an RDB import',
+};
 const differenceTotals = {
   missing: { type: 'integer' },
   extra: { type: 'integer' },
@@ -246,7 +249,11 @@ export const verificationPaths = {
         '400': problem,
         '401': problem,
         '404': problem,
-        '409': { ...problem, description: 'PLAN_BUSY, PLAN_STOPPED (resume first) or PLAN_CUT_OVER' },
+        '409': {
+          ...problem,
+          description:
+            'PLAN_BUSY, PLAN_STOPPED (resume first), PLAN_CUT_OVER, ROLLOUT_PENDING or SOURCE_NOT_LIVE',
+        },
       },
     },
     get: {

@@ -7,6 +7,8 @@ import type { Redis } from 'ioredis';
  */
 export class DbClient {
   private db = 0;
+  /** the last SELECT sent: every command after it fails with it, never runs silently in the wrong db */
+  private selecting: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly redis: Redis,
@@ -17,10 +19,15 @@ export class DbClient {
   /** Sends `command` in `db`; replies as Buffers (keys and values are binary). */
   call(db: number, command: string, ...args: Array<string | number | Buffer>): Promise<unknown> {
     if (db !== this.db) {
-      void this.redis.select(db).catch(() => undefined);
+      this.selecting = this.redis.select(db).catch((error: Error) => {
+        this.db = -1; // unknown now: the next call selects again
+        throw new Error(`SELECT ${db} failed on ${this.label}: ${error.message}`);
+      });
+      this.selecting.catch(() => undefined);
       this.db = db;
     }
-    return this.redis.callBuffer(command, ...args);
+    const reply = this.redis.callBuffer(command, ...args);
+    return Promise.all([this.selecting, reply]).then(([, value]) => value);
   }
 }
 

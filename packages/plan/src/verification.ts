@@ -136,6 +136,8 @@ export interface VerificationReport {
   /** more differences exist than listed */
   truncated: boolean;
   shards: Array<Omit<ShardVerification, 'differences'>>;
+  /** while `running`: when the coordinator last stored it (every few seconds; a stale one was interrupted) */
+  heartbeatAt?: string;
   /** while `running`: the shards still at work (refreshed every few seconds) */
   progress?: ShardVerifyProgress[];
 }

@@ -27,4 +27,6 @@ export interface CutoverReport {
   keys?: number;
   verification?: { id: string; status: string; totals: DifferenceTotals & { keysCompared: number } };
   warnings: string[];
+  /** while in progress: when the coordinator last stored it (every few seconds; a stale one was interrupted) */
+  heartbeatAt?: string;
 }

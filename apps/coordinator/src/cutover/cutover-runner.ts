@@ -33,6 +33,9 @@ class CutoverFailure extends Error {
 
 type Step = CutoverReport['steps'][number]['step'];
 
+/** How often a cutover in progress refreshes its stored report (see `heartbeatAt`). */
+export const HEARTBEAT_MS = 5000;
+
 /** Job states of a shard that has not stopped yet (a waiting job completes at once once a worker takes it). */
 const STILL_RUNNING: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized']);
 
@@ -113,7 +116,12 @@ export class CutoverRunner {
         );
       }
     };
-    const save = () => store.setReport(plan.id, 'cutover', report);
+    const save = () => {
+      report.heartbeatAt = new Date().toISOString();
+      return store.setReport(plan.id, 'cutover', report);
+    };
+    // Long waits (catch-up, verification) store nothing new: the heartbeat says the run is alive.
+    const heartbeat = setInterval(() => void save().catch(() => undefined), HEARTBEAT_MS);
     const step = async (name: Step) => {
       const now = new Date().toISOString();
       const last = report.steps.at(-1);
@@ -204,7 +212,9 @@ export class CutoverRunner {
       const last = report.steps.at(-1);
       if (last && !last.finishedAt) last.finishedAt = now;
       report.finishedAt = now;
-      await save();
+      clearInterval(heartbeat);
+      delete report.heartbeatAt;
+      await store.setReport(plan.id, 'cutover', report);
       logger.info(
         { planId: plan.id, cutover: report.id, status: report.status, reason: report.reason },
         'cutover ended',

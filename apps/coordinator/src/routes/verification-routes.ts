@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../errors/public-error.js';
 import type { PlanService } from '../plan-service.js';
 import type { PlanStore, StoredPlan } from '../plan-store.js';
 import type { VerificationRunner } from '../verification/verification-runner.js';
+import { withStaleness } from '../verification/stale-report.js';
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   verifyRequestSchema,
@@ -41,7 +42,8 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
 
   router.get('/:id/verification', async (req, res) => {
     const plan = await plans.get(req.params.id);
-    const report = await store.getReport<VerificationReport>(plan.id, 'verification');
+    const stored = await store.getReport<VerificationReport>(plan.id, 'verification');
+    const report = stored && withStaleness(stored, ['clean', 'differences', 'failed']);
     if (!report) {
       throw new NotFoundError(
         'VERIFICATION_NOT_FOUND',
@@ -73,7 +75,8 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
 
   router.get('/:id/cutover', async (req, res) => {
     const plan = await plans.get(req.params.id);
-    const report = await store.getReport<CutoverReport>(plan.id, 'cutover');
+    const stored = await store.getReport<CutoverReport>(plan.id, 'cutover');
+    const report = stored && withStaleness(stored, ['cut-over', 'failed']);
     if (!report) {
       throw new NotFoundError(
         'CUTOVER_NOT_FOUND',

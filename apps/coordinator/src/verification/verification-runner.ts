@@ -63,6 +63,7 @@ export class VerificationRunner {
       settings,
       status: 'running',
       startedAt: new Date().toISOString(),
+      heartbeatAt: new Date().toISOString(),
       totals: { ...emptyTotals(), keysCompared: 0, targetKeysChecked: 0 },
       differences: [],
       truncated: false,
@@ -114,7 +115,11 @@ export class VerificationRunner {
       }
       if (pending.size > 0 && Date.now() - savedAt >= 2000) {
         savedAt = Date.now();
-        await this.options.store.setReport(plan.id, 'verification', { ...report, progress });
+        await this.options.store.setReport(plan.id, 'verification', {
+          ...report,
+          heartbeatAt: new Date().toISOString(),
+          progress,
+        });
       }
       if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 500));
     }
@@ -166,8 +171,9 @@ export function assemble(
   const differenceCount = totals.missing + totals.extra + totals.type + totals.value + totals.ttl;
   const listed = differences.slice(0, report.settings.maxDifferences);
   const countsDiffer = shards.some((shard) => shard.status === 'differences');
+  const { heartbeatAt: _heartbeat, ...base } = report;
   return {
-    ...report,
+    ...base,
     status: errors.length > 0 ? 'failed' : differenceCount > 0 || countsDiffer ? 'differences' : 'clean',
     ...(errors.length > 0 ? { reason: errors.join('; ') } : {}),
     finishedAt: new Date().toISOString(),

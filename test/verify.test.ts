@@ -134,6 +134,8 @@ describe('verification of a synced plan', () => {
     expect(bounded.differences).toHaveLength(2);
     expect(bounded.truncated).toBe(true);
     expect(bounded.totals.value).toBe(3);
+    const metrics = await (await fetch(`${plane.url}/metrics`)).text();
+    expect(metrics).toContain(`shardbridge_verification_differences{plan="${planId}",kind="value"} 3`);
     const download = await fetch(`${plane.url}/v1/plans/${planId}/verification?download=1`);
     expect(download.headers.get('content-disposition')).toMatch(
       /^attachment; filename="?shardbridge-verification-/,

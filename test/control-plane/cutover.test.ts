@@ -71,6 +71,18 @@ describe('cutover of a NAT cluster source', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 1000));
 
+      // Verification under the live load, 3 shards in parallel through both NAT maps: nothing persists.
+      const live = await postJson(`${plane.url}/v1/plans/${planId}/verify`, { roundDelayMs: 1000 });
+      expect(live.status).toBe(202);
+      const liveReport = await pollJson<VerificationReport>(
+        `${plane.url}/v1/plans/${planId}/verification`,
+        (view) => view.status !== 'running',
+      );
+      expect(liveReport.status, JSON.stringify(liveReport.differences.slice(0, 5))).toBe('clean');
+      expect(liveReport.shards).toHaveLength(3);
+      expect(liveReport.totals.keysCompared).toBeGreaterThan(300);
+      expect(liveReport.totals.targetKeysChecked).toBeGreaterThan(300);
+
       const started = await postJson(`${plane.url}/v1/plans/${planId}/cutover`, {
         pauseSource: true,
         verify: { roundDelayMs: 500 },

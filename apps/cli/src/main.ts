@@ -11,6 +11,8 @@ import { demoCommand } from './commands/demo-command.js';
 import { discoverCommand } from './commands/discover-command.js';
 import { importCommand } from './commands/import-command.js';
 import { addQueueTlsOptions, queueConnectionFromFlags } from './queue-options.js';
+import { verifyCommand } from './commands/verify-command.js';
+import { cutoverCommand } from './commands/cutover-command.js';
 
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
@@ -98,6 +100,14 @@ const worker = program
       .default(60_000)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--verify-concurrency <n>',
+      'shard verifications (verify, cutover) at once in this process, next to its shards; 0 = none',
+    )
+      .default(2)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption());
 addQueueTlsOptions(worker).action(async (opts) => {
   await workerCommand({
@@ -105,6 +115,7 @@ addQueueTlsOptions(worker).action(async (opts) => {
     concurrency: opts.concurrency,
     logLevel: opts.logLevel,
     migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
+    verifyConcurrency: opts.verifyConcurrency,
   });
 });
 
@@ -127,6 +138,73 @@ program
   .option('--watch', 'refresh every second until Ctrl-C', false)
   .action(async (planId: string, opts) => {
     await statusCommand(planId, { api: opts.api, json: opts.json, watch: opts.watch });
+  });
+
+program
+  .command('verify')
+  .description(
+    'compare the target with the source, shard by shard on the workers; prints a summary, exit 1 on any difference',
+  )
+  .argument('<plan>', 'a plan id, or a plan file (its newest plan of that name)')
+  .addOption(apiOption())
+  .addOption(
+    new Option('--level <level>', 'count (keys per db), sample (random keys), full (every key)')
+      .choices(['count', 'sample', 'full'])
+      .default('full'),
+  )
+  .option('--sample <n>', 'random keys per shard for --level sample (default 1000)', positiveInteger)
+  .option('--rounds <n>', 're-check rounds for keys that differ (default 3)', positiveInteger)
+  .option('--round-delay <ms>', 'pause before each re-check round (default 2000)', positiveInteger)
+  .option('--ttl-tolerance <ms>', 'accepted TTL difference (default 5000)', positiveInteger)
+  .option('--max-differences <n>', 'differences listed in the report (default 100)', positiveInteger)
+  .option(
+    '--timeout <ms>',
+    'how long the coordinator waits for the shards (default 3600000)',
+    positiveInteger,
+  )
+  .option('--out <file>', 'also write the JSON report to this file')
+  .option('--json', 'print the JSON report instead of the summary', false)
+  .action(async (plan: string, opts) => {
+    process.exitCode = await verifyCommand(plan, {
+      api: opts.api,
+      json: opts.json,
+      out: opts.out,
+      level: opts.level,
+      sampleSize: opts.sample,
+      rounds: opts.rounds,
+      roundDelayMs: opts.roundDelay,
+      ttlToleranceMs: opts.ttlTolerance,
+      maxDifferences: opts.maxDifferences,
+      timeoutMs: opts.timeout,
+    });
+  });
+
+program
+  .command('cutover')
+  .description(
+    'stop writes (--pause-source, or your confirmation), wait for lag 0, verify in full, stop every shard and ' +
+      'mark the plan cut-over; exit 1 if any step fails (the sync then keeps running)',
+  )
+  .argument('<planId>')
+  .addOption(apiOption())
+  .option(
+    '--pause-source',
+    'CLIENT PAUSE WRITE on the source masters during the cutover (lifted at its end)',
+    false,
+  )
+  .option('--writes-stopped', 'writes to the source are already stopped: do not ask', false)
+  .option('--confirm', 'confirm that writes stopped, for a cutover that waits for it, and exit', false)
+  .option('--out <file>', 'also write the JSON cutover report to this file')
+  .option('--json', 'print the JSON report instead of the summary', false)
+  .action(async (planId: string, opts) => {
+    process.exitCode = await cutoverCommand(planId, {
+      api: opts.api,
+      json: opts.json,
+      out: opts.out,
+      pauseSource: opts.pauseSource,
+      writesStopped: opts.writesStopped,
+      confirm: opts.confirm,
+    });
   });
 
 program

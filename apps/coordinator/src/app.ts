@@ -4,7 +4,13 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { LOG_REDACTION, SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
+import {
+  LOG_REDACTION,
+  SHARD_QUEUE,
+  VERIFY_QUEUE,
+  type ShardJobData,
+  type VerifyJobData,
+} from '@shardbridge/plan';
 import { requireToken, requireUiToken } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors/error-handler.js';
 import { openApiDocument } from './openapi.js';
@@ -19,6 +25,10 @@ import { RolloutWatcher } from './rollout-watcher.js';
 import { TopologyWatcher } from './topology-watcher.js';
 import { defaultDiscover, type DiscoverShards } from './shard-discovery.js';
 import { queueUiRouter, UI_PATH } from './ui.js';
+import { CutoverRunner } from './cutover/cutover-runner.js';
+import { verificationRouter } from './routes/verification-routes.js';
+import { PlanLocks } from './verification/plan-locks.js';
+import { VerificationRunner } from './verification/verification-runner.js';
 
 export interface CoordinatorOptions {
   /** the queue's Redis: a `redis://` URL or ioredis options. Plans, controls and BullMQ jobs all live there. */
@@ -86,6 +96,9 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const queue = new Queue<ShardJobData>(SHARD_QUEUE, { connection: redis });
   queue.on('error', (error: Error) => logger.warn({ err: error }, 'shard queue error'));
 
+  const verifyQueue = new Queue<VerifyJobData>(VERIFY_QUEUE, { connection: redis });
+  verifyQueue.on('error', (error: Error) => logger.warn({ err: error }, 'verify queue error'));
+
   const store = new PlanStore(redis);
   const discover = options.discover ?? defaultDiscover;
   const plans = new PlanService({
@@ -97,6 +110,9 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     jobAttempts: options.jobAttempts ?? 1,
   });
+  const locks = new PlanLocks();
+  const verification = new VerificationRunner({ queue: verifyQueue, store, locks, logger });
+  const cutover = new CutoverRunner({ plans, store, verification, locks, logger });
   const metrics = createMetrics();
   const rollouts = new RolloutWatcher({ plans, logger, intervalMs: options.rolloutIntervalMs });
   rollouts.start();
@@ -143,6 +159,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     requireToken(options.apiToken),
     express.json({ limit: BODY_LIMIT, strict: true }),
     plansRouter(plans),
+    verificationRouter({ plans, store, verification, cutover }),
   );
   app.use(
     '/v1/discover',
@@ -160,6 +177,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       await rollouts.stop();
       await topology.stop();
       await queue.close();
+      await verifyQueue.close();
       try {
         await redis.quit();
       } catch {

@@ -2,6 +2,8 @@
  * Hand-written OpenAPI 3.1 description of the coordinator's HTTP API (served at /openapi.json). Kept next to the
  * routes it describes; the test checks every documented path answers.
  */
+import { verificationPaths, verificationSchemas } from './openapi-verification.js';
+
 const problem = {
   description: 'RFC 9457 problem details',
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -181,6 +183,7 @@ export const openApiDocument = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      ...verificationSchemas,
       Problem: {
         type: 'object',
         required: ['type', 'title', 'status', 'detail', 'instance', 'code'],
@@ -409,6 +412,7 @@ export const openApiDocument = {
     },
   },
   paths: {
+    ...verificationPaths,
     '/v1/plans': {
       post: {
         summary:

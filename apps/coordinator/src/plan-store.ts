@@ -4,8 +4,14 @@ import { keys, type Plan, type ShardRecord, type TopologyEvent } from '@shardbri
 /** Topology events kept per plan (the oldest go first). */
 export const MAX_TOPOLOGY_EVENTS = 200;
 
-/** Desired state of a whole plan, as the API last set it. */
-export type PlanState = 'active' | 'stopped';
+/**
+ * Desired state of a whole plan, as the API last set it. `cut-over`: a cutover verified the target and stopped every
+ * shard (like `stopped`, resumable).
+ */
+export type PlanState = 'active' | 'stopped' | 'cut-over';
+
+/** Reports stored with a plan (one JSON field of the plan hash each, the latest only). */
+export type PlanReportField = 'verification' | 'cutover';
 
 /**
  * Where a canary rollout stands: `canary` while only `canaryShards` are queued, `complete` once the rest were.
@@ -81,6 +87,24 @@ export class PlanStore {
     await this.redis.hset(keys.plan(planId), 'state', state);
   }
 
+  /** Stores the latest report of its kind (a verification or a cutover) with the plan; a deleted plan gets none. */
+  async setReport(planId: string, field: PlanReportField, report: unknown): Promise<void> {
+    // HSET on a deleted plan would recreate its hash with only this field: write only while the plan exists.
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0",
+      1,
+      keys.plan(planId),
+      field,
+      JSON.stringify(report),
+    );
+  }
+
+  /** The latest report of its kind, or null. */
+  async getReport<T>(planId: string, field: PlanReportField): Promise<T | null> {
+    const raw = await this.redis.hget(keys.plan(planId), field);
+    return raw === null ? null : (JSON.parse(raw) as T);
+  }
+
   async setRollout(planId: string, rollout: RolloutState): Promise<void> {
     await this.redis.hset(keys.plan(planId), 'rollout', JSON.stringify(rollout));
   }
@@ -137,7 +161,7 @@ function decode(id: string, fields: Record<string, string> | null): StoredPlan |
     id,
     plan: JSON.parse(fields.plan) as Plan,
     createdAt: Number(fields.createdAt),
-    state: fields.state === 'stopped' ? 'stopped' : 'active',
+    state: fields.state === 'stopped' || fields.state === 'cut-over' ? fields.state : 'active',
     shards: JSON.parse(fields.shards ?? '[]') as ShardRecord[],
     ...(fields.rollout === undefined ? {} : { rollout: JSON.parse(fields.rollout) as RolloutState }),
     ...(fields.topologyEvents === undefined

@@ -18,3 +18,5 @@ export * from './shard-engine.js';
 export * from './scan/scan-sync.js';
 export * from './scan/scan-errors.js';
 export * from './rdb-import/index.js';
+export * from './verify/shard-verifier.js';
+export * from './verify/verify-worker.js';

@@ -13,3 +13,4 @@ export * from './preflight/index.js';
 export * from './link-health.js';
 export * from './sync-settings.js';
 export * from './live-source.js';
+export * from './verification.js';

@@ -16,7 +16,8 @@ export const KEY_PREFIX = 'shardbridge';
 export const keys = {
   /**
    * hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | deleted`), `shards` (JSON
-   * ShardRecord[]), `topologyEvents` (JSON TopologyEvent[], newest last)
+   * ShardRecord[]), `topologyEvents` (JSON TopologyEvent[], newest last), `verification` (JSON VerificationReport,
+   * the latest), `cutover` (JSON CutoverReport, the latest)
    */
   plan: (planId: string) => `${KEY_PREFIX}:plan:${planId}`,
   /** sorted set of plan ids by creation time (ms) */

@@ -10,6 +10,8 @@ export interface WorkerCommandOptions {
   logLevel: string;
   /** see ShardWorkerOptions.migrationBarrierTimeoutMs. @defaultValue 60000 */
   migrationBarrierTimeoutMs?: number;
+  /** see ShardWorkerOptions.verifyConcurrency. @defaultValue 2 */
+  verifyConcurrency?: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     concurrency: options.concurrency,
     logger,
     migrationBarrierTimeoutMs: options.migrationBarrierTimeoutMs,
+    verifyConcurrency: options.verifyConcurrency,
   });
   await worker.start();
   logger.info({ concurrency: options.concurrency }, 'worker ready');

@@ -5,6 +5,9 @@ import type { Problem } from '../errors/error-handler.js';
 import type { PlanService } from '../plan-service.js';
 import type { PlanStore } from '../plan-store.js';
 import type { ShardStatus } from '../shard-status.js';
+import type { DifferenceKind, VerificationReport } from '@shardbridge/plan';
+
+const DIFFERENCE_KINDS: readonly DifferenceKind[] = ['missing', 'extra', 'type', 'value', 'ttl'];
 
 /** Per-shard gauges: metric name suffix -> how to read it from a status. Units are Prometheus base units. */
 const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
@@ -134,6 +137,13 @@ export function metricsRouter(
     registers: [registry],
   });
 
+  const verificationGauge = new Gauge({
+    name: 'shardbridge_verification_differences',
+    help: 'differences of the latest finished verification of each plan, by kind (alert on > 0)',
+    labelNames: ['plan', 'kind'],
+    registers: [registry],
+  });
+
   async function collect(): Promise<void> {
     const [all, counts, workerCount] = await Promise.all([
       plans.list(),
@@ -156,6 +166,17 @@ export function metricsRouter(
     plansGauge.reset();
     plansGauge.set({ state: 'active' }, all.filter((plan) => plan.state === 'active').length);
     plansGauge.set({ state: 'stopped' }, all.filter((plan) => plan.state === 'stopped').length);
+    plansGauge.set({ state: 'cut-over' }, all.filter((plan) => plan.state === 'cut-over').length);
+    verificationGauge.reset();
+    const reports = await Promise.all(
+      all.map((plan) => store.getReport<VerificationReport>(plan.id, 'verification')),
+    );
+    for (const report of reports) {
+      if (!report || report.status === 'running') continue;
+      for (const kind of DIFFERENCE_KINDS) {
+        verificationGauge.set({ plan: report.planId, kind }, report.totals[kind]);
+      }
+    }
   }
 
   // Scrapes that overlap share one collection: collect() resets the shard gauges, so two interleaved ones could

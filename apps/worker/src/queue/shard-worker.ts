@@ -12,6 +12,7 @@ import { bullConnection, connectQueueRedis, type QueueConnection } from './queue
 import { ShardControl } from './shard-control.js';
 import type { SecretResolver } from './sync-options-from-job.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { VerifyWorker } from '../verify/verify-worker.js';
 
 export interface ShardWorkerOptions {
   /** the queue's Redis (BullMQ keys, checkpoints, control, heartbeats); run it with `appendonly yes` */
@@ -61,6 +62,12 @@ export interface ShardWorkerOptions {
    * @defaultValue 60000
    */
   migrationBarrierTimeoutMs?: number;
+  /**
+   * Verification jobs (queue `shardbridge-verify`, one per shard of a `verify` or `cutover`) this process runs at
+   * once, next to its shards; they hold no shard slot. 0 = this process takes none.
+   * @defaultValue 2
+   */
+  verifyConcurrency?: number;
 }
 
 /** Return value of a shard job that completed: it only completes when told to stop. */
@@ -110,6 +117,7 @@ export class ShardWorker {
   private control: ShardControl | null = null;
   private heartbeat: WorkerHeartbeat | null = null;
   private worker: Worker<ShardJobData, ShardJobResult> | null = null;
+  private verifier: VerifyWorker | null = null;
   private stopping: Promise<void> | null = null;
   private releaseAbandoned: () => void = () => undefined;
   private readonly abandoned = new Promise<void>((resolve) => (this.releaseAbandoned = resolve));
@@ -178,6 +186,16 @@ export class ShardWorker {
     this.worker = worker;
     worker.run().catch((error: Error) => this.logger.error({ err: error.message }, 'queue worker stopped'));
     await worker.waitUntilReady();
+    if ((options.verifyConcurrency ?? 2) > 0) {
+      this.verifier = new VerifyWorker({
+        connection: options.connection,
+        concurrency: options.verifyConcurrency,
+        workerId: this.workerId,
+        logger: this.logger,
+        resolveSecret: options.resolveSecret,
+      });
+      await this.verifier.start();
+    }
     this.logger.info({ concurrency }, 'shard worker started');
   }
 
@@ -192,6 +210,10 @@ export class ShardWorker {
     this.logger.info({ shards: this.runningShards, handOff }, 'shard worker stopping');
     const reason: StopReason = handOff ? 'hand-off' : 'abandon';
     for (const shard of this.running.values()) this.stopShard(shard, reason);
+    // A verification in progress is not waited for: its job's lock lapses and another worker runs it again.
+    await this.verifier
+      ?.stop(true)
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'verify worker close'));
     if (worker) {
       if (handOff) {
         // Waits for the processors: each hands its job back (or completes it) once its sync has checkpointed.

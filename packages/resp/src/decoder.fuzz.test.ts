@@ -11,8 +11,11 @@ import type { RespFrame, RespValue } from './types.js';
  * a length header. fast-check prints the seed and path of a failing run; replay with `{ seed, path }` in PARAMS.
  */
 
-/** Few enough runs for a loaded 2-core box; each property takes a few seconds at most. */
-const PARAMS = { numRuns: 1000 };
+/**
+ * Few enough runs for a loaded 2-core box (each property takes a few seconds at most); SB_FUZZ_RUNS asks for more
+ * in a deeper, unhurried run.
+ */
+const PARAMS = { numRuns: Number(process.env.SB_FUZZ_RUNS ?? 1000) };
 /** Wall-clock bound per decoded input: only a hang (or a quadratic blow-up) can reach it. */
 const TIME_BOUND_MS = 5_000;
 

@@ -21,6 +21,8 @@ import type { RdbHandlers } from './types.js';
 const PARAMS = { numRuns: Number(process.env.SB_FUZZ_RUNS ?? 300) };
 /** Wall-clock bound per parsed input (corpus files here are under 64 KiB): only a hang can reach it. */
 const TIME_BOUND_MS = 5_000;
+/** Growth of Buffer memory per parsed input (an upper bound: no GC is forced between inputs). */
+const MEMORY_BOUND_BYTES = 64 * 1024 * 1024;
 const RDB_CODES = [
   'RDB_BAD_MAGIC',
   'RDB_UNSUPPORTED_VERSION',
@@ -103,6 +105,7 @@ function parse(rdb: Buffer, cuts: number[], mode: Mode, verifyChecksum = true): 
     ...(mode === 'bigKeys' ? { bigKeyThreshold: 64 } : {}),
   });
   const started = Date.now();
+  const memoryBefore = process.memoryUsage().arrayBuffers;
   let error: Outcome['error'] = null;
   let from = 0;
   try {
@@ -119,6 +122,8 @@ function parse(rdb: Buffer, cuts: number[], mode: Mode, verifyChecksum = true): 
     error = { code: err.code, offset: err.offset };
   }
   expect(Date.now() - started).toBeLessThan(TIME_BOUND_MS);
+  // Inputs are under 64 KiB (LZF may expand them 100-fold): a length field alone must not reserve memory.
+  expect(process.memoryUsage().arrayBuffers - memoryBefore).toBeLessThan(MEMORY_BOUND_BYTES);
   return { events, error };
 }
 
@@ -147,6 +152,26 @@ const damage = (rdb: Buffer) =>
       .tuple(fc.nat({ max: rdb.length - 1 }), fc.integer({ min: 1, max: 8 }))
       .map(([at, n]) => Buffer.concat([rdb.subarray(0, at), rdb.subarray(at + n)])),
     fc.nat({ max: rdb.length - 1 }).map((at) => rdb.subarray(0, at)),
+    // A length field claiming far more than the file holds: 32-bit (0x80) or 64-bit (0x81) big-endian.
+    fc
+      .tuple(
+        fc.nat({ max: rdb.length - 1 }),
+        fc.oneof(
+          fc.constant(Buffer.from([0x80, 0xff, 0xff, 0xff, 0xff])),
+          fc.constant(Buffer.from([0x80, 0x7f, 0xff, 0xff, 0xf0])),
+          fc.bigInt(2n ** 31n, 2n ** 53n).map((n) => {
+            const b = Buffer.alloc(9);
+            b[0] = 0x81;
+            b.writeBigUInt64BE(n, 1);
+            return b;
+          }),
+        ),
+      )
+      .map(([at, length]) => {
+        const out = Buffer.from(rdb);
+        length.copy(out, at);
+        return out;
+      }),
   );
 
 const mode = fc.constantFrom<Mode>('decode', 'payload', 'bigKeys');

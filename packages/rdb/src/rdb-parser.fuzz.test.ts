@@ -70,7 +70,7 @@ interface Outcome {
 type Mode = 'decode' | 'payload' | 'bigKeys';
 
 /** Parses `rdb` cut at `cuts` (sorted indexes); anything thrown that is not an RdbError propagates. */
-function parse(rdb: Buffer, cuts: number[], mode: Mode, verifyChecksum = true): Outcome {
+function parse(rdb: Buffer, cuts: number[], mode: Mode, verifyChecksum = true, sized = false): Outcome {
   const events: string[] = [];
   const handlers: RdbHandlers = {
     onHeader: (v) => events.push(`header ${v}`),
@@ -103,6 +103,7 @@ function parse(rdb: Buffer, cuts: number[], mode: Mode, verifyChecksum = true): 
     decode: mode === 'decode',
     verifyChecksum,
     ...(mode === 'bigKeys' ? { bigKeyThreshold: 64 } : {}),
+    ...(sized ? { expectedSize: rdb.length } : {}),
   });
   const started = Date.now();
   const memoryBefore = process.memoryUsage().arrayBuffers;
@@ -200,12 +201,20 @@ describe.skipIf(validFiles.length === 0)('RdbParser properties over the corpus',
           .constantFrom(...small)
           .chain((file) =>
             damage(file.rdb).chain((rdb) =>
-              fc.tuple(fc.constant(file), fc.constant(rdb), splitPoints(rdb.length), mode, fc.boolean()),
+              fc.tuple(
+                fc.constant(file),
+                fc.constant(rdb),
+                splitPoints(rdb.length),
+                mode,
+                fc.boolean(),
+                fc.boolean(),
+              ),
             ),
           ),
-        ([file, rdb, cuts, m, verifyChecksum]) => {
+        ([file, rdb, cuts, m, verifyChecksum, sized]) => {
           const whole = parse(rdb, [], m, verifyChecksum);
-          const split = parse(rdb, cuts, m, verifyChecksum);
+          // Knowing the size only makes a damaged length fail sooner, with the same verdict.
+          const split = parse(rdb, cuts, m, verifyChecksum, sized);
           if (m === 'bigKeys') {
             // Streaming starts at a point that depends on the split, so only the verdict is comparable.
             expect(split.error?.code, file.name).toBe(whole.error?.code);
@@ -312,6 +321,32 @@ describe('RdbParser huge declared lengths', () => {
       it(`${what} allocates nothing up front (${m})`, () => expectNoUpFrontAllocation(body, m));
     }
   }
+
+  // Regression: with the size known (rdb-import passes the file size), a damaged length used to keep every later
+  // chunk buffered until end(): up to the whole file in memory before the error.
+  it('with expectedSize, a length claiming more than the file fails at once instead of buffering the file', () => {
+    const fileSize = 64 * 1024 * 1024;
+    const parser = new RdbParser({ onKey: () => undefined }, { expectedSize: fileSize, decode: false });
+    let pushed = 0;
+    const push = (chunk: Buffer) => {
+      parser.push(chunk);
+      pushed += chunk.length;
+    };
+    const refused = (() => {
+      try {
+        push(Buffer.concat([header, Buffer.from([0x00]), key, len32(0xffffffff)]));
+        for (let i = 0; i < 1024; i++) push(Buffer.alloc(64 * 1024));
+        return null;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toMatchObject({ code: 'RDB_TRUNCATED', offset: fileSize });
+    expect((refused as Error).message).toMatch(
+      /^RDB truncated: the RDB is 67108864 bytes long, but .* needs at least 4294967\d+ bytes/,
+    );
+    expect(pushed).toBe(0);
+  });
 
   it('a length beyond 2^53 is RDB_CORRUPT', () => {
     const parser = new RdbParser({ onKey: () => undefined });

@@ -201,6 +201,50 @@ describe('RespDecoder properties', () => {
   });
 });
 
+describe('RespDecoder slow senders', () => {
+  // Regression: a partial type line was copied whole on every push, so a line of maxLineLength arriving byte by
+  // byte cost O(n²) copying (about 100 s for the default 1 MiB): a slow or hostile peer could stall the worker.
+  it('a type line arriving byte by byte up to maxLineLength is refused without quadratic copying', () => {
+    const decoder = new RespDecoder(() => undefined);
+    const one = Buffer.from('a');
+    decoder.push(Buffer.from('+'));
+    let pushed = 1;
+    let refused: unknown = null;
+    while (refused === null && pushed < 2 * 1024 * 1024) {
+      try {
+        decoder.push(one);
+        pushed++;
+      } catch (error) {
+        refused = error;
+      }
+    }
+    expect(refused).toBeInstanceOf(RespProtocolError);
+    expect((refused as Error).message).toMatch(/longer than maxLineLength/);
+    expect(pushed).toBe(1024 * 1024);
+  }, 30_000);
+
+  it('values from a line that grew over many pushes stay intact while later lines arrive', () => {
+    const frames: RespFrame[] = [];
+    const decoder = new RespDecoder((f) => frames.push(f));
+    const wire = Buffer.from('*3\r\n$3\r\nabc\r\n+first line\r\n$5\r\nvwxyz\r\n:12345678\r\n+second\r\n');
+    for (let i = 0; i < wire.length; i += 3) decoder.push(wire.subarray(i, i + 3));
+    expect(plain(frames.map((f) => f.value))).toEqual(
+      plain([
+        {
+          kind: 'array',
+          value: [
+            { kind: 'bulk', value: Buffer.from('abc') },
+            { kind: 'simple', value: 'first line' },
+            { kind: 'bulk', value: Buffer.from('vwxyz') },
+          ],
+        },
+        { kind: 'integer', value: 12345678n },
+        { kind: 'simple', value: 'second' },
+      ]),
+    );
+  });
+});
+
 describe('RespDecoder huge declared lengths', () => {
   /** Growth of memory held by Buffers/ArrayBuffers while `run` executes (a GC is not forced: upper bound). */
   function externalGrowth(run: () => void): number {

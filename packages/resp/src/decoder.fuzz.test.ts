@@ -190,6 +190,21 @@ describe('RespDecoder properties', () => {
     );
   });
 
+  it('with tight limits, a stream is accepted or refused the same way whatever its split', () => {
+    const limits = fc.record({
+      maxBulkLength: fc.integer({ min: 0, max: 40 }),
+      maxArrayLength: fc.integer({ min: 0, max: 5 }),
+      maxDepth: fc.integer({ min: 1, max: 4 }),
+      maxLineLength: fc.integer({ min: 1, max: 30 }),
+    });
+    fc.assert(
+      fc.property(streamWithSplits, limits, ([{ wire }, cuts], options) => {
+        expect(plain(decode(wire, cuts, options))).toEqual(plain(decode(wire, [], options)));
+      }),
+      PARAMS,
+    );
+  });
+
   it('random bytes give frames or a RespProtocolError, never another exception', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (raw) => {

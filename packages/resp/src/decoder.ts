@@ -290,6 +290,10 @@ export class RespDecoder {
       }
       return -1;
     }
+    // Also a complete line: a line's fate must not depend on where the chunks happened to split it.
+    if (cr + 1 - this.pos > this.maxLineLength) {
+      throw new RespProtocolError('type line longer than maxLineLength', this.base + this.pos);
+    }
     if (buf[cr + 1] !== LF) throw new RespProtocolError('CR not followed by LF', this.base + cr + 1);
     this.scanFrom = 0;
     return cr;

@@ -348,6 +348,22 @@ describe('RdbParser huge declared lengths', () => {
     expect(pushed).toBe(0);
   });
 
+  // Found by the damage property (seed 1518999605): the early size check must not pre-empt the magic check.
+  it('with expectedSize, a short file with a wrong magic is still RDB_BAD_MAGIC', () => {
+    const parser = new RdbParser({ onKey: () => undefined }, { expectedSize: 5 });
+    const outcome = (() => {
+      try {
+        parser.push(Buffer.from('R'));
+        parser.push(Buffer.from('ED3\xff', 'latin1'));
+        parser.end();
+        return null;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(outcome).toMatchObject({ code: 'RDB_BAD_MAGIC', offset: 0 });
+  });
+
   it('a length beyond 2^53 is RDB_CORRUPT', () => {
     const parser = new RdbParser({ onKey: () => undefined });
     expect(() => parser.push(Buffer.concat([header, Buffer.from([0x00]), key, len64(2n ** 63n)]))).toThrow(

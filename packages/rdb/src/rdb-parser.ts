@@ -188,8 +188,11 @@ export class RdbParser {
         const attempted = buf.length - start;
         const needed = err.needed - start;
         if (final) this.truncatedInsideItem(needed);
-        // A length field claiming more than the file holds would otherwise keep every later chunk buffered.
-        if (needed > this.expectedSize - this.bytesConsumed) this.beyondExpectedSize(needed);
+        // A length field claiming more than the file holds would otherwise keep every later chunk buffered. (Not in
+        // the 9-byte header: a wrong magic is the better verdict there, and it needs those bytes to be seen.)
+        if (this.state !== 'header' && needed > this.expectedSize - this.bytesConsumed) {
+          this.beyondExpectedSize(needed);
+        }
         // Doubling, but a big value is caught as soon as the buffered part of it reaches the threshold.
         const amortised =
           attempted >= GEOMETRIC_RETRY_FROM

@@ -8,6 +8,13 @@ export const ENV = {
   concurrency: 'SHARDBRIDGE_CONCURRENCY',
   api: 'SHARDBRIDGE_API',
   apiToken: 'SHARDBRIDGE_API_TOKEN',
+  apiCa: 'SHARDBRIDGE_API_CA',
+  apiCert: 'SHARDBRIDGE_API_CERT',
+  apiKey: 'SHARDBRIDGE_API_KEY',
+  tlsCert: 'SHARDBRIDGE_TLS_CERT',
+  tlsKey: 'SHARDBRIDGE_TLS_KEY',
+  tlsClientCa: 'SHARDBRIDGE_TLS_CLIENT_CA',
+  rateLimit: 'SHARDBRIDGE_RATE_LIMIT',
 } as const;
 
 export function positiveInteger(text: string): number {

@@ -56,6 +56,19 @@ const queueOption = () =>
 const logLevelOption = () => new Option('--log-level <level>', 'pino log level').default('info');
 const apiOption = () =>
   new Option('--api <url>', "the coordinator's base URL").env(ENV.api).default('http://127.0.0.1:8080');
+/** For an HTTPS coordinator: the CA to verify it, and a client certificate when it requires mutual TLS. */
+const apiTlsOptions = (command: Command): Command =>
+  command
+    .addOption(
+      new Option('--api-ca <file>', "CA (PEM) that signed the coordinator's certificate").env(ENV.apiCa),
+    )
+    .addOption(new Option('--api-cert <file>', 'client certificate (PEM) for mutual TLS').env(ENV.apiCert))
+    .addOption(new Option('--api-key <file>', "the client certificate's private key (PEM)").env(ENV.apiKey));
+const apiTlsFiles = (opts: { apiCa?: string; apiCert?: string; apiKey?: string }) => ({
+  apiCa: opts.apiCa,
+  apiCert: opts.apiCert,
+  apiKey: opts.apiKey,
+});
 
 const coordinator = program
   .command('coordinator')
@@ -71,6 +84,30 @@ const coordinator = program
       .default(10_000)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--rate-limit <n>',
+      'changing API requests (POST/DELETE) per client address per minute (0 = off)',
+    )
+      .env(ENV.rateLimit)
+      .default(120)
+      .argParser(positiveInteger),
+  )
+  .addOption(
+    new Option('--body-limit <bytes>', 'largest accepted JSON request body')
+      .default(262_144)
+      .argParser(positiveInteger),
+  )
+  .addOption(
+    new Option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM)').env(ENV.tlsCert),
+  )
+  .addOption(new Option('--tls-key <file>', 'private key (PEM) of --tls-cert').env(ENV.tlsKey))
+  .addOption(
+    new Option(
+      '--tls-client-ca <file>',
+      'require client certificates signed by this CA (PEM): mutual TLS',
+    ).env(ENV.tlsClientCa),
+  )
   .addOption(logLevelOption());
 addQueueTlsOptions(coordinator).action(async (opts) => {
   await coordinatorCommand({
@@ -79,6 +116,11 @@ addQueueTlsOptions(coordinator).action(async (opts) => {
     host: opts.host,
     logLevel: opts.logLevel,
     topologyCheckMs: opts.topologyCheck,
+    rateLimit: opts.rateLimit,
+    bodyLimitBytes: opts.bodyLimit,
+    tlsCert: opts.tlsCert,
+    tlsKey: opts.tlsKey,
+    tlsClientCa: opts.tlsClientCa,
   });
 });
 
@@ -119,29 +161,31 @@ addQueueTlsOptions(worker).action(async (opts) => {
   });
 });
 
-program
-  .command('submit')
+apiTlsOptions(program.command('submit'))
   .description('submit a plan to the coordinator; prints the plan id and its shards')
   .argument('<plan.json>')
   .addOption(apiOption())
   .option('--json', 'print the API answer as JSON', false)
   .action(async (plan: string, opts) => {
-    await submitCommand(plan, { api: opts.api, json: opts.json });
+    await submitCommand(plan, { api: opts.api, json: opts.json, apiTls: apiTlsFiles(opts) });
   });
 
-program
-  .command('status')
+apiTlsOptions(program.command('status'))
   .description('per-shard phase, progress, lag and ops/s of a plan')
   .argument('<planId>')
   .addOption(apiOption())
   .option('--json', 'print the API answer as JSON (one line per refresh)', false)
   .option('--watch', 'refresh every second until Ctrl-C', false)
   .action(async (planId: string, opts) => {
-    await statusCommand(planId, { api: opts.api, json: opts.json, watch: opts.watch });
+    await statusCommand(planId, {
+      api: opts.api,
+      json: opts.json,
+      watch: opts.watch,
+      apiTls: apiTlsFiles(opts),
+    });
   });
 
-program
-  .command('verify')
+apiTlsOptions(program.command('verify'))
   .description(
     'compare the target with the source, shard by shard on the workers; prints a summary, exit 1 on any difference',
   )
@@ -167,6 +211,7 @@ program
   .action(async (plan: string, opts) => {
     process.exitCode = await verifyCommand(plan, {
       api: opts.api,
+      apiTls: apiTlsFiles(opts),
       json: opts.json,
       out: opts.out,
       level: opts.level,
@@ -179,8 +224,7 @@ program
     });
   });
 
-program
-  .command('cutover')
+apiTlsOptions(program.command('cutover'))
   .description(
     'stop writes (--pause-source, or your confirmation), wait for lag 0, verify in full, stop every shard and ' +
       'mark the plan cut-over; exit 1 if any step fails (the sync then keeps running)',
@@ -199,6 +243,7 @@ program
   .action(async (planId: string, opts) => {
     process.exitCode = await cutoverCommand(planId, {
       api: opts.api,
+      apiTls: apiTlsFiles(opts),
       json: opts.json,
       out: opts.out,
       pauseSource: opts.pauseSource,
@@ -207,8 +252,7 @@ program
     });
   });
 
-program
-  .command('discover')
+apiTlsOptions(program.command('discover'))
   .description(
     'preflight a plan without syncing: per shard (source and target) the announced and reachable address, how it ' +
       'was mapped, connect time, AUTH, versions, PSYNC/REPLCONF permission; exit 1 when any shard would fail',
@@ -234,6 +278,7 @@ program
       local: opts.local,
       json: opts.json,
       connectTimeoutMs: opts.connectTimeout,
+      apiTls: apiTlsFiles(opts),
     });
   });
 

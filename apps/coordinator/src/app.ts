@@ -29,6 +29,7 @@ import { CutoverRunner } from './cutover/cutover-runner.js';
 import { verificationRouter } from './routes/verification-routes.js';
 import { PlanLocks } from './verification/plan-locks.js';
 import { VerificationRunner } from './verification/verification-runner.js';
+import { mutationRateLimit, type RateLimitOptions } from './rate-limit.js';
 
 export interface CoordinatorOptions {
   /** the queue's Redis: a `redis://` URL or ioredis options. Plans, controls and BullMQ jobs all live there. */
@@ -56,6 +57,18 @@ export interface CoordinatorOptions {
   connectTimeoutMs?: number;
   /** BullMQ `attempts` of each shard job (a worker retries reconnects itself). @defaultValue 1 */
   jobAttempts?: number;
+  /**
+   * Budget of mutating requests (POST/PUT/PATCH/DELETE under /v1) per client address; answered 429 problem+json
+   * with `Retry-After` beyond it. `{ limit: 0 }` turns it off. See {@link RateLimitOptions}.
+   * @defaultValue `{ limit: 120, windowMs: 60000 }`
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Largest accepted JSON request body, in bytes; a larger one is answered 413 problem+json (BODY_TOO_LARGE)
+   * before it is parsed. A plan is a few KiB.
+   * @defaultValue 262144 (256 KiB)
+   */
+  bodyLimitBytes?: number;
 }
 
 export interface Coordinator {
@@ -64,8 +77,8 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-/** Body limit of JSON requests: a plan is a few hundred bytes. */
-const BODY_LIMIT = '256kb';
+/** Body limit of JSON requests: a plan is a few KiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
 /** Header and cookie names (with the query token) that must never reach a log line. */
 const REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
@@ -154,19 +167,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  const json = express.json({ limit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, strict: true });
+  app.use('/v1', mutationRateLimit(options.rateLimit));
   app.use(
     '/v1/plans',
     requireToken(options.apiToken),
-    express.json({ limit: BODY_LIMIT, strict: true }),
+    json,
     plansRouter(plans),
     verificationRouter({ plans, store, verification, cutover }),
   );
-  app.use(
-    '/v1/discover',
-    requireToken(options.apiToken),
-    express.json({ limit: BODY_LIMIT, strict: true }),
-    discoverRouter(plans),
-  );
+  app.use('/v1/discover', requireToken(options.apiToken), json, discoverRouter(plans));
   app.use(UI_PATH, requireUiToken(options.apiToken), queueUiRouter(queue));
   app.use(notFoundHandler(metrics.observeError));
   app.use(errorHandler(logger, metrics.observeError));

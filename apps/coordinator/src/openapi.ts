@@ -169,7 +169,7 @@ const planBody = {
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Plan' } } },
 };
 
-export const openApiDocument = {
+const document = {
   openapi: '3.1.0',
   info: {
     title: 'ShardBridge coordinator',
@@ -610,3 +610,31 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+const rateLimited = {
+  description:
+    "too many changing requests from this address (code RATE_LIMITED; see the coordinator's --rate-limit); " +
+    'retry after the `Retry-After` seconds',
+  headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 } } },
+  content: problem.content,
+};
+
+/** Every mutating /v1 operation can be answered 429 by the rate limit (see rate-limit.ts). */
+function withRateLimit<T extends { paths: Record<string, object> }>(doc: T): T {
+  const paths = Object.fromEntries(
+    Object.entries(doc.paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, operation]: [string, { responses?: object }]) => [
+          method,
+          path.startsWith('/v1/') && ['post', 'put', 'patch', 'delete'].includes(method)
+            ? { ...operation, responses: { ...operation.responses, '429': rateLimited } }
+            : operation,
+        ]),
+      ),
+    ]),
+  );
+  return { ...doc, paths };
+}
+
+export const openApiDocument = withRateLimit(document);

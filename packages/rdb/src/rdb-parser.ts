@@ -39,7 +39,8 @@ export interface RdbParserOptions {
   /**
    * Total RDB size in bytes when the caller knows it (file size, or the `$<len>` of a disk-based
    * replication transfer). Lets the parser finish the last large key as soon as the final byte arrives
-   * instead of at `end()` (see the retry policy on {@link RdbParser}).
+   * instead of at `end()` (see the retry policy on {@link RdbParser}), and fail with RDB_TRUNCATED as soon as an
+   * item's length fields claim more bytes than are left, instead of buffering the rest of the file first.
    * @defaultValue undefined (unknown)
    */
   expectedSize?: number;
@@ -187,6 +188,11 @@ export class RdbParser {
         const attempted = buf.length - start;
         const needed = err.needed - start;
         if (final) this.truncatedInsideItem(needed);
+        // A length field claiming more than the file holds would otherwise keep every later chunk buffered. (Not in
+        // the 9-byte header: a wrong magic is the better verdict there, and it needs those bytes to be seen.)
+        if (this.state !== 'header' && needed > this.expectedSize - this.bytesConsumed) {
+          this.beyondExpectedSize(needed);
+        }
         // Doubling, but a big value is caught as soon as the buffered part of it reaches the threshold.
         const amortised =
           attempted >= GEOMETRIC_RETRY_FROM
@@ -222,6 +228,16 @@ export class RdbParser {
         endOffset,
         `RDB truncated: input ends after ${endOffset} bytes, inside the item starting at offset ` +
           `${this.bytesConsumed} (at least ${needed - this.available} more bytes needed)`,
+      ),
+    );
+  }
+
+  private beyondExpectedSize(needed: number): never {
+    this.fail(
+      new RdbTruncatedError(
+        this.expectedSize,
+        `RDB truncated: the RDB is ${this.expectedSize} bytes long, but the item starting at offset ` +
+          `${this.bytesConsumed} needs at least ${needed} bytes (the file was cut short, or a length in it is damaged)`,
       ),
     );
   }

@@ -68,6 +68,8 @@ export class RespDecoder {
   private scanFrom = 0;
   private stack: OpenAggregate[] = [];
   private blob: PendingBlob | null = null;
+  /** owned scratch buffer holding a partial type line at its start (see appendToPartialLine) */
+  private lineStore: Buffer | null = null;
   private totalPushed = 0;
   private lastFrameEnd = 0;
   private failure: RespProtocolError | null = null;
@@ -103,6 +105,7 @@ export class RespDecoder {
     this.scanFrom = 0;
     this.stack = [];
     this.blob = null;
+    this.lineStore = null;
     this.totalPushed = 0;
     this.lastFrameEnd = 0;
     this.failure = null;
@@ -117,8 +120,7 @@ export class RespDecoder {
       if (this.blob) {
         this.feedBlob(this.blob, chunk);
       } else if (this.pos < this.buf.length) {
-        // Only a partial type line can be left over here (payloads go to `blob`), so this copy is short.
-        this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+        this.buf = this.appendToPartialLine(this.buf.subarray(this.pos), chunk);
         this.base += this.pos;
         this.scanFrom -= this.pos;
         this.pos = 0;
@@ -134,6 +136,26 @@ export class RespDecoder {
       if (err instanceof RespProtocolError) this.failure = err;
       throw err;
     }
+  }
+
+  /**
+   * `rest` (a partial type line: payloads go to `blob`) followed by `chunk`, in the line store. A line arriving a
+   * few bytes at a time grows the store geometrically instead of being copied whole on every push, which made a
+   * line of maxLineLength sent byte by byte cost O(n²) (minutes for 1 MiB). The store is written only while nothing
+   * in it has been parsed (`rest` starts at its first byte), so values handed out as views of it stay intact.
+   */
+  private appendToPartialLine(rest: Buffer, chunk: Buffer): Buffer {
+    const total = rest.length + chunk.length;
+    let store = this.lineStore;
+    const growing = store !== null && rest.buffer === store.buffer && rest.byteOffset === store.byteOffset;
+    if (!growing || store === null || store.length < total) {
+      const grown = Buffer.allocUnsafe(Math.max(total, growing && store ? store.length * 2 : 0, 256));
+      rest.copy(grown, 0);
+      store = grown;
+      this.lineStore = grown;
+    }
+    chunk.copy(store, rest.length);
+    return store.subarray(0, total);
   }
 
   private feedBlob(blob: PendingBlob, chunk: Buffer): void {
@@ -267,6 +289,10 @@ export class RespDecoder {
         throw new RespProtocolError('type line longer than maxLineLength', this.base + this.pos);
       }
       return -1;
+    }
+    // Also a complete line: a line's fate must not depend on where the chunks happened to split it.
+    if (cr + 1 - this.pos > this.maxLineLength) {
+      throw new RespProtocolError('type line longer than maxLineLength', this.base + this.pos);
     }
     if (buf[cr + 1] !== LF) throw new RespProtocolError('CR not followed by LF', this.base + cr + 1);
     this.scanFrom = 0;

@@ -45,6 +45,7 @@ export {
   seededRandom,
 } from './chunking.js';
 export { startTlsRedis, type StartTlsRedisOptions, type TlsRedis } from './tls-fixture.js';
+export { createTestPki, type TestPki } from './test-pki.js';
 export { waitFor } from './wait-for.js';
 export { startNatNetwork, type NatNetwork } from './netns-network.js';
 export {

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { LOG_REDACTION } from '@shardbridge/plan';
-import { startCoordinator } from '@shardbridge/coordinator';
+import { startCoordinator, type CoordinatorTlsOptions } from '@shardbridge/coordinator';
 import type { QueueConnection } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { waitForShutdownSignal } from '../shutdown-signal.js';
@@ -12,6 +13,42 @@ export interface CoordinatorCommandOptions {
   logLevel: string;
   /** see CoordinatorOptions.topologyCheckMs. @defaultValue 10000 */
   topologyCheckMs?: number;
+  /** changing API requests per client address per minute; 0 = no limit. @defaultValue 120 */
+  rateLimit?: number;
+  /** largest accepted JSON body, bytes. @defaultValue 262144 */
+  bodyLimitBytes?: number;
+  /** serve HTTPS with this certificate chain (PEM file); needs `tlsKey`. @defaultValue undefined (plain HTTP) */
+  tlsCert?: string;
+  /** private key (PEM file) of `tlsCert`. @defaultValue undefined */
+  tlsKey?: string;
+  /** require client certificates signed by this CA (PEM file): mutual TLS; needs `tlsCert`. @defaultValue undefined */
+  tlsClientCa?: string;
+}
+
+async function readPem(flag: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new CliError(`cannot read ${flag} ${file}: ${(error as Error).message}`, EXIT_USAGE);
+  }
+}
+
+/** The HTTPS settings from the flags, or undefined for plain HTTP. */
+export async function coordinatorTls(
+  options: Pick<CoordinatorCommandOptions, 'tlsCert' | 'tlsKey' | 'tlsClientCa'>,
+): Promise<CoordinatorTlsOptions | undefined> {
+  if (!options.tlsCert && !options.tlsKey && !options.tlsClientCa) return undefined;
+  if (!options.tlsCert || !options.tlsKey) {
+    throw new CliError(
+      '--tls-cert and --tls-key go together (--tls-client-ca needs both): the certificate the API serves and its key',
+      EXIT_USAGE,
+    );
+  }
+  return {
+    cert: await readPem('--tls-cert', options.tlsCert),
+    key: await readPem('--tls-key', options.tlsKey),
+    clientCa: options.tlsClientCa ? await readPem('--tls-client-ca', options.tlsClientCa) : undefined,
+  };
 }
 
 /** `shardbridge coordinator`: the HTTP API, queue UI and metrics, until SIGINT/SIGTERM. */
@@ -22,6 +59,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions): Pr
       EXIT_USAGE,
     );
   }
+  const tls = await coordinatorTls(options);
   const logger = pino({ level: options.logLevel, redact: LOG_REDACTION });
   const apiToken = process.env.SHARDBRIDGE_API_TOKEN || undefined;
   if (!apiToken)
@@ -33,9 +71,12 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions): Pr
     apiToken,
     logger,
     topologyCheckMs: options.topologyCheckMs,
+    rateLimit: options.rateLimit === undefined ? undefined : { limit: options.rateLimit },
+    bodyLimitBytes: options.bodyLimitBytes,
+    tls,
   });
   logger.info(
-    { url: coordinator.url },
+    { url: coordinator.url, mutualTls: Boolean(tls?.clientCa) },
     `coordinator listening on ${coordinator.url} (queue UI at ${coordinator.url}/ui)`,
   );
   const signal = await waitForShutdownSignal();

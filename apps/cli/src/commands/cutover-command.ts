@@ -1,9 +1,12 @@
+import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { ApiClient } from '../api-client.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 
 export interface CutoverCommandOptions {
+  /** CA / client certificate files for an HTTPS (mutual TLS) API */
+  apiTls?: ApiTlsFiles;
   api: string;
   json: boolean;
   out?: string;
@@ -39,7 +42,11 @@ const FINAL = new Set(['cut-over', 'failed']);
  * that writes stopped when the source is not paused, and prints the report. Exit 0 only once cut over.
  */
 export async function cutoverCommand(planId: string, options: CutoverCommandOptions): Promise<number> {
-  const api = new ApiClient(options.api, process.env.SHARDBRIDGE_API_TOKEN || undefined);
+  const api = new ApiClient(
+    options.api,
+    process.env.SHARDBRIDGE_API_TOKEN || undefined,
+    await readApiTls(options.apiTls),
+  );
   if (options.confirm) {
     await api.request('POST', `/v1/plans/${planId}/cutover/confirm`, {});
     process.stdout.write(`confirmed: writes to the source of plan ${planId} stopped\n`);

@@ -7,6 +7,7 @@ import {
   type PreflightReport,
 } from '@shardbridge/plan';
 import { ApiClient } from '../api-client.js';
+import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from '../cli-error.js';
 
 export interface DiscoverCommandOptions {
@@ -24,6 +25,8 @@ export interface DiscoverCommandOptions {
   connectTimeoutMs?: number;
   /** where the report goes. @defaultValue process.stdout */
   write?: (text: string) => void;
+  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
+  apiTls?: ApiTlsFiles;
 }
 
 /**
@@ -42,6 +45,7 @@ export async function discoverCommand(
       ? await new ApiClient(
           options.api,
           process.env.SHARDBRIDGE_API_TOKEN || undefined,
+          await readApiTls(options.apiTls),
         ).request<PreflightReport>('POST', '/v1/discover', input)
       : await preflightPlan(validated(planPath, input), {
           connectTimeoutMs: options.connectTimeoutMs ?? 5_000,

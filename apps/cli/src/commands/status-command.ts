@@ -1,4 +1,5 @@
 import { ApiClient } from '../api-client.js';
+import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { formatBytes } from '../format-progress.js';
 
 export interface StatusCommandOptions {
@@ -7,6 +8,8 @@ export interface StatusCommandOptions {
   watch: boolean;
   /** @defaultValue 1000 */
   intervalMs?: number;
+  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
+  apiTls?: ApiTlsFiles;
 }
 
 /** The subset of GET /v1/plans/:id that the status view shows. */
@@ -104,7 +107,11 @@ export function renderPlanStatus(plan: PlanStatusView): string {
 
 /** `shardbridge status <planId>`: per-shard phase, progress, lag and throughput (`--watch` to follow). */
 export async function statusCommand(planId: string, options: StatusCommandOptions): Promise<void> {
-  const api = new ApiClient(options.api, process.env.SHARDBRIDGE_API_TOKEN || undefined);
+  const api = new ApiClient(
+    options.api,
+    process.env.SHARDBRIDGE_API_TOKEN || undefined,
+    await readApiTls(options.apiTls),
+  );
   const path = `/v1/plans/${encodeURIComponent(planId)}`;
   let stop = false;
   const onSignal = () => (stop = true);

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ApiClient } from '../api-client.js';
+import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 
 export interface SubmitCommandOptions {
   api: string;
   json: boolean;
+  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
+  apiTls?: ApiTlsFiles;
 }
 
 interface SubmittedPlan {
@@ -27,7 +30,11 @@ export async function submitCommand(planPath: string, options: SubmitCommandOpti
   } catch (error) {
     throw new CliError(`cannot read plan ${planPath}: ${(error as Error).message}`, EXIT_USAGE);
   }
-  const api = new ApiClient(options.api, process.env.SHARDBRIDGE_API_TOKEN || undefined);
+  const api = new ApiClient(
+    options.api,
+    process.env.SHARDBRIDGE_API_TOKEN || undefined,
+    await readApiTls(options.apiTls),
+  );
   const created = await api.request<SubmittedPlan>('POST', '/v1/plans', plan);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(created)}\n`);

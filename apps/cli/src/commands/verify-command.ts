@@ -1,3 +1,4 @@
+import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import type { VerificationReport } from '@shardbridge/plan';
 import { ApiClient } from '../api-client.js';
@@ -5,6 +6,8 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from '../cli-error.js';
 import { renderVerification } from '../verification-summary.js';
 
 export interface VerifyCommandOptions {
+  /** CA / client certificate files for an HTTPS (mutual TLS) API */
+  apiTls?: ApiTlsFiles;
   api: string;
   json: boolean;
   /** write the JSON report to this file */
@@ -25,7 +28,11 @@ export interface VerifyCommandOptions {
  * summary (or the JSON). Exit 0 only when the target matches; 1 for differences or a verification that failed.
  */
 export async function verifyCommand(planRef: string, options: VerifyCommandOptions): Promise<number> {
-  const api = new ApiClient(options.api, process.env.SHARDBRIDGE_API_TOKEN || undefined);
+  const api = new ApiClient(
+    options.api,
+    process.env.SHARDBRIDGE_API_TOKEN || undefined,
+    await readApiTls(options.apiTls),
+  );
   const planId = await resolvePlanId(api, planRef);
   const body = Object.fromEntries(
     Object.entries({

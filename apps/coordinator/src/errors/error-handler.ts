@@ -4,6 +4,7 @@ import { PlanValidationError } from '@shardbridge/plan';
 import { z } from 'zod';
 import { isUnplannable } from '../shard-discovery.js';
 import {
+  PayloadTooLargeError,
   PublicError,
   QueueUnavailableError,
   UnprocessablePlanError,
@@ -35,13 +36,13 @@ function problemType(code: string): string {
 /** Errors body-parser raises carry `type` and `status`; they describe the request, so they are public. */
 function bodyParserError(error: unknown): PublicError | null {
   if (typeof error !== 'object' || error === null) return null;
-  const { type, status } = error as { type?: unknown; status?: unknown };
+  const { type, status, limit } = error as { type?: unknown; status?: unknown; limit?: unknown };
   if (typeof type !== 'string' || typeof status !== 'number') return null;
   switch (type) {
     case 'entity.parse.failed':
       return new PublicError(400, 'BODY_NOT_JSON', 'Invalid request', 'request body is not valid JSON');
     case 'entity.too.large':
-      return new PublicError(413, 'BODY_TOO_LARGE', 'Payload too large', 'request body exceeds 256 KiB');
+      return new PayloadTooLargeError(typeof limit === 'number' ? limit : undefined);
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new PublicError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'send UTF-8 JSON');

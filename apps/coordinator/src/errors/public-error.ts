@@ -66,6 +66,29 @@ export class UnsupportedMediaTypeError extends PublicError {
 }
 
 /** The plan is well-formed but its source cannot be mapped to shards (the discovery error's code is kept). */
+/** A client sent more mutating requests than the rate limit allows (`Retry-After` says when to retry). */
+export class TooManyRequestsError extends PublicError {
+  override name = 'TooManyRequestsError';
+  constructor(detail: string) {
+    super(429, 'RATE_LIMITED', 'Too many requests', detail);
+  }
+}
+
+/** The request body is larger than the coordinator accepts. */
+export class PayloadTooLargeError extends PublicError {
+  override name = 'PayloadTooLargeError';
+  constructor(limitBytes: number | undefined) {
+    super(
+      413,
+      'BODY_TOO_LARGE',
+      'Payload too large',
+      limitBytes === undefined
+        ? 'the request body is too large'
+        : `the request body exceeds ${limitBytes} bytes (the coordinator's body limit); a plan needs a few KiB`,
+    );
+  }
+}
+
 export class UnprocessablePlanError extends PublicError {
   override name = 'UnprocessablePlanError';
   constructor(code: string, detail: string, details?: Record<string, unknown>) {

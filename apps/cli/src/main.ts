@@ -97,9 +97,24 @@ program
       .default(60_000)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--lock-duration <ms>',
+      'how long a shard job’s lock outlives its worker: a dead worker’s shards restart after about this plus --stalled-interval',
+    )
+      .default(10_000)
+      .argParser(positiveInteger),
+  )
+  .addOption(
+    new Option('--stalled-interval <ms>', 'how often this worker looks for shard jobs whose worker died')
+      .default(5_000)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption())
   .action(async (opts) => {
     await workerCommand({
+      lockDurationMs: opts.lockDuration,
+      stalledIntervalMs: opts.stalledInterval,
       queue: opts.queue,
       concurrency: opts.concurrency,
       logLevel: opts.logLevel,

@@ -9,6 +9,10 @@ export interface WorkerCommandOptions {
   logLevel: string;
   /** see ShardWorkerOptions.migrationBarrierTimeoutMs. @defaultValue 60000 */
   migrationBarrierTimeoutMs?: number;
+  /** see ShardWorkerOptions.lockDurationMs. @defaultValue 10000 */
+  lockDurationMs?: number;
+  /** see ShardWorkerOptions.stalledIntervalMs. @defaultValue 5000 */
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -23,12 +27,21 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     );
   }
   if (options.concurrency < 1) throw new CliError('--concurrency must be at least 1', EXIT_USAGE);
+  // Below a second BullMQ's renewal (every half lock) races ordinary event-loop pauses of a streaming sync.
+  if (options.lockDurationMs !== undefined && options.lockDurationMs < 1000) {
+    throw new CliError('--lock-duration must be at least 1000 ms', EXIT_USAGE);
+  }
+  if (options.stalledIntervalMs !== undefined && options.stalledIntervalMs < 100) {
+    throw new CliError('--stalled-interval must be at least 100 ms', EXIT_USAGE);
+  }
   const logger = pino({ level: options.logLevel });
   const worker = new ShardWorker({
     connection: options.queue,
     concurrency: options.concurrency,
     logger,
     migrationBarrierTimeoutMs: options.migrationBarrierTimeoutMs,
+    lockDurationMs: options.lockDurationMs,
+    stalledIntervalMs: options.stalledIntervalMs,
   });
   await worker.start();
   logger.info({ concurrency: options.concurrency }, 'worker ready');

@@ -142,9 +142,9 @@ export class FaultBed {
   /**
    * Writes must have stopped. Waits until every shard's target confirmed its master's current offset, then until
    * the target holds every source token and key (duplicates cannot heal, so they do not hold the wait up), and
-   * returns the comparison.
+   * returns the comparison (tokens of the `load` named, or of every load).
    */
-  async converge(timeoutMs = 90_000): Promise<TokenComparison> {
+  async converge(load?: string, timeoutMs = 90_000): Promise<TokenComparison> {
     const deadline = Date.now() + timeoutMs;
     const plan = await getPlan(this.coordinator.url, this.planId);
     const goals = await Promise.all(
@@ -167,7 +167,7 @@ export class FaultBed {
     const target = this.target.client();
     try {
       for (;;) {
-        const comparison = await compareTokens(this.router, target);
+        const comparison = await compareTokens(this.router, target, load);
         if ((comparison.lost === 0 && comparison.others.length === 0) || Date.now() > deadline) {
           return comparison;
         }

@@ -21,10 +21,16 @@ export interface TokenComparison {
  * Compares the source (truth) with the target. A token list's order is the source's, so a replayed RPUSH shows
  * as a surplus token; counting per token rather than diffing lists keeps one duplicate from hiding the rest.
  */
-export async function compareTokens(router: ClusterRouter, target: Redis): Promise<TokenComparison> {
+export async function compareTokens(
+  router: ClusterRouter,
+  target: Redis,
+  /** count only the token lists of this load (`startTokenWrites`' name); other keys are always compared */
+  load?: string,
+): Promise<TokenComparison> {
   const [source, copy] = await Promise.all([clusterContents(router), contentsOf(target, { dbs: [0] })]);
   const differences = diffContents(source, copy, { streamEntriesRead: 'ignore' });
   const isTokenList = (key: string) => key.startsWith(TOKEN_KEY_PREFIX) && key.endsWith(':list');
+  const counted = (key: string) => load === undefined || key.endsWith(`:${load}:list`);
   const result: TokenComparison = {
     keys: Object.keys(source.dbs['0'] ?? {}).length,
     tokens: 0,
@@ -36,7 +42,7 @@ export async function compareTokens(router: ClusterRouter, target: Redis): Promi
     .map((key) => Buffer.from(key, 'base64').toString())
     .filter(isTokenList);
   const extra = differences.filter((d) => isTokenList(d.key) && d.kind === 'missing-in-a').map((d) => d.key);
-  for (const key of new Set([...lists, ...extra])) {
+  for (const key of new Set([...lists, ...extra].filter(counted))) {
     const [left, right] = await Promise.all([
       router.client(key).lrange(key, 0, -1),
       target.lrange(key, 0, -1),

@@ -135,6 +135,18 @@ export class FaultBed {
     );
   }
 
+  /**
+   * Full and partial syncs the plan's shards report, summed: unlike the masters' INFO counters they survive a
+   * master's restart, but they restart from zero when a shard moves to another worker.
+   */
+  async shardResyncs(): Promise<ResyncCounters> {
+    const { shards } = await getPlan(this.coordinator.url, this.planId);
+    return shards.reduce(
+      (sum, shard) => ({ full: sum.full + shard.fullSyncs, partial: sum.partial + shard.partialSyncs }),
+      { full: 0, partial: 0 },
+    );
+  }
+
   waitForShards(what: string, done: (shards: ShardView[]) => boolean, timeoutMs = 90_000) {
     return waitForShards(this.coordinator.url, this.planId, what, done, { context: this.context, timeoutMs });
   }
@@ -144,7 +156,12 @@ export class FaultBed {
    * the target holds every source token and key (duplicates cannot heal, so they do not hold the wait up), and
    * returns the comparison (tokens of the `load` named, or of every load).
    */
-  async converge(load?: string, timeoutMs = 90_000): Promise<TokenComparison> {
+  async converge(
+    load?: string,
+    /** when the comparison is final; the default asks for no lost token and no other difference */
+    settled: (comparison: TokenComparison) => boolean = (c) => c.lost === 0 && c.others.length === 0,
+    timeoutMs = 90_000,
+  ): Promise<TokenComparison> {
     const deadline = Date.now() + timeoutMs;
     const plan = await getPlan(this.coordinator.url, this.planId);
     const goals = await Promise.all(
@@ -168,7 +185,7 @@ export class FaultBed {
     try {
       for (;;) {
         const comparison = await compareTokens(this.router, target, load);
-        if ((comparison.lost === 0 && comparison.others.length === 0) || Date.now() > deadline) {
+        if (settled(comparison) || Date.now() > deadline) {
           return comparison;
         }
         await new Promise((resolve) => setTimeout(resolve, 500));

@@ -147,8 +147,16 @@ export class FaultBed {
     );
   }
 
-  waitForShards(what: string, done: (shards: ShardView[]) => boolean, timeoutMs = 90_000) {
-    return waitForShards(this.coordinator.url, this.planId, what, done, { context: this.context, timeoutMs });
+  waitForShards(
+    what: string,
+    done: (shards: ShardView[]) => boolean,
+    options: { timeoutMs?: number; pollMs?: number } = {},
+  ) {
+    return waitForShards(this.coordinator.url, this.planId, what, done, {
+      context: this.context,
+      timeoutMs: options.timeoutMs ?? 90_000,
+      pollMs: options.pollMs,
+    });
   }
 
   /**

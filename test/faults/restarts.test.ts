@@ -72,7 +72,7 @@ describe('faults: restarts of the queue’s Redis, the target and source masters
     try {
       // Redis keeps the replication id and offset in the RDB it saves on shutdown and offers them as replid2.
       await admin.config('SET', 'save', '3600 1');
-      const { comparison, resyncs } = await underLoad('source-rdb', () => master.restart());
+      const { comparison, resyncs } = await underLoad('source-rdb', () => bed.restartSourceMaster(master));
       expect(comparison.lost, describeComparison(comparison)).toBe(0);
       expect(comparison.others, describeComparison(comparison)).toEqual([]);
       expect(comparison.duplicated, describeComparison(comparison)).toBe(0);
@@ -88,7 +88,11 @@ describe('faults: restarts of the queue’s Redis, the target and source masters
     const master = bed.source.nodes[1];
     const onlyKeptOnTarget = (c: TokenComparison) =>
       c.lost === 0 && c.others.every((difference) => difference.kind === 'missing-in-a');
-    const { comparison, resyncs } = await underLoad('source-empty', () => master.restart(), onlyKeptOnTarget);
+    const { comparison, resyncs } = await underLoad(
+      'source-empty',
+      () => bed.restartSourceMaster(master),
+      onlyKeptOnTarget,
+    );
     expect(resyncs.full).toBeGreaterThanOrEqual(1);
     expect(comparison.lost, describeComparison(comparison)).toBe(0);
     // The keys the source lost stay on the target (a full resync replaces keys, it does not empty the target):

@@ -5,6 +5,7 @@ import {
   type FaultProxy,
   type RedisCluster,
   type RedisServer,
+  waitFor,
 } from '@shardbridge/testkit';
 import { call, getPlan, waitForShards, type ShardView } from '../../control-plane/support/api.js';
 import { startQueueRedis } from '../../control-plane/support/cluster-data.js';
@@ -120,6 +121,34 @@ export class FaultBed {
     if (index < 0)
       throw new Error(`shard ${shard.id} replicates from ${shard.reachable}, not a proxy of the bed`);
     return this.source.nodes[index];
+  }
+
+  /**
+   * Restarts a source master and waits until every node says `cluster_state:ok` again: a restart longer than the
+   * node timeout (2 s) gets the master flagged FAIL, and with no replica to promote the cluster answers CLUSTERDOWN
+   * until the flag is cleared.
+   */
+  async restartSourceMaster(master: RedisServer): Promise<void> {
+    await master.restart();
+    await waitFor(
+      'every source node to report cluster_state:ok after the restart',
+      async () => {
+        const states = await Promise.all(
+          this.source.nodes.map(async (node) => {
+            const client = node.client();
+            try {
+              return String(await client.call('CLUSTER', 'INFO')).includes('cluster_state:ok');
+            } catch {
+              return false;
+            } finally {
+              client.disconnect();
+            }
+          }),
+        );
+        return states.every(Boolean);
+      },
+      30_000,
+    );
   }
 
   /** Full and partial resyncs served by the source masters, summed. */

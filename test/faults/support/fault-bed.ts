@@ -60,7 +60,22 @@ export class FaultBed {
     options: { workers?: number; target?: Record<string, string>; source?: Record<string, string> } = {},
   ): Promise<FaultBed> {
     const bed = new FaultBed();
-    [bed.queue, bed.source, bed.target] = await Promise.all([
+    try {
+      await bed.setUp(options);
+    } catch (error) {
+      // Nothing of a half-started bed outlives the failed hook.
+      await bed.stop().catch(() => undefined);
+      throw error;
+    }
+    return bed;
+  }
+
+  private async setUp(options: {
+    workers?: number;
+    target?: Record<string, string>;
+    source?: Record<string, string>;
+  }): Promise<void> {
+    [this.queue, this.source, this.target] = await Promise.all([
       startQueueRedis(),
       startCluster({
         masters: 3,
@@ -70,12 +85,11 @@ export class FaultBed {
       }),
       startRedis({ config: { appendonly: 'yes', ...options.target } }),
     ]);
-    bed.sourceProxies = await Promise.all(bed.source.nodes.map((node) => startFaultProxy(node)));
-    bed.targetProxy = await startFaultProxy(bed.target);
-    bed.router = await ClusterRouter.open(bed.source);
-    bed.coordinator = bed.processes.add(await startCoordinatorProcess(bed.queue));
-    await Promise.all(Array.from({ length: options.workers ?? 2 }, () => bed.startWorker()));
-    return bed;
+    this.sourceProxies = await Promise.all(this.source.nodes.map((node) => startFaultProxy(node)));
+    this.targetProxy = await startFaultProxy(this.target);
+    this.router = await ClusterRouter.open(this.source);
+    this.coordinator = this.processes.add(await startCoordinatorProcess(this.queue));
+    await Promise.all(Array.from({ length: options.workers ?? 2 }, () => this.startWorker()));
   }
 
   /** A worker process with room for every shard, so one survivor can carry the plan. */

@@ -150,6 +150,19 @@ const worker = program
       .default(2)
       .argParser(positiveInteger),
   )
+  .addOption(
+    new Option(
+      '--lock-duration <ms>',
+      'how long a shard job’s lock outlives its worker: a dead worker’s shards restart after about this plus --stalled-interval',
+    )
+      .default(10_000)
+      .argParser(positiveInteger),
+  )
+  .addOption(
+    new Option('--stalled-interval <ms>', 'how often this worker looks for shard jobs whose worker died')
+      .default(5_000)
+      .argParser(positiveInteger),
+  )
   .addOption(logLevelOption());
 addQueueTlsOptions(worker).action(async (opts) => {
   await workerCommand({
@@ -158,6 +171,8 @@ addQueueTlsOptions(worker).action(async (opts) => {
     logLevel: opts.logLevel,
     migrationBarrierTimeoutMs: opts.migrationBarrierTimeout,
     verifyConcurrency: opts.verifyConcurrency,
+    lockDurationMs: opts.lockDuration,
+    stalledIntervalMs: opts.stalledInterval,
   });
 });
 

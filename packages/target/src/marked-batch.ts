@@ -38,9 +38,13 @@ export function parseAppliedMarker(text: string | null): AppliedMarker | null {
 
 /**
  * Exactly-once for a standalone target: the stream's commands are gathered (within one event-loop turn, up to
- * 256 commands or 1 MiB) into a MULTI … EXEC that ends with `SET <markerKey> "<replid> <offset> <db>"` in db 0.
- * The target applies a batch and its marker together or not at all, so after a crash the marker says exactly
- * which source offset the data reflects, and the shard resumes there: nothing is applied twice.
+ * 256 commands or 1 MiB, more while the previous batch is out) into a MULTI … EXEC that ends with
+ * `SET <markerKey> "<replid> <offset> <db>"` in db 0. The target applies a batch and its marker together or not at
+ * all, so after a crash the marker says exactly which source offset the data reflects, and the shard resumes there.
+ *
+ * One batch is out at a time (group commit): a batch refused at queueing time (OOM, NOPERM → EXECABORT) must not be
+ * followed by a later batch whose marker would claim its offset, so the next batch is sent only once the previous
+ * EXEC succeeded; everything that arrives meanwhile joins the next batch.
  */
 export class MarkedBatch {
   /** the replication id the current stream belongs to (set on FULLRESYNC / +CONTINUE) */
@@ -48,10 +52,18 @@ export class MarkedBatch {
   private unit: MarkedBatchUnit | null = null;
   private bytes = 0;
   private scheduled = false;
+  /** sealed batches (with their tracker entry) waiting for the one out to be confirmed */
+  private readonly sealed: Array<{ unit: MarkedBatchUnit; seq: number }> = [];
+  private out = false;
 
+  /**
+   * @param seal registers a sealed batch's end offset (the writer's tracker entry), in stream order; returns its seq
+   * @param send puts one sealed batch on the wire; the writer calls {@link confirmed} when its EXEC succeeded
+   */
   constructor(
     private readonly markerKey: Buffer,
-    private readonly send: (unit: MarkedBatchUnit) => void,
+    private readonly seal: (unit: MarkedBatchUnit) => number,
+    private readonly send: (unit: MarkedBatchUnit, seq: number) => void,
   ) {}
 
   get open(): boolean {
@@ -75,7 +87,7 @@ export class MarkedBatch {
     if (offsetAfter >= 0) unit.offset = offsetAfter;
     unit.endDb = dbAfter;
     this.bytes += pending.bytes;
-    if (unit.commands.length >= MAX_COMMANDS || this.bytes >= MAX_BYTES) {
+    if (!this.out && (unit.commands.length >= MAX_COMMANDS || this.bytes >= MAX_BYTES)) {
       this.flush();
       return;
     }
@@ -88,24 +100,45 @@ export class MarkedBatch {
     }
   }
 
-  /** Sends the open batch (if it reached an offset); call before anything else goes to the target. */
+  /**
+   * Seals the open batch (if it reached an offset) behind those before it, and sends the next one when none is out.
+   * Call before anything else takes a place in the stream's order (a barrier, a RESTORE).
+   */
   flush(): void {
     const unit = this.unit;
-    if (!unit || unit.offset < 0) return;
-    this.unit = null;
-    this.bytes = 0;
-    const marker = formatAppliedMarker({ replid: this.replid, offset: unit.offset, db: unit.endDb });
-    const internal = (name: string): PendingReply => ({ seq: INTERNAL, name, key: null, bytes: 0 });
-    unit.commands.push([b('SELECT'), b('0')], [b('SET'), this.markerKey, b(marker)]);
-    unit.pendings.push(internal('SELECT'), internal('SET'));
-    unit.commands.push([b('SELECT'), b(String(unit.endDb))]);
-    unit.pendings.push(internal('SELECT'));
-    this.send(unit);
+    if (unit && unit.offset >= 0) {
+      this.unit = null;
+      this.bytes = 0;
+      const marker = formatAppliedMarker({ replid: this.replid, offset: unit.offset, db: unit.endDb });
+      const internal = (name: string): PendingReply => ({ seq: INTERNAL, name, key: null, bytes: 0 });
+      unit.commands.push([b('SELECT'), b('0')], [b('SET'), this.markerKey, b(marker)]);
+      unit.pendings.push(internal('SELECT'), internal('SET'));
+      unit.commands.push([b('SELECT'), b(String(unit.endDb))]);
+      unit.pendings.push(internal('SELECT'));
+      this.sealed.push({ unit, seq: this.seal(unit) });
+    }
+    this.sendNext();
   }
 
-  /** Forgets an unsent batch (the link ended: the session resumes from the marker or checkpoint). */
+  /** The batch that was out is confirmed (its EXEC succeeded): the next may go. */
+  confirmed(): void {
+    this.out = false;
+    this.sendNext();
+    if (!this.out && this.unit) this.flush();
+  }
+
+  /** Forgets unsent batches (the link ended: the session resumes from the marker or checkpoint). */
   drop(): void {
     this.unit = null;
     this.bytes = 0;
+    this.sealed.length = 0;
+  }
+
+  private sendNext(): void {
+    if (this.out) return;
+    const next = this.sealed.shift();
+    if (!next) return;
+    this.out = true;
+    this.send(next.unit, next.seq);
   }
 }

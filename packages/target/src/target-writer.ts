@@ -20,6 +20,8 @@ export interface TargetWriterEvents {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 1000;
+/** `PendingReply.name` of a marked batch's EXEC (exactly-once mode) */
+const BATCH_EXEC = 'EXEC (marked batch)';
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
@@ -89,7 +91,11 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     };
     this.batch =
       options.appliedMarkerKey !== undefined && transport.transaction
-        ? new MarkedBatch(Buffer.from(options.appliedMarkerKey), (unit) => this.sendBatch(unit))
+        ? new MarkedBatch(
+            Buffer.from(options.appliedMarkerKey),
+            (unit) => this.tracker.push(unit.offset, unit.endDb, false),
+            (unit, seq) => this.sendBatch(unit, seq),
+          )
         : null;
     this.replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     if (this.replyTimeoutMs > 0) {
@@ -372,13 +378,12 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     this.applied++;
   }
 
-  /** A marked batch goes out as one transaction; its EXEC completes the tracker entry of its last offset. */
-  private sendBatch(unit: MarkedBatchUnit): void {
+  /** A sealed marked batch goes out as one transaction; its EXEC completes the batch's tracker entry. */
+  private sendBatch(unit: MarkedBatchUnit, seq: number): void {
     if (this.failure || this.closed) return;
-    const seq = this.tracker.push(unit.offset, unit.endDb, false);
     this.transport.transaction!(unit.startDb, unit.commands, unit.pendings, {
       seq,
-      name: 'EXEC',
+      name: BATCH_EXEC,
       key: null,
       bytes: 0,
     });
@@ -416,6 +421,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     // Completions after a failure still count: in a cluster they may belong to writes before the failed one.
     if (pending.seq >= 0 && this.tracker.complete(pending.seq)) this.scheduleAck();
     if (this.failure) return;
+    if (pending.name === BATCH_EXEC) this.batch?.confirmed();
     if (
       this.needDrain &&
       this.inFlightCount < this.maxInFlight &&

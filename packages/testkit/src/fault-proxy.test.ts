@@ -57,6 +57,19 @@ describe('startFaultProxy', () => {
     expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 21));
   });
 
+  it('rate-limits: a 400 kB reply at 1 MB/s takes at least ~0.3 s, and arrives whole', async () => {
+    proxy = await startFaultProxy(server);
+    await server.client().set('big', 'x'.repeat(400_000));
+    const client = connect();
+    await client.ping();
+    proxy.setRateLimit(1_000_000);
+    const started = Date.now();
+    expect((await client.get('big'))!.length).toBe(400_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    proxy.setRateLimit(0);
+    expect(() => proxy.setRateLimit(-1)).toThrow(RangeError);
+  });
+
   it('blackholes: accepts, never answers, so the client times out', async () => {
     proxy = await startFaultProxy(server);
     proxy.blackhole(true);

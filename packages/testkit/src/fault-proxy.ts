@@ -36,6 +36,12 @@ export interface FaultProxy {
   readonly stats: Readonly<FaultProxyStats>;
   /** Delays every chunk, both directions, by `ms` from now on (order is kept when it changes). */
   setDelay(ms: number): void;
+  /**
+   * Caps each direction of each connection at `bytesPerSecond` from now on (0 = unlimited): a slow WAN link, so
+   * that e.g. a full sync's RDB transfer lasts long enough to land a fault inside it. Reading from the sender
+   * pauses while more than a megabyte waits, so the sender feels the link's pace.
+   */
+  setRateLimit(bytesPerSecond: number): void;
   /** Probability (0..1) that any chunk, instead of being forwarded, closes its connection pair. */
   setDropRate(rate: number): void;
   /**
@@ -50,6 +56,9 @@ export interface FaultProxy {
   /** Cuts everything and stops listening. Idempotent. */
   close(): Promise<void>;
 }
+
+/** Bytes a rate-limited direction holds before it stops reading from its sender. */
+const RATE_QUEUE_BYTES = 1024 * 1024;
 
 interface Pair {
   client: net.Socket;
@@ -68,6 +77,7 @@ export async function startFaultProxy(
   const pairs = new Set<Pair>();
   const stats: FaultProxyStats = { accepted: 0, dropped: 0, bytesToTarget: 0, bytesToClient: 0 };
   let delayMs = 0;
+  let rateLimit = 0;
   let dropRate = 0;
   let blackholed = false;
 
@@ -88,6 +98,8 @@ export async function startFaultProxy(
     counter: 'bytesToTarget' | 'bytesToClient',
   ) => {
     const queue: Array<{ at: number; chunk: Buffer }> = [];
+    let queuedBytes = 0;
+    let pausedForRate = false;
     let lastRelease = 0;
     let timer: NodeJS.Timeout | undefined;
     const pump = () => {
@@ -95,12 +107,17 @@ export async function startFaultProxy(
       const now = Date.now();
       while (queue.length > 0 && queue[0].at <= now) {
         const { chunk } = queue.shift()!;
+        queuedBytes -= chunk.length;
         if (to.destroyed) return;
         stats[counter] += chunk.length;
         if (!to.write(chunk) && !from.isPaused()) {
           from.pause();
           to.once('drain', () => from.resume());
         }
+      }
+      if (pausedForRate && queuedBytes <= RATE_QUEUE_BYTES) {
+        pausedForRate = false;
+        from.resume();
       }
       if (queue.length > 0) timer = setTimeout(pump, queue[0].at - now);
     };
@@ -112,7 +129,13 @@ export async function startFaultProxy(
         return;
       }
       lastRelease = Math.max(Date.now() + delayMs, lastRelease);
+      if (rateLimit > 0) lastRelease += (chunk.length * 1000) / rateLimit;
       queue.push({ at: lastRelease, chunk });
+      queuedBytes += chunk.length;
+      if (rateLimit > 0 && queuedBytes > RATE_QUEUE_BYTES && !from.isPaused()) {
+        pausedForRate = true;
+        from.pause();
+      }
       if (delayMs === 0 && queue.length === 1) pump();
       else timer ??= setTimeout(pump, Math.max(0, queue[0].at - Date.now()));
     });
@@ -163,6 +186,10 @@ export async function startFaultProxy(
     setDelay(ms: number) {
       if (!(ms >= 0)) throw new RangeError(`delay must be >= 0 ms, got ${ms}`);
       delayMs = ms;
+    },
+    setRateLimit(bytesPerSecond: number) {
+      if (!(bytesPerSecond >= 0)) throw new RangeError(`rate limit must be >= 0 B/s, got ${bytesPerSecond}`);
+      rateLimit = bytesPerSecond;
     },
     setDropRate(rate: number) {
       if (!(rate >= 0 && rate <= 1)) throw new RangeError(`drop rate must be within 0..1, got ${rate}`);

@@ -12,6 +12,10 @@ export interface WorkerCommandOptions {
   migrationBarrierTimeoutMs?: number;
   /** see ShardWorkerOptions.verifyConcurrency. @defaultValue 2 */
   verifyConcurrency?: number;
+  /** see ShardWorkerOptions.lockDurationMs. @defaultValue 10000 */
+  lockDurationMs?: number;
+  /** see ShardWorkerOptions.stalledIntervalMs. @defaultValue 5000 */
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -26,6 +30,13 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     );
   }
   if (options.concurrency < 1) throw new CliError('--concurrency must be at least 1', EXIT_USAGE);
+  // Below a second BullMQ's renewal (every half lock) races ordinary event-loop pauses of a streaming sync.
+  if (options.lockDurationMs !== undefined && options.lockDurationMs < 1000) {
+    throw new CliError('--lock-duration must be at least 1000 ms', EXIT_USAGE);
+  }
+  if (options.stalledIntervalMs !== undefined && options.stalledIntervalMs < 100) {
+    throw new CliError('--stalled-interval must be at least 100 ms', EXIT_USAGE);
+  }
   const logger = pino({ level: options.logLevel, redact: LOG_REDACTION });
   const worker = new ShardWorker({
     connection: options.queue,
@@ -33,6 +44,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     logger,
     migrationBarrierTimeoutMs: options.migrationBarrierTimeoutMs,
     verifyConcurrency: options.verifyConcurrency,
+    lockDurationMs: options.lockDurationMs,
+    stalledIntervalMs: options.stalledIntervalMs,
   });
   await worker.start();
   logger.info({ concurrency: options.concurrency }, 'worker ready');

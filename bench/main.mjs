@@ -11,7 +11,8 @@
  *   cluster      copy into a 3-master cluster vs redis-cli --cluster import      (./scenarios/cluster-import.mjs)
  *   parallel     1 shard / 1 worker vs 2 shards / 2 workers                       (./scenarios/parallel.mjs)
  *   memory       worker peak RSS with a big list and a big string                (./scenarios/memory.mjs)
- * `incremental` continues the full sync's ShardSync, so `--only incremental` still performs that full sync.
+ * `incremental` continues the full sync's ShardSync, so `--only incremental` still performs that full sync; `cluster`
+ * runs before it (the ShardSync idles), so it copies exactly the generated dataset.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -87,28 +88,29 @@ async function runScenarios(report, options, root, attempt, files) {
     if (scenarios.has('parse')) {
       await attempt('parse', '6. RDB parse, RESP decode', () => scenarioParseRates(report, servers, options));
     }
-    if (scenarios.has('full') || scenarios.has('incremental')) {
-      const session = await attempt('fullSync', '1. full sync', () =>
-        scenarioFullSync(report, servers, { measureNative: scenarios.has('full') }),
-      );
-      if (session && scenarios.has('incremental')) {
-        const values = await attempt('incremental', '3. incremental', () =>
-          scenarioIncremental(report, servers, session, options),
-        );
-        if (values) {
-          const title = `ShardBridge replication lag under redis-benchmark -P 16 (${options.seconds} s, ${report.meta.date.slice(0, 10)})`;
-          await writeFile(files.svg, lagChartSvg(values.samples, { title, loadSeconds: values.loadSeconds }));
-          console.log(`bench: lag chart written to ${path.relative(root, files.svg)}`);
-        }
-      }
-      await session?.stop();
-    }
-    await servers.target.release();
+    const session =
+      scenarios.has('full') || scenarios.has('incremental')
+        ? await attempt('fullSync', '1. full sync', () =>
+            scenarioFullSync(report, servers, { measureNative: scenarios.has('full') }),
+          )
+        : undefined;
     if (scenarios.has('cluster')) {
       await attempt('clusterImport', '2. copy into a 3-master cluster', () =>
         scenarioClusterImport(report, servers, root),
       );
     }
+    if (session && scenarios.has('incremental')) {
+      const values = await attempt('incremental', '3. incremental', () =>
+        scenarioIncremental(report, servers, session, options),
+      );
+      if (values) {
+        const title = `ShardBridge replication lag under redis-benchmark -P 16 (${options.seconds} s, ${report.meta.date.slice(0, 10)})`;
+        await writeFile(files.svg, lagChartSvg(values.samples, { title, loadSeconds: values.loadSeconds }));
+        console.log(`bench: lag chart written to ${path.relative(root, files.svg)}`);
+      }
+    }
+    await session?.stop();
+    await servers.target.release();
     await servers.source.release();
   }
   if (scenarios.has('parallel')) {

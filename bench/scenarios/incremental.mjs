@@ -6,7 +6,9 @@
  *   source ops/s      total_commands_processed delta on the source over the same window, for context;
  *   lag p50/p99/max   every 100 ms the source's master_repl_offset is sampled; a sample's lag is the time until
  *                     ShardSync's acknowledged offset (confirmed by the target) reached it. Also in bytes;
- *   tail              how long the target took to catch up after the load stopped.
+ *   tail              how long the target took to catch up after the load stopped;
+ *   µs CPU/op         this process's CPU time (user + system) over load and tail / commands applied: the
+ *                     sync's cost per command, much less sensitive to a loaded machine than the rates.
  * The lag samples are written as an SVG chart next to the results file.
  */
 import { spawn } from 'node:child_process';
@@ -27,6 +29,7 @@ export async function scenarioIncremental(report, { source }, { sync }, options)
   const startCommands = sync.progress.commandsApplied;
   const startSourceCommands = await sourceCommands(source);
   const rss = new RssSampler();
+  const cpuBefore = process.cpuUsage();
   const lag = sampleLag(source, sync);
   const started = performance.now();
   const benchmark = startRedisBenchmark(source);
@@ -37,6 +40,7 @@ export async function scenarioIncremental(report, { source }, { sync }, options)
   const sourceOps = (await sourceCommands(source)) - startSourceCommands;
   const endOffset = await waitCaughtUp(sync, source, CATCH_UP_TIMEOUT_MS);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const samples = await lag.stop();
   const memory = rss.stop();
   const commands = sync.progress.commandsApplied - startCommands;
@@ -56,6 +60,7 @@ export async function scenarioIncremental(report, { source }, { sync }, options)
     lagMaxMs: round(lagMs.at(-1) ?? 0, 1),
     lagMaxBytes: Math.max(0, ...samples.map((s) => s.lagBytes)),
     rssPeakBytes: memory.peakBytes,
+    cpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(1, commands), 2),
     samples: samples.map((s) => [round(s.atMs, 0), round(s.lagMs, 1), s.lagBytes]),
   };
   report.row(
@@ -64,7 +69,7 @@ export async function scenarioIncremental(report, { source }, { sync }, options)
       scenario: `3. incremental, ${options.seconds} s of redis-benchmark -P 16`,
       ours: `${fmt.count(values.replicatedOpsPerSecond)} ops/s, lag p50 ${values.lagP50Ms} ms / p99 ${
         values.lagP99Ms
-      } ms, tail ${fmt.seconds(values.tailSeconds)}`,
+      } ms, tail ${fmt.seconds(values.tailSeconds)}, ${values.cpuMicrosPerOp} µs CPU/op`,
       reference: `source took ${fmt.count(values.sourceOpsPerSecond)} ops/s`,
       ratio: `replicated/source ${fmt.ratio(opsPerSecond / Math.max(1, values.sourceOpsPerSecond))}`,
       goal: '≥ 150k ops/s, p99 < 50 ms',

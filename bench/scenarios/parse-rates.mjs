@@ -1,6 +1,7 @@
 /**
  * Scenario 6 — CPU-only rates, in memory (the input is read first and fed in 64 KiB chunks, as a socket delivers
- * it); best and median of 5 runs, MB = 10^6 bytes of input per second.
+ * it); each measure runs twice untimed first (the JIT warms up: a cold first parse is ~2× slower), then best
+ * and median of 5 timed runs; MB = 10^6 bytes of input per second.
  *   RDB parse:   `RdbParser` on the RDB redis-server SAVEs from the generated dataset, in both modes:
  *                payload mode (`decode: false`, builds each key's RESTORE payload: what the full sync does) and
  *                decode mode (every value decoded into JS objects: inspect/diff tools);
@@ -15,6 +16,7 @@ import { fmt, printHeading, round } from '../lib/report.mjs';
 
 const CHUNK_BYTES = 64 * 1024;
 const RUNS = 5;
+const WARM_UP_RUNS = 2;
 
 /** `source` holds the generated dataset (nothing else yet). */
 export async function scenarioParseRates(report, { source }, options) {
@@ -60,6 +62,7 @@ export async function scenarioParseRates(report, { source }, options) {
 function timed(runs, fn) {
   const seconds = [];
   let result;
+  for (let i = 0; i < WARM_UP_RUNS; i++) fn();
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
     result = fn();

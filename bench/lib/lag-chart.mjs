@@ -31,14 +31,14 @@ export function lagChartSvg(samples, { title, loadSeconds }) {
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const maxX = niceMax(Math.max(loadSeconds, ...samples.map(([at]) => at / 1000)));
   const maxY = niceMax(Math.max(1, ...samples.map(([, lag]) => lag)));
-  const x = (seconds) => PAD.left + (seconds / maxX) * plotW;
-  const y = (ms) => PAD.top + plotH - (ms / maxY) * plotH;
+  const x = (seconds) => round(PAD.left + (seconds / maxX) * plotW);
+  const y = (ms) => round(PAD.top + plotH - (ms / maxY) * plotH);
   const parts = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="11">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     `<text x="${WIDTH / 2}" y="16" text-anchor="middle" font-size="13">${escapeXml(title)}</text>`,
-    `<rect x="${x(0)}" y="${PAD.top}" width="${x(loadSeconds) - x(0)}" height="${plotH}" fill="#eef3fb"/>`,
+    `<rect x="${x(0)}" y="${PAD.top}" width="${round(x(loadSeconds) - x(0))}" height="${plotH}" fill="#eef3fb"/>`,
   );
   for (let i = 0; i <= 5; i++) {
     const ms = (maxY / 5) * i;
@@ -57,7 +57,7 @@ export function lagChartSvg(samples, { title, loadSeconds }) {
     `<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#333"/>`,
     `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" stroke="#333"/>`,
   );
-  const points = samples.map(([at, lag]) => `${round(x(at / 1000))},${round(y(lag))}`).join(' ');
+  const points = samples.map(([at, lag]) => `${x(at / 1000)},${y(lag)}`).join(' ');
   parts.push(`<polyline fill="none" stroke="#1f5fbf" stroke-width="1.5" points="${points}"/>`, '</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -4,8 +4,10 @@
  * `--seconds`, then is killed; the bench waits until the target acknowledged the source's last offset.
  *   replicated ops/s  commands ShardSync applied during the load window / window seconds (sustained rate);
  *   source ops/s      total_commands_processed delta on the source over the same window, for context;
- *   lag p50/p99/max   every 100 ms the source's master_repl_offset is sampled; a sample's lag is the time until
- *                     ShardSync's acknowledged offset (confirmed by the target) reached it. Also in bytes;
+ *   lag p50/p99/max   every 100 ms the source's master_repl_offset is sampled (INFO); a sample's lag is the time
+ *                     from the INFO reply until ShardSync's acknowledged offset (confirmed by the target) reached
+ *                     it. Also in bytes; the INFO round trip (time the loaded source took to answer) is kept
+ *                     apart (sourceInfoRttP99Ms), it is not replication lag;
  *   tail              how long the target took to catch up after the load stopped;
  *   µs CPU/op         this process's CPU time (user + system) over load and tail / commands applied: the
  *                     sync's cost per command, much less sensitive to a loaded machine than the rates.
@@ -59,6 +61,13 @@ export async function scenarioIncremental(report, { source }, { sync }, options)
     lagP99Ms: round(percentile(lagMs, 0.99), 1),
     lagMaxMs: round(lagMs.at(-1) ?? 0, 1),
     lagMaxBytes: Math.max(0, ...samples.map((s) => s.lagBytes)),
+    sourceInfoRttP99Ms: round(
+      percentile(
+        samples.map((s) => s.rttMs).sort((a, b) => a - b),
+        0.99,
+      ),
+      1,
+    ),
     rssPeakBytes: memory.peakBytes,
     cpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(1, commands), 2),
     samples: samples.map((s) => [round(s.atMs, 0), round(s.lagMs, 1), s.lagBytes]),
@@ -127,18 +136,28 @@ function sampleLag(source, sync) {
     const now = performance.now();
     while (pending.length > 0 && pending[0].offset <= acked) {
       const sample = pending.shift();
-      samples.push({ atMs: sample.at - origin, lagMs: now - sample.at, lagBytes: sample.lagBytes });
+      samples.push({
+        atMs: sample.at - origin,
+        lagMs: now - sample.at,
+        lagBytes: sample.lagBytes,
+        rttMs: sample.rttMs,
+      });
     }
   }, 2);
   const loop = (async () => {
     while (running) {
-      const at = performance.now();
+      const asked = performance.now();
       const info = await client.info('replication');
+      // The clock starts when the offset is known: INFO waits in the loaded source's queue for a while, and that
+      // wait is the source's latency, not the sync's. Its round trip is kept per sample (rttMs).
+      const at = performance.now();
+      const rttMs = at - asked;
       const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? 0);
       const acked = sync.progress.acknowledgedOffset;
-      if (offset > acked) pending.push({ at, offset, lagBytes: offset - acked });
-      else samples.push({ atMs: at - origin, lagMs: 0, lagBytes: 0 });
-      await new Promise((resolve) => setTimeout(resolve, SAMPLE_INTERVAL_MS));
+      if (offset > acked) pending.push({ at, offset, lagBytes: offset - acked, rttMs });
+      else samples.push({ atMs: at - origin, lagMs: 0, lagBytes: 0, rttMs });
+      const wait = SAMPLE_INTERVAL_MS - (performance.now() - asked);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
     }
   })();
   loop.catch(() => undefined); // stop() rethrows; until then a failed probe must not be an unhandled rejection

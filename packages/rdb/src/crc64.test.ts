@@ -39,4 +39,15 @@ describe('crc64', () => {
     c.writeLE(out, 0);
     expect(out.readBigUInt64LE(0)).toBe(whole);
   });
+
+  it('matches the reference on every alignment of the word path (64 bytes and more)', () => {
+    const backing = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (const offset of [0, 1, 3, 4, 7, 8, 13]) {
+      for (const length of [63, 64, 65, 71, 200, 517]) {
+        const view = backing.subarray(offset, offset + length);
+        expect(crc64(view)).toBe(referenceCrc64(view));
+        expect(new Crc64().update(backing, offset, offset + length).digest()).toBe(referenceCrc64(view));
+      }
+    }
+  });
 });

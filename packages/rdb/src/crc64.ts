@@ -38,12 +38,19 @@ for (let k = 1; k < 8; k++) {
   }
 }
 
+/** Word-at-a-time reads need little-endian memory order (every platform Node ships on, but checked). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Below this many bytes the typed-array view costs more than it saves. */
+const WORD_PATH_FROM = 64;
+
 /** Running CRC-64 state for hashing a file piece by piece without BigInt per byte. */
 export class Crc64 {
   private hi = 0;
   private lo = 0;
 
-  constructor(seed: bigint = 0n) {
+  constructor(seed?: bigint) {
+    // Without a seed no BigInt arithmetic: a Crc64 is built per RESTORE payload, and BigInt ops cost per key.
+    if (seed === undefined || seed === 0n) return;
     this.hi = Number((seed >> 32n) & 0xffffffffn);
     this.lo = Number(seed & 0xffffffffn);
   }
@@ -52,6 +59,49 @@ export class Crc64 {
     let hi = this.hi;
     let lo = this.lo;
     let i = start;
+    if (LITTLE_ENDIAN && end - start >= WORD_PATH_FROM) {
+      // Bytes up to an 8-byte boundary of the underlying memory one by one, then whole 64-bit words read
+      // through an Int32Array view (two loads instead of eight; profiled as the full sync's hottest loop).
+      const lead = Math.min(end, i + ((8 - ((buf.byteOffset + i) & 7)) & 7));
+      for (; i < lead; i++) {
+        const idx = (lo ^ buf[i]) & 0xff;
+        lo = ((lo >>> 8) | (hi << 24)) ^ TABLE_LO[idx];
+        hi = (hi >>> 8) ^ TABLE_HI[idx];
+      }
+      const words = (end - i) >>> 3;
+      const view = new Int32Array(buf.buffer, buf.byteOffset + i, words * 2);
+      for (let w = 0; w < view.length; w += 2) {
+        const xl = lo ^ view[w];
+        const xh = hi ^ view[w + 1];
+        const a = 7 * 256 + (xl & 0xff);
+        const b = 6 * 256 + ((xl >>> 8) & 0xff);
+        const c = 5 * 256 + ((xl >>> 16) & 0xff);
+        const d = 4 * 256 + (xl >>> 24);
+        const e = 3 * 256 + (xh & 0xff);
+        const f = 2 * 256 + ((xh >>> 8) & 0xff);
+        const g = 256 + ((xh >>> 16) & 0xff);
+        const h = xh >>> 24;
+        lo =
+          TABLE_LO[a] ^
+          TABLE_LO[b] ^
+          TABLE_LO[c] ^
+          TABLE_LO[d] ^
+          TABLE_LO[e] ^
+          TABLE_LO[f] ^
+          TABLE_LO[g] ^
+          TABLE_LO[h];
+        hi =
+          TABLE_HI[a] ^
+          TABLE_HI[b] ^
+          TABLE_HI[c] ^
+          TABLE_HI[d] ^
+          TABLE_HI[e] ^
+          TABLE_HI[f] ^
+          TABLE_HI[g] ^
+          TABLE_HI[h];
+      }
+      i += words * 8;
+    }
     for (const stop = end - 8; i <= stop; i += 8) {
       const xl = lo ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
       const xh = hi ^ (buf[i + 4] | (buf[i + 5] << 8) | (buf[i + 6] << 16) | (buf[i + 7] << 24));
@@ -104,6 +154,6 @@ export class Crc64 {
 }
 
 /** CRC-64 (Redis/Jones) of `buf`, continuing from `seed`. */
-export function crc64(buf: Uint8Array, seed: bigint = 0n): bigint {
+export function crc64(buf: Uint8Array, seed?: bigint): bigint {
   return new Crc64(seed).update(buf).digest();
 }

@@ -22,7 +22,7 @@ export interface LinkHandlers<T> {
 
 /**
  * One authenticated connection to one Redis server with its own RESP encoding. Commands are encoded into shared
- * chunks and written once per tick (one `writev`), never awaited one by one; each command carries a caller tag
+ * chunks and written once per event-loop turn (one `writev`), never awaited one by one; each command carries a caller tag
  * of type `T`, handed back with its reply (replies arrive in order). Commands the link adds by itself (SELECT,
  * MULTI, ASKING) carry the `internal` tag. Tracks the selected db and sends `SELECT` only when a write needs
  * another db. Nothing is ever re-sent: a lost link reports `onLost` and stays dead.
@@ -147,7 +147,9 @@ export class RedisLink<T> {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushNow);
+      // After the poll phase, not at the end of this tick: the commands of every source chunk read in this turn
+      // go out in one write (profiled: per-chunk writes made syscalls ~40% of the CPU per replicated command).
+      setImmediate(this.flushNow);
     }
   }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: builds the workspace (tsc -b) and then runs the benchmarks in ./bench against the BUILT packages
+ * `npm run bench`: builds the workspace (tsc -b) and then runs the benchmarks (./main.mjs) against the BUILT packages
  * (`@shardbridge/*` resolved through the workspace links to dist/). It reports numbers and asserts nothing; it is
- * never part of `npm test`. See ./bench/main.mjs for what each measure means and the flags.
+ * never part of `npm test`. See ./main.mjs for the scenarios and
+ * ./lib/args.mjs for the flags.
  *
  * The build runs before any package is imported, so a fresh `npm ci` checkout (no dist/ yet) works too.
  */
@@ -18,5 +19,5 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-const { main } = await import('./bench/main.mjs');
+const { main } = await import('./main.mjs');
 process.exitCode = await main(process.argv.slice(2), root);

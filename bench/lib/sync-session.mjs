@@ -2,37 +2,25 @@
  * The source/target pair the full-sync and stream measures share, and the ShardSync replicating between them.
  * The ShardSync runs in this process, so the RSS samples are the worker's footprint.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { loadEveryType } from '@shardbridge/testkit';
 import { FileCheckpointStore, ShardSync } from '@shardbridge/worker';
+import { generateDataset } from './dataset.mjs';
 import { own } from './resources.mjs';
 import { startServer, waitFor } from './redis.mjs';
 
-/** Other types next to the DEBUG POPULATE strings: loadEveryType writes ~7 keys per unit, so a few thousand. */
-const KEYS_PER_TYPE = 500;
-
-/** Source with `options.keys` small strings, every other type, and one big string; target empty. */
+/** Source holding the generated dataset (`options.keys`, `options.seed`); target empty. */
 export async function startServers(options) {
   const source = await startServer();
   const target = await startServer();
-  const client = source.client();
-  await client.call('DEBUG', 'POPULATE', String(options.keys));
-  await loadEveryType(client, { keysPerType: KEYS_PER_TYPE });
-  await writeBigString(client, 'bench:big', options.bigStringBytes);
-  return { source, target };
-}
-
-/** Random bytes, so LZF cannot shrink it in the RDB: all of it crosses the wire twice (RDB in, RESTORE out). */
-async function writeBigString(client, key, bytes) {
-  const CHUNK = 1 << 20;
-  await client.del(key);
-  for (let written = 0; written < bytes; written += CHUNK) {
-    await client.append(key, randomBytes(Math.min(CHUNK, bytes - written)));
-  }
+  const started = performance.now();
+  const counts = await generateDataset(source.client(), { keys: options.keys, seed: options.seed });
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`bench: dataset ${JSON.stringify(counts)} written in ${seconds.toFixed(1)} s`);
+  return { source, target, dataset: counts };
 }
 
 /** Starts a ShardSync source -> target; stopped by releaseAll() unless `stop()` ran first. */

@@ -1,0 +1,85 @@
+/**
+ * Scenario 4 — shards in parallel: full-sync throughput of one shard synced by one worker vs two shards
+ * synced at once by two workers (each a `shardbridge run --direct` process, so each gets its own core).
+ * Both shards hold the same generated dataset (`--parallel-keys` keys; the second source is a native copy of the
+ * first, promoted), each has its own empty standalone target.
+ *   throughput  keys copied / seconds from the first progress line of the earliest worker (process up, so
+ *               Node's start-up is not counted) until every target acknowledged its source;
+ *   ratio       (2-shard throughput / 1-shard throughput) / 2, i.e. how much of a second core the second worker
+ *               turns into throughput (goal >= 0.8). On a 2-core machine the redis-servers compete for the same
+ *               cores, so this understates what separate machines would do.
+ */
+import { performance } from 'node:perf_hooks';
+import { generateDataset } from '../lib/dataset.mjs';
+import { fmt, printHeading, round } from '../lib/report.mjs';
+import { masterOffset, startServer, waitFor } from '../lib/redis.mjs';
+import { runDirect } from '../lib/run-direct.mjs';
+
+const TIMEOUT_MS = 60 * 60_000;
+
+export async function scenarioParallel(report, options, root) {
+  printHeading(
+    `Scenario 4: 1 shard / 1 worker vs 2 shards / 2 workers, ${fmt.count(options.parallelKeys)} keys each`,
+  );
+  const first = await startServer();
+  await generateDataset(first.client(), { keys: options.parallelKeys, seed: options.seed + 1 });
+  const second = await copyOf(first);
+  const keys = await first.client().dbsize();
+
+  const one = await timeSyncs(root, [first]);
+  const two = await timeSyncs(root, [first, second]);
+  const single = keys / one.seconds;
+  const double = (2 * keys) / two.seconds;
+  const ratio = double / single / 2;
+  report.row(
+    'parallel',
+    {
+      scenario: `4. shards in parallel, ${fmt.count(keys)} keys per shard`,
+      ours: `2 shards: ${fmt.rate(2 * keys, two.seconds, 'keys')} (${fmt.seconds(two.seconds)})`,
+      reference: `1 shard: ${fmt.rate(keys, one.seconds, 'keys')} (${fmt.seconds(one.seconds)})`,
+      ratio: `per core ${fmt.ratio(ratio)}`,
+      goal: '≥ 0.8',
+    },
+    {
+      keysPerShard: keys,
+      oneShard: { seconds: round(one.seconds), keysPerSecond: Math.round(single) },
+      twoShards: { seconds: round(two.seconds), keysPerSecond: Math.round(double) },
+      ratioPerCore: round(ratio),
+    },
+  );
+  await Promise.all([first.release(), second.release()]);
+}
+
+/** A second server holding the same data: native full sync, then promoted. */
+async function copyOf(server) {
+  const copy = await startServer();
+  const client = copy.client();
+  const keys = await server.client().dbsize();
+  await client.call('REPLICAOF', server.host, String(server.port));
+  await waitFor(
+    'copy of the parallel source',
+    async () =>
+      (await copy.info('replication')).master_link_status === 'up' && (await client.dbsize()) === keys,
+    { timeoutMs: TIMEOUT_MS, intervalMs: 50 },
+  );
+  await client.call('REPLICAOF', 'NO', 'ONE');
+  return copy;
+}
+
+/** Runs one worker per source, all at once, each into a fresh target; seconds until all acknowledged. */
+async function timeSyncs(root, sources) {
+  const targets = await Promise.all(sources.map(() => startServer()));
+  const offsets = await Promise.all(sources.map((source) => masterOffset(source)));
+  const runs = await Promise.all(
+    sources.map((source, i) =>
+      runDirect(root, source, { type: 'standalone', seeds: [`${targets[i].host}:${targets[i].port}`] }),
+    ),
+  );
+  await Promise.all(runs.map((run, i) => run.waitAcked(offsets[i], TIMEOUT_MS)));
+  const ended = performance.now();
+  const started = Math.min(...runs.map((run) => run.readyAt() ?? ended));
+  const seconds = (ended - started) / 1000;
+  await Promise.all(runs.map((run) => run.stop()));
+  await Promise.all(targets.map((target) => target.release()));
+  return { seconds };
+}

@@ -1,9 +1,9 @@
-import { TargetConnectionLostError, type TargetError } from './errors.js';
+import { TargetConnectError, TargetConnectionLostError, TargetError } from './errors.js';
 import type { Endpoint } from './handshake.js';
 import { RedisLink } from './redis-link.js';
 import { errorFromReply } from './reply-error.js';
 import { INTERNAL, type PendingReply, type Transport, type TransportEvents } from './transport.js';
-import type { RestoreRecord } from './types.js';
+import type { RestoreRecord, TargetWriterOptions } from './types.js';
 
 /** Tag of commands the link adds itself (SELECT, MULTI): errors name the SELECT/MULTI that failed. */
 const INTERNAL_REPLY: PendingReply = { seq: INTERNAL, name: 'SELECT/MULTI', key: null, bytes: 0 };
@@ -36,6 +36,35 @@ export class StandaloneConnection implements Transport {
    */
   static async open(endpoint: Endpoint): Promise<StandaloneConnection> {
     return new StandaloneConnection(await RedisLink.open(endpoint, INTERNAL_REPLY));
+  }
+
+  /**
+   * Tries the seeds in order; authentication errors are final, connection errors move on to the next seed.
+   * @throws TargetConnectError (the last seed's) | TargetAuthError
+   */
+  static async openFirstSeed(
+    options: TargetWriterOptions,
+    label: string,
+    connectTimeoutMs: number,
+  ): Promise<StandaloneConnection> {
+    let lastError: TargetError | null = null;
+    for (const seed of options.seeds) {
+      try {
+        return await StandaloneConnection.open({
+          host: seed.host,
+          port: seed.port,
+          tls: options.tls,
+          username: options.username,
+          password: options.password,
+          connectTimeoutMs,
+          label: options.label ?? `${seed.host}:${seed.port}`,
+        });
+      } catch (error) {
+        if (!(error instanceof TargetError) || error.code !== 'TARGET_CONNECT_FAILED') throw error;
+        lastError = error;
+      }
+    }
+    throw lastError ?? new TargetConnectError(label, `target ${label}: no seed address given`);
   }
 
   get label(): string {

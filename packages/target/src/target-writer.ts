@@ -117,7 +117,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const transport: Transport =
       options.type === 'cluster'
         ? await ClusterConnection.open(options, label, connectTimeoutMs)
-        : await openStandalone(options, label, connectTimeoutMs);
+        : await StandaloneConnection.openFirstSeed(options, label, connectTimeoutMs);
     return new TargetWriter(transport, options);
   }
 
@@ -489,30 +489,4 @@ function argumentBytes(args: readonly Buffer[]): number {
   let bytes = 0;
   for (let i = 0; i < args.length; i++) bytes += args[i].length;
   return bytes;
-}
-
-/** Tries the seeds in order; authentication errors are final, connection errors move on to the next seed. */
-async function openStandalone(
-  options: TargetWriterOptions,
-  label: string,
-  connectTimeoutMs: number,
-): Promise<StandaloneConnection> {
-  let lastError: TargetError | null = null;
-  for (const seed of options.seeds) {
-    try {
-      return await StandaloneConnection.open({
-        host: seed.host,
-        port: seed.port,
-        tls: options.tls,
-        username: options.username,
-        password: options.password,
-        connectTimeoutMs,
-        label: options.label ?? `${seed.host}:${seed.port}`,
-      });
-    } catch (error) {
-      if (!(error instanceof TargetError) || error.code !== 'TARGET_CONNECT_FAILED') throw error;
-      lastError = error;
-    }
-  }
-  throw lastError ?? new TargetConnectError(label, `target ${label}: no seed address given`);
 }

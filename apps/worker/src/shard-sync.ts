@@ -14,6 +14,8 @@ import { initialProgress, type ShardPhase, type ShardProgress } from './shard-pr
 import { RdbLoader } from './full-sync/rdb-loader.js';
 import { readAppliedMarker } from './exactly-once/applied-marker.js';
 import type { Checkpoint } from './checkpoint/checkpoint-store.js';
+import { CheckpointSaver } from './checkpoint/checkpoint-saver.js';
+import type { ShardSyncPhase } from '@shardbridge/plan';
 import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
 import {
   errorCode,
@@ -49,9 +51,7 @@ export class ShardSync {
   private endLink: ((error: Error) => void) | null = null;
   /** aborted by stop(), so a reconnect backoff (up to 30 s) does not delay a stop */
   private readonly stopping = new AbortController();
-  private checkpointed = { replid: '', offset: -2 };
-  private lastCheckpointAt = 0;
-  private savingCheckpoint: Promise<void> | null = null;
+  private readonly checkpoints: CheckpointSaver;
   private progressTimer: NodeJS.Timeout | null = null;
   private acknowledgedDb = 0;
   /** the node replicated from; replaced when a failover is followed */
@@ -72,7 +72,6 @@ export class ShardSync {
   private readonly flow = new SourceFlow(() => this.client);
   private readonly migrations: ShardMigrations | null;
   private gate: MigrationGate | null = null;
-  private trailingSave: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
@@ -87,6 +86,18 @@ export class ShardSync {
       },
     });
     this.progressState.sourceNode = this.source.describe();
+    this.checkpoints = new CheckpointSaver({
+      shardId: options.shardId,
+      store: options.checkpoints,
+      logger: this.logger,
+      intervalMs: options.checkpointIntervalMs,
+      position: () => ({
+        replid: this.progressState.replid,
+        offset: this.progressState.acknowledgedOffset,
+        db: this.acknowledgedDb,
+        phase: this.progressState.phase as ShardSyncPhase,
+      }),
+    });
     this.filter = options.filter ? new ShardFilter(options.filter) : null;
     Object.assign(this.progressState, {
       keysFiltered: 0,
@@ -146,7 +157,7 @@ export class ShardSync {
           if (error instanceof LinkStopped || this.stopRequested) break;
           const hadLink = this.client !== null;
           await this.teardown();
-          await this.saveCheckpoint(true).catch(() => undefined);
+          await this.checkpoints.save(true).catch(() => undefined);
           this.recordError(error);
           if (hadLink) {
             const { code, message } = this.progressState.lastError!;
@@ -174,8 +185,7 @@ export class ShardSync {
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
       await this.source.stopRttProbe();
-      if (this.trailingSave) clearTimeout(this.trailingSave);
-      this.trailingSave = null;
+      this.checkpoints.stop();
       if (this.progressTimer) clearInterval(this.progressTimer);
       this.progressTimer = null;
       this.reportProgress();
@@ -238,9 +248,7 @@ export class ShardSync {
       writer.setAcknowledgedOffset(checkpoint.offset, writerDb);
       this.acknowledgedDb = checkpoint.db;
     }
-    this.checkpointed = checkpoint
-      ? { replid: checkpoint.replid, offset: checkpoint.offset }
-      : { replid: '', offset: -2 };
+    this.checkpoints.reset(checkpoint);
 
     const linkEnded = new AbortController();
     this.flow.reset();
@@ -312,7 +320,7 @@ export class ShardSync {
                 },
                 (error: Error) => fail(error),
               );
-            this.checkpointed = { replid: '', offset: -2 };
+            this.checkpoints.reset(null);
             const { label, host, port } = this.source.linkOptions;
             loader = new RdbLoader({
               writer,
@@ -336,7 +344,7 @@ export class ShardSync {
             this.logger.info({ replid, offset }, 'partial resync accepted (+CONTINUE)');
             this.setPhase('incremental');
             onStreaming();
-            void this.saveCheckpoint(true);
+            void this.checkpoints.save(true);
           }),
           onRdbStart: guard(({ size }) => {
             this.progressState.rdbBytesTotal = size;
@@ -469,47 +477,7 @@ export class ShardSync {
     if (offset < 0 || !this.writer) return;
     this.captureAcknowledged(this.writer);
     this.client?.setAcknowledgedOffset(offset);
-    const wait = (this.options.checkpointIntervalMs ?? 1000) - (Date.now() - this.lastCheckpointAt);
-    if (wait <= 0 && !this.savingCheckpoint) {
-      void this.saveCheckpoint(false).catch((error: Error) => this.checkpointSaveFailed(error));
-    } else if (!this.trailingSave) {
-      // A trailing save, so the last acknowledgement before a quiet spell is checkpointed too: other shards'
-      // migration barriers wait for this checkpoint, and an idle shard's acks are rare (source PINGs).
-      this.trailingSave = setTimeout(
-        () => {
-          this.trailingSave = null;
-          void this.saveCheckpoint(true).catch((error: Error) => this.checkpointSaveFailed(error));
-        },
-        Math.max(wait, 10),
-      );
-      this.trailingSave.unref();
-    }
-  }
-
-  private checkpointSaveFailed(error: Error): void {
-    this.logger.error({ code: errorCode(error) }, `checkpoint save failed: ${error.message}`);
-  }
-
-  /** Saves (replid, acknowledged offset) when it moved. Only in incremental phase: mid-RDB there is no resume point. */
-  private async saveCheckpoint(force: boolean): Promise<void> {
-    if (this.savingCheckpoint) {
-      await this.savingCheckpoint;
-      if (!force) return;
-    }
-    const { replid, acknowledgedOffset: offset, phase } = this.progressState;
-    if (!replid || offset < 0 || (phase !== 'incremental' && phase !== 'stopping' && phase !== 'connecting'))
-      return;
-    if (this.checkpointed.replid === replid && this.checkpointed.offset === offset) return;
-    this.lastCheckpointAt = Date.now();
-    this.savingCheckpoint = this.options.checkpoints
-      .save(this.options.shardId, { replid, offset, db: this.acknowledgedDb, savedAt: Date.now() })
-      .then(() => {
-        this.checkpointed = { replid, offset };
-      })
-      .finally(() => {
-        this.savingCheckpoint = null;
-      });
-    await this.savingCheckpoint;
+    this.checkpoints.acknowledged();
   }
 
   private async finishGracefully(): Promise<void> {
@@ -522,7 +490,7 @@ export class ShardSync {
       this.captureAcknowledged(writer);
       this.skippedExistingBefore += writer.stats.skippedExistingKeys;
       this.writer = null;
-      if (!inFullSync) await this.saveCheckpoint(true);
+      if (!inFullSync) await this.checkpoints.save(true);
       await writer.close().catch(() => undefined);
     }
     this.logger.info(

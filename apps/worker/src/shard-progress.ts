@@ -39,3 +39,19 @@ export function initialProgress(shardId: string): ShardProgress {
     migrationBarrierTimeouts: 0,
   };
 }
+
+/** The delay before reconnect attempt `attempt` (1-based): doubling from `baseMs`, capped at 30 s, ±20% jitter. */
+export function reconnectDelayMs(attempt: number, baseMs: number): number {
+  const raw = Math.min(30_000, baseMs * 2 ** (attempt - 1));
+  return Math.round(raw * (0.8 + Math.random() * 0.4));
+}
+
+/** Whether a shard may move from phase `from` to `to`: a stopping shard only ends (stopped or failed). */
+export function phaseChangeAllowed(from: ShardPhase, to: ShardPhase): boolean {
+  return from !== to && (from !== 'stopping' || to === 'stopped' || to === 'failed');
+}
+
+/** An error as progress reports it. */
+export function lastErrorOf(error: unknown, code: string): { code: string; message: string } {
+  return { code, message: (error as Error)?.message ?? String(error) };
+}

@@ -10,7 +10,14 @@ import type { SourceLocator } from './source/source-locator.js';
 import { ShardFilter } from './filter/shard-filter.js';
 import type { ShardSyncOptions } from './shard-sync-options.js';
 export type { ShardSyncOptions, TargetKeyspaceReader } from './shard-sync-options.js';
-import { initialProgress, type ShardPhase, type ShardProgress } from './shard-progress.js';
+import {
+  initialProgress,
+  lastErrorOf,
+  phaseChangeAllowed,
+  reconnectDelayMs,
+  type ShardPhase,
+  type ShardProgress,
+} from './shard-progress.js';
 import { RdbLoader } from './full-sync/rdb-loader.js';
 import { readAppliedMarker } from './exactly-once/applied-marker.js';
 import type { Checkpoint } from './checkpoint/checkpoint-store.js';
@@ -168,7 +175,7 @@ export class ShardSync {
           attempts += 1;
           this.progressState.reconnects += 1;
           this.relocateBeforeLink = true;
-          const delay = this.backoffDelay(attempts);
+          const delay = reconnectDelayMs(attempts, this.options.reconnectBaseDelayMs ?? 500);
           this.logger.warn(
             { code: errorCode(error), attempt: attempts, delayMs: delay },
             `link lost (${(error as Error).message}); reconnecting`,
@@ -199,12 +206,6 @@ export class ShardSync {
     this.stopping.abort();
     this.setPhase('stopping');
     this.endLink?.(new LinkStopped('stopped'));
-  }
-
-  private backoffDelay(attempt: number): number {
-    const base = this.options.reconnectBaseDelayMs ?? 500;
-    const raw = Math.min(30_000, base * 2 ** (attempt - 1));
-    return Math.round(raw * (0.8 + Math.random() * 0.4));
   }
 
   /** One replication link: resolves never; rejects when the link ends for any reason (stop included). */
@@ -529,15 +530,11 @@ export class ShardSync {
   }
 
   private recordError(error: unknown): void {
-    this.progressState.lastError = {
-      code: errorCode(error),
-      message: (error as Error)?.message ?? String(error),
-    };
+    this.progressState.lastError = lastErrorOf(error, errorCode(error));
   }
 
   private setPhase(phase: ShardPhase): void {
-    if (this.progressState.phase === phase) return;
-    if (this.progressState.phase === 'stopping' && phase !== 'stopped' && phase !== 'failed') return;
+    if (!phaseChangeAllowed(this.progressState.phase, phase)) return;
     this.progressState.phase = phase;
     this.reportProgress();
   }

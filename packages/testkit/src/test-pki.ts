@@ -41,18 +41,7 @@ export async function createTestPki(): Promise<TestPki> {
     (removing ??= rm(dir, { recursive: true, force: true }).then(() => untrackDir(dir)));
   const file = (name: string) => path.join(dir, name);
   try {
-    await run('openssl', [
-      'req', '-x509', ...newKey(file('ca-key.pem')), '-days', '1', '-subj', '/CN=shardbridge test PKI CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', file('ca.pem'),
-    ]); // prettier-ignore
-    await issue(
-      dir,
-      'server',
-      'localhost',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-    );
-    await issue(dir, 'client', 'shardbridge test client', 'extendedKeyUsage=clientAuth\n');
+    await writeCertificates(dir);
     const files = {
       ca: file('ca.pem'),
       serverCert: file('server.pem'),
@@ -70,6 +59,28 @@ export async function createTestPki(): Promise<TestPki> {
     await remove();
     throw error;
   }
+}
+
+/**
+ * Writes a throwaway CA (`ca.pem`, `ca-key.pem`) and, signed by it, a server certificate (`server.pem`,
+ * `server-key.pem`: `certificateName` as its only DNS name, or 127.0.0.1 and localhost) and a client certificate
+ * (`client.pem`, `client-key.pem`) into `dir`. Valid for a day; EC P-256 keys; needs `openssl` on PATH.
+ */
+export async function writeCertificates(dir: string, certificateName?: string): Promise<void> {
+  const file = (name: string) => path.join(dir, name);
+  await run('openssl', [
+    'req', '-x509', ...newKey(file('ca-key.pem')), '-days', '1', '-subj', '/CN=shardbridge test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-out', file('ca.pem'),
+  ]); // prettier-ignore
+  const serverNames = certificateName ? `DNS:${certificateName}` : 'IP:127.0.0.1,DNS:localhost';
+  await issue(
+    dir,
+    'server',
+    certificateName ?? 'localhost',
+    `subjectAltName=${serverNames}\nextendedKeyUsage=serverAuth\n`,
+  );
+  await issue(dir, 'client', 'shardbridge test client', 'extendedKeyUsage=clientAuth\n');
 }
 
 function newKey(keyFile: string): string[] {

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
 import { trackDir, untrackDir } from './process-registry.js';
 import { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
-
-const run = promisify(execFile);
+import { writeCertificates } from './test-pki.js';
 
 /** Options for {@link startTlsRedis}: a server's own plus how its TLS listener is set up. */
 export interface StartTlsRedisOptions extends StartRedisOptions {
@@ -60,14 +57,7 @@ export async function startTlsRedis(options: StartTlsRedisOptions = {}): Promise
   };
   try {
     const file = (name: string) => path.join(dir, name);
-    await run('openssl', [
-      'req', '-x509', ...newKey(file('ca-key.pem')), '-days', '1', '-subj', '/CN=shardbridge test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', file('ca.pem'),
-    ]); // prettier-ignore
-    const serverNames = certificateName ? `DNS:${certificateName}` : 'IP:127.0.0.1,DNS:localhost';
-    await issue(dir, 'server', certificateName ?? 'localhost', `subjectAltName=${serverNames}\n`);
-    await issue(dir, 'client', 'shardbridge test client', 'extendedKeyUsage=clientAuth\n');
+    await writeCertificates(dir, certificateName);
     const [ca, clientCert, clientKey] = await Promise.all(
       ['ca.pem', 'client.pem', 'client-key.pem'].map((name) => readFile(file(name))),
     );
@@ -91,26 +81,4 @@ export async function startTlsRedis(options: StartTlsRedisOptions = {}): Promise
     await removeDir();
     throw error;
   }
-}
-
-function newKey(keyFile: string): string[] {
-  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
-}
-
-/** Makes `<name>.pem` and `<name>-key.pem` in `dir`, signed by the CA there, with `extensions` (openssl syntax). */
-async function issue(dir: string, name: string, commonName: string, extensions: string): Promise<void> {
-  const file = (suffix: string) => path.join(dir, `${name}${suffix}`);
-  await writeFile(file('.ext'), extensions);
-  await run('openssl', [
-    'req',
-    ...newKey(file('-key.pem')),
-    '-subj',
-    `/CN=${commonName}`,
-    '-out',
-    file('.csr'),
-  ]);
-  await run('openssl', [
-    'x509', '-req', '-in', file('.csr'), '-CA', path.join(dir, 'ca.pem'), '-CAkey', path.join(dir, 'ca-key.pem'),
-    '-CAcreateserial', '-days', '1', '-extfile', file('.ext'), '-out', file('.pem'),
-  ]); // prettier-ignore
 }

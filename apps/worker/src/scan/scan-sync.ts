@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ScanCounters } from '@shardbridge/plan';
 import { TargetWriter } from '@shardbridge/target';
-import { initialProgress, type ShardPhase, type ShardProgress } from '../shard-progress.js';
+import {
+  initialProgress,
+  lastErrorOf,
+  phaseChangeAllowed,
+  reconnectDelayMs,
+  type ShardPhase,
+  type ShardProgress,
+} from '../shard-progress.js';
 import { errorCode, isTransient, ShardSyncError } from '../sync-errors.js';
 import { SourceEndpoint } from '../source/source-endpoint.js';
 import type { SourceLocator } from '../source/source-locator.js';
@@ -125,7 +132,7 @@ export class ScanSync {
           attempts += 1;
           this.progressState.reconnects += 1;
           this.relocateBeforeLink = true;
-          const delay = this.backoffDelay(attempts);
+          const delay = reconnectDelayMs(attempts, this.options.reconnectBaseDelayMs ?? 500);
           this.logger.warn(
             { code: errorCode(error), attempt: attempts, delayMs: delay },
             `link lost (${(error as Error).message}); reconnecting, then resubscribing and re-scanning`,
@@ -417,22 +424,12 @@ export class ScanSync {
     }
   }
 
-  private backoffDelay(attempt: number): number {
-    const base = this.options.reconnectBaseDelayMs ?? 500;
-    const raw = Math.min(30_000, base * 2 ** (attempt - 1));
-    return Math.round(raw * (0.8 + Math.random() * 0.4));
-  }
-
   private recordError(error: unknown): void {
-    this.progressState.lastError = {
-      code: errorCode(error),
-      message: (error as Error)?.message ?? String(error),
-    };
+    this.progressState.lastError = lastErrorOf(error, errorCode(error));
   }
 
   private setPhase(phase: ShardPhase): void {
-    if (this.progressState.phase === phase) return;
-    if (this.progressState.phase === 'stopping' && phase !== 'stopped' && phase !== 'failed') return;
+    if (!phaseChangeAllowed(this.progressState.phase, phase)) return;
     this.progressState.phase = phase;
     this.reportProgress();
   }

@@ -107,9 +107,11 @@ describe('ShardWorker', () => {
   }
 
   async function finished(jobId: string, state: 'completed' | 'failed'): Promise<Job<ShardJobData>> {
+    // Read the state first and the job after it: BullMQ moves a job to its finished set and writes
+    // failedReason in one script, so a job read after the state matches carries the final fields.
     return waitFor(`job ${jobId} ${state}`, async () => {
-      const job = await queue.getJob(jobId);
-      return (await job?.getState()) === state ? job : undefined;
+      if ((await queue.getJobState(jobId)) !== state) return undefined;
+      return queue.getJob(jobId);
     });
   }
 

@@ -1,19 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_USAGE, reportError } from './cli-error.js';
 import { ENV, positiveInteger, redisUrl } from './env-options.js';
-import { coordinatorCommand } from './commands/coordinator-command.js';
-import { workerCommand } from './commands/worker-command.js';
-import { submitCommand } from './commands/submit-command.js';
-import { statusCommand } from './commands/status-command.js';
-import { runCommand } from './commands/run-command.js';
-import { rdbInspectCommand } from './commands/rdb-inspect-command.js';
-import { demoCommand } from './commands/demo-command.js';
-import { discoverCommand } from './commands/discover-command.js';
-import { importCommand } from './commands/import-command.js';
 import { addQueueTlsOptions, queueConnectionFromFlags } from './queue-options.js';
-import { verifyCommand } from './commands/verify-command.js';
-import { cutoverCommand } from './commands/cutover-command.js';
 
+// Each command's module is imported when that command runs: a worker or a --direct sync does not load the
+// coordinator's HTTP stack, and `--help` stays quick.
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
   .version('0.1.0')
@@ -37,6 +28,7 @@ const run = program
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
   .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10);
 addQueueTlsOptions(run).action(async (plan: string, opts) => {
+  const { runCommand } = await import('./commands/run-command.js');
   await runCommand(plan, {
     direct: opts.direct,
     queue: queueConnectionFromFlags(opts),
@@ -110,6 +102,7 @@ const coordinator = program
   )
   .addOption(logLevelOption());
 addQueueTlsOptions(coordinator).action(async (opts) => {
+  const { coordinatorCommand } = await import('./commands/coordinator-command.js');
   await coordinatorCommand({
     queue: queueConnectionFromFlags(opts),
     port: opts.port,
@@ -165,6 +158,7 @@ const worker = program
   )
   .addOption(logLevelOption());
 addQueueTlsOptions(worker).action(async (opts) => {
+  const { workerCommand } = await import('./commands/worker-command.js');
   await workerCommand({
     queue: queueConnectionFromFlags(opts),
     concurrency: opts.concurrency,
@@ -182,6 +176,7 @@ apiTlsOptions(program.command('submit'))
   .addOption(apiOption())
   .option('--json', 'print the API answer as JSON', false)
   .action(async (plan: string, opts) => {
+    const { submitCommand } = await import('./commands/submit-command.js');
     await submitCommand(plan, { api: opts.api, json: opts.json, apiTls: apiTlsFiles(opts) });
   });
 
@@ -192,6 +187,7 @@ apiTlsOptions(program.command('status'))
   .option('--json', 'print the API answer as JSON (one line per refresh)', false)
   .option('--watch', 'refresh every second until Ctrl-C', false)
   .action(async (planId: string, opts) => {
+    const { statusCommand } = await import('./commands/status-command.js');
     await statusCommand(planId, {
       api: opts.api,
       json: opts.json,
@@ -224,6 +220,7 @@ apiTlsOptions(program.command('verify'))
   .option('--out <file>', 'also write the JSON report to this file')
   .option('--json', 'print the JSON report instead of the summary', false)
   .action(async (plan: string, opts) => {
+    const { verifyCommand } = await import('./commands/verify-command.js');
     process.exitCode = await verifyCommand(plan, {
       api: opts.api,
       apiTls: apiTlsFiles(opts),
@@ -256,6 +253,7 @@ apiTlsOptions(program.command('cutover'))
   .option('--out <file>', 'also write the JSON cutover report to this file')
   .option('--json', 'print the JSON report instead of the summary', false)
   .action(async (planId: string, opts) => {
+    const { cutoverCommand } = await import('./commands/cutover-command.js');
     process.exitCode = await cutoverCommand(planId, {
       api: opts.api,
       apiTls: apiTlsFiles(opts),
@@ -288,6 +286,7 @@ apiTlsOptions(program.command('discover'))
     5000,
   )
   .action(async (plan: string, opts) => {
+    const { discoverCommand } = await import('./commands/discover-command.js');
     process.exitCode = await discoverCommand(plan, {
       api: opts.api,
       local: opts.local,
@@ -303,6 +302,7 @@ rdb
   .description('print an RDB file as canonical JSON Lines (one key per line; functions first)')
   .argument('<file.rdb>')
   .action(async (file: string) => {
+    const { rdbInspectCommand } = await import('./commands/rdb-inspect-command.js');
     await rdbInspectCommand(file);
   });
 
@@ -338,6 +338,7 @@ program
       .default('auto'),
   )
   .action(async (file: string, opts) => {
+    const { importCommand } = await import('./commands/import-command.js');
     await importCommand(file, {
       rewrite: opts.rewrite,
       target: opts.target,
@@ -363,6 +364,7 @@ program
   .option('--keys <n>', 'keys to load into the demo source', positiveInteger, 30000)
   .option('--write-seconds <n>', 'seconds of live writes during the sync', positiveInteger, 5)
   .action(async (opts) => {
+    const { demoCommand } = await import('./commands/demo-command.js');
     await demoCommand({ keys: opts.keys, writeSeconds: opts.writeSeconds });
   });
 

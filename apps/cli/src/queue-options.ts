@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { queueConnectionOf, type QueueConnection } from '@shardbridge/worker';
+import { queueConnectionOf, type QueueConnection } from '@shardbridge/worker/queue-connection';
 
 /** Environment variables that stand in for the queue TLS flags (a flag on the command line wins). */
 export const QUEUE_TLS_ENV = {

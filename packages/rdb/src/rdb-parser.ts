@@ -72,7 +72,9 @@ type State = 'header' | 'body' | 'bigValue' | 'done' | 'failed';
  * chunk). An incomplete item is retried only once the buffer reaches the minimum size the failed
  * attempt proved necessary; for items above 64 KiB also at least double the previous attempt, so a huge
  * key costs O(size) total re-parsing. Consequence: unless `expectedSize` is given, a large last key
- * may be reported only at `end()`.
+ * may be reported only at `end()`. With big-key handlers, a streamable value is handed over in parts once
+ * the bytes buffered from its start reach `bigKeyThreshold`, read straight from the buffered chunks: the
+ * largest buffer the parser ever joins is then about half the threshold.
  *
  * `bytesConsumed` is the file offset just after the last completely parsed item; after EOF it is the
  * RDB's exact length (bytes pushed beyond it are ignored and not counted).
@@ -155,16 +157,46 @@ export class RdbParser {
     throw err;
   }
 
-  private merge(): void {
-    const first = this.chunks[0].subarray(this.head);
-    this.chunks = [Buffer.concat([first, ...this.chunks.slice(1)], this.available)];
+  /**
+   * Joins buffered chunks into one so the first holds at least `bytes` unparsed bytes (or all that is buffered),
+   * copying no more chunks than that takes: a big value streamed from many chunks is never copied whole.
+   */
+  private merge(bytes: number): void {
+    const parts = [this.chunks[0].subarray(this.head)];
+    let length = parts[0].length;
+    let count = 1;
+    while (count < this.chunks.length && length < bytes) {
+      parts.push(this.chunks[count]);
+      length += this.chunks[count].length;
+      count += 1;
+    }
+    this.chunks.splice(0, count, Buffer.concat(parts, length));
     this.head = 0;
+  }
+
+  /**
+   * At a key whose buffered bytes (from its start) reached the threshold: starts streaming its value from the
+   * first chunk as it is, without first joining every buffered chunk into one (which would hold the threshold's
+   * worth of bytes twice). False when the first chunk does not hold the key's header, or the value cannot be
+   * streamed.
+   */
+  private startBigValueInPlace(): boolean {
+    if (this.state !== 'body' || this.available < this.bigKeyThreshold) return false;
+    const r = this.reader;
+    const buf = this.chunks[0];
+    r.reset(buf, this.head, this.bytesConsumed - this.head);
+    if (!this.startBigValue(r, true)) return false;
+    this.commit(buf, this.head, r.pos);
+    return true;
   }
 
   private drain(final: boolean): void {
     const r = this.reader;
     while (this.available > 0 && this.state !== 'done') {
-      if (this.chunks.length > 1 && this.chunks[0].length - this.head < this.retryAt) this.merge();
+      if (this.chunks.length > 1 && this.chunks[0].length - this.head < this.retryAt) {
+        if (this.startBigValueInPlace()) continue;
+        this.merge(this.retryAt);
+      }
       const buf = this.chunks[0];
       const start = this.head;
       r.reset(buf, start, this.bytesConsumed - start);
@@ -174,32 +206,32 @@ export class RdbParser {
         else if (!this.startBigValue(r)) this.parseItem(r);
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) this.fail(err);
-        if (this.state === 'body' && buf.length - start >= this.bigKeyThreshold) {
+        if (this.state === 'body' && this.available >= this.bigKeyThreshold) {
           r.pos = start;
           if (this.startBigValue(r, true)) {
             this.commit(buf, start, r.pos);
             continue;
           }
         }
-        if (this.chunks.length > 1) {
-          this.merge();
-          continue;
-        }
         const attempted = buf.length - start;
         const needed = err.needed - start;
-        if (final) this.truncatedInsideItem(needed);
-        // A length field claiming more than the file holds would otherwise keep every later chunk buffered. (Not in
-        // the 9-byte header: a wrong magic is the better verdict there, and it needs those bytes to be seen.)
-        if (this.state !== 'header' && needed > this.expectedSize - this.bytesConsumed) {
-          this.beyondExpectedSize(needed);
+        if (needed > this.available) {
+          if (final) this.truncatedInsideItem(needed);
+          // A length field claiming more than the file holds would otherwise keep every later chunk buffered. (Not
+          // in the 9-byte header: a wrong magic is the better verdict there, and it needs those bytes to be seen.)
+          if (this.state !== 'header' && needed > this.expectedSize - this.bytesConsumed) {
+            this.beyondExpectedSize(needed);
+          }
         }
         // Doubling, but a big value is caught as soon as the buffered part of it reaches the threshold.
         const amortised =
           attempted >= GEOMETRIC_RETRY_FROM
             ? Math.min(attempted * 2, Math.max(this.bigKeyThreshold, attempted + 1))
             : 0;
-        const remaining = this.expectedSize - this.bytesConsumed;
+        const remaining = final ? this.available : this.expectedSize - this.bytesConsumed;
         this.retryAt = Math.max(needed, Math.min(amortised, remaining));
+        // Enough is buffered already: the next turn joins that much into the first chunk and tries again.
+        if (this.chunks.length > 1 && this.available >= this.retryAt) continue;
         return;
       }
       this.commit(buf, start, r.pos);

@@ -4,7 +4,7 @@ import {
   targetWriterOptions,
   type RdbImportOptions,
   type RdbImportProgress,
-} from '@shardbridge/worker';
+} from '@shardbridge/worker/engine';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatBytes } from '../format-progress.js';
 

@@ -20,11 +20,10 @@ import {
   type ShardEngine,
   targetWriterOptions,
   type ShardProgress,
-  type QueueConnection,
-} from '@shardbridge/worker';
+} from '@shardbridge/worker/engine';
+import type { QueueConnection } from '@shardbridge/worker/queue-connection';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
-import { runAllInOne } from './run-all-in-one.js';
 import { runRdbImport } from './import-command.js';
 
 export interface RunCommandOptions {
@@ -139,6 +138,8 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
     return;
   }
   if (!options.direct) {
+    // Loaded only here: the control plane (HTTP, queue UI, BullMQ) is not part of a --direct process.
+    const { runAllInOne } = await import('./run-all-in-one.js');
     await runAllInOne(plan, {
       queue: options.queue,
       dataDir: options.dataDir,

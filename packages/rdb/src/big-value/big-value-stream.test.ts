@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byteByByte, randomChunks, seededRandom, startRedis } from '@shardbridge/testkit';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RdbParser } from '../rdb-parser.js';
 import type { BigKeyInfo, BigValuePart } from './big-value-stream.js';
 import type { RdbKeyRecord, RdbValue } from '../types.js';
@@ -147,5 +147,55 @@ describe('RdbParser big-key streaming (an RDB written by a real redis-server)', 
     // bound: the threshold plus a chunk, or a string slice (the whole 24 kB string here) plus a chunk
     expect(maxBuffered).toBeLessThan(24_000 + 2 * 16 * 1024);
     expect(maxBuffered).toBeLessThan(rdb.length / 2);
+  });
+});
+
+describe('RdbParser big-key streaming of a list many times the threshold', () => {
+  const threshold = 1024 * 1024;
+  let rdb: Buffer;
+  let elements: number;
+
+  beforeAll(async () => {
+    const server = await startRedis();
+    try {
+      const client = server.client();
+      const random = seededRandom(11);
+      const element = () => Buffer.from(Array.from({ length: 512 }, () => Math.floor(random() * 256)));
+      elements = 8192; // 4 MiB of incompressible elements
+      for (let i = 0; i < elements; i += 1024) {
+        await client.rpush('list:huge', ...Array.from({ length: 1024 }, element));
+      }
+      await client.save();
+      rdb = await readFile(join(server.dir, 'dump.rdb'));
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it('never joins the buffered chunks of a big value into one buffer of the threshold (or more)', () => {
+    const joins: number[] = [];
+    const concat = Buffer.concat.bind(Buffer);
+    vi.spyOn(Buffer, 'concat').mockImplementation((list, length) => {
+      const joined = concat(list, length);
+      joins.push(joined.length);
+      return joined;
+    });
+    let streamed = 0;
+    const parser = new RdbParser(
+      {
+        onKey: () => undefined,
+        onBigKeyStart: () => undefined,
+        onBigKeyPart: (part) => (streamed += part.value.length),
+        onBigKeyEnd: () => undefined,
+      },
+      { bigKeyThreshold: threshold, expectedSize: rdb.length },
+    );
+    for (let at = 0; at < rdb.length; at += 64 * 1024) parser.push(rdb.subarray(at, at + 64 * 1024));
+    parser.end();
+    expect(streamed).toBe(elements);
+    // Retries double the joined size up to half the threshold; the value is streamed from the chunks after that.
+    expect(Math.max(...joins)).toBeLessThan(threshold);
   });
 });

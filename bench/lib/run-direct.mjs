@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { processCpuSeconds } from './cpu-time.mjs';
 import { own, releaseNow } from './resources.mjs';
 
 /**
@@ -36,7 +37,9 @@ export async function runDirect(root, source, target) {
   let stdout = '';
   let stderr = '';
   let readyAt = null;
+  let cpuAtReady = Promise.resolve(0);
   child.stdout.on('data', (chunk) => {
+    if (readyAt === null) cpuAtReady = processCpuSeconds(child.pid);
     readyAt ??= performance.now();
     stdout = (stdout + chunk).slice(-8192);
   });
@@ -59,6 +62,8 @@ export async function runDirect(root, source, target) {
     child,
     /** performance.now() of the first progress line (the process is up and syncing), null before */
     readyAt: () => readyAt,
+    /** CPU seconds (user + system) since the first progress line: Node's start-up is not counted */
+    cpuSecondsSinceReady: async () => (await processCpuSeconds(child.pid)) - (await cpuAtReady),
     /** resident set size now (bytes) */
     rss: () => statusField('VmRSS'),
     /** peak resident set size so far (VmHWM, bytes) */

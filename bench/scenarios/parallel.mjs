@@ -8,12 +8,19 @@
  *   ratio       (2-shard throughput / 1-shard throughput) / 2, i.e. how much of a second core the second worker
  *               turns into throughput (goal >= 0.8). On a 2-core machine the redis-servers compete for the same
  *               cores, so this understates what separate machines would do.
+ *   cores busy  CPU seconds of every process in the measure (workers, sources with their RDB fork, targets)
+ *               per wall second. When one shard already keeps the machine's cores busy, a second cannot double
+ *               the throughput whatever the sync does; then
+ *   per CPU     (2-shard keys per CPU second) / (1-shard keys per CPU second): whether running shards side by
+ *               side costs CPU beyond their own (1.0 = none). Reported next to the ratio, never instead of it.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { generateDataset } from '../lib/dataset.mjs';
 import { fmt, printHeading, round } from '../lib/report.mjs';
 import { masterOffset, startServer, waitFor } from '../lib/redis.mjs';
 import { runDirect } from '../lib/run-direct.mjs';
+import { serverCpuSeconds } from '../lib/cpu-time.mjs';
 
 const TIMEOUT_MS = 60 * 60_000;
 
@@ -31,20 +38,34 @@ export async function scenarioParallel(report, options, root) {
   const single = keys / one.seconds;
   const double = (2 * keys) / two.seconds;
   const ratio = double / single / 2;
+  const perCpu = (2 * keys) / two.cpuSeconds / (keys / one.cpuSeconds);
+  const coresBusy = (run) => run.cpuSeconds / run.seconds;
   report.row(
     'parallel',
     {
       scenario: `4. shards in parallel, ${fmt.count(keys)} keys per shard`,
-      ours: `2 shards: ${fmt.rate(2 * keys, two.seconds, 'keys')} (${fmt.seconds(two.seconds)})`,
-      reference: `1 shard: ${fmt.rate(keys, one.seconds, 'keys')} (${fmt.seconds(one.seconds)})`,
-      ratio: `per core ${fmt.ratio(ratio)}`,
+      ours: `2 shards: ${fmt.rate(2 * keys, two.seconds, 'keys')} (${fmt.seconds(two.seconds)}, ${coresBusy(two).toFixed(2)} cores busy)`,
+      reference: `1 shard: ${fmt.rate(keys, one.seconds, 'keys')} (${fmt.seconds(one.seconds)}, ${coresBusy(one).toFixed(2)} cores busy)`,
+      ratio: `per core ${fmt.ratio(ratio)}; per CPU second ${fmt.ratio(perCpu)}`,
       goal: '≥ 0.8',
     },
     {
       keysPerShard: keys,
-      oneShard: { seconds: round(one.seconds), keysPerSecond: Math.round(single) },
-      twoShards: { seconds: round(two.seconds), keysPerSecond: Math.round(double) },
+      cores: os.cpus().length,
+      oneShard: {
+        seconds: round(one.seconds),
+        keysPerSecond: Math.round(single),
+        cpuSeconds: round(one.cpuSeconds),
+        coresBusy: round(coresBusy(one)),
+      },
+      twoShards: {
+        seconds: round(two.seconds),
+        keysPerSecond: Math.round(double),
+        cpuSeconds: round(two.cpuSeconds),
+        coresBusy: round(coresBusy(two)),
+      },
       ratioPerCore: round(ratio),
+      keysPerCpuSecondRatio: round(perCpu),
     },
   );
   await Promise.all([first.release(), second.release()]);
@@ -70,6 +91,8 @@ async function copyOf(server) {
 async function timeSyncs(root, sources) {
   const targets = await Promise.all(sources.map(() => startServer()));
   const offsets = await Promise.all(sources.map((source) => masterOffset(source)));
+  const servers = [...sources, ...targets];
+  const serversCpuBefore = await Promise.all(servers.map(serverCpuSeconds));
   const runs = await Promise.all(
     sources.map((source, i) =>
       runDirect(root, source, { type: 'standalone', seeds: [`${targets[i].host}:${targets[i].port}`] }),
@@ -79,7 +102,14 @@ async function timeSyncs(root, sources) {
   const ended = performance.now();
   const started = Math.min(...runs.map((run) => run.readyAt() ?? ended));
   const seconds = (ended - started) / 1000;
+  const workersCpu = await Promise.all(runs.map((run) => run.cpuSecondsSinceReady()));
+  // Redis reaps the RDB fork in its cron (10 times a second): give it time so the fork's CPU is counted.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const serversCpuAfter = await Promise.all(servers.map(serverCpuSeconds));
+  const cpuSeconds =
+    workersCpu.reduce((sum, cpu) => sum + cpu, 0) +
+    serversCpuAfter.reduce((sum, cpu, i) => sum + cpu - serversCpuBefore[i], 0);
   await Promise.all(runs.map((run) => run.stop()));
   await Promise.all(targets.map((target) => target.release()));
-  return { seconds };
+  return { seconds, cpuSeconds };
 }

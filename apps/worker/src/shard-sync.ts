@@ -260,6 +260,7 @@ export class ShardSync {
       const fail = (error: Error) => {
         if (settled) return;
         settled = true;
+        loader?.dispose();
         this.endLink = null;
         reject(error);
       };
@@ -334,6 +335,7 @@ export class ShardSync {
               sourceLabel: label ?? `${host}:${port}`,
               logger: this.logger,
               pauseSource: () => this.flow.pause('target'),
+              onError: fail,
             });
           }),
           onContinue: guard(({ replid, offset }) => {

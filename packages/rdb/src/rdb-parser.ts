@@ -20,7 +20,12 @@ import { ParsedKeyRecord } from './key-record.js';
 import type { RdbHandlers } from './types.js';
 import { skipModulePayload } from './value-decoders/module.js';
 import { readValue } from './value-reader.js';
-import { BigValueStream, isStreamableType, valueTypeOf } from './big-value/big-value-stream.js';
+import {
+  BigValueStream,
+  estimateValueBytes,
+  isStreamableType,
+  valueTypeOf,
+} from './big-value/big-value-stream.js';
 
 export interface RdbParserOptions {
   /**
@@ -100,6 +105,7 @@ export class RdbParser {
   private head = 0;
   private available = 0;
   private retryAt = 0;
+  private paused = false;
   private state: State = 'header';
   private failure: unknown;
 
@@ -130,13 +136,39 @@ export class RdbParser {
     if (this.state === 'done' || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.available += chunk.length;
-    if (this.available >= this.retryAt) this.drain(false);
+    if (!this.paused && this.available >= this.retryAt) this.drain(false);
   }
 
-  /** Declares the input complete; throws RDB_TRUNCATED (or the pending parse error) if the file was not. */
+  /**
+   * Stops handing items over after the current one: bytes stay buffered (pushes only add to them) until
+   * `resume()`. Meant to be called from a handler whose consumer is full, so a big value buffered in raw
+   * chunks is not turned into parts all at once.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Undoes `pause()` and parses what is buffered (handlers run inside this call). */
+  resume(): void {
+    if (this.state === 'failed') throw this.failure;
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.state !== 'done' && this.available > 0 && this.available >= this.retryAt) this.drain(false);
+  }
+
+  /** True between `pause()` and `resume()`. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Declares the input complete; throws RDB_TRUNCATED (or the pending parse error) if the file was not. Parses
+   * everything still buffered first, paused or not.
+   */
   end(): void {
     if (this.state === 'failed') throw this.failure;
     if (this.state === 'done') return;
+    this.paused = false;
     if (this.available > 0) this.drain(true);
     if (this.finished) return;
     const endOffset = this.bytesConsumed + this.available;
@@ -192,7 +224,8 @@ export class RdbParser {
 
   private drain(final: boolean): void {
     const r = this.reader;
-    while (this.available > 0 && this.state !== 'done') {
+    // At end() a pause from a handler is not honoured: the input is complete and must be parsed now.
+    while (this.available > 0 && this.state !== 'done' && (final || !this.paused)) {
       if (this.chunks.length > 1 && this.chunks[0].length - this.head < this.retryAt) {
         if (this.startBigValueInPlace()) continue;
         this.merge(this.retryAt);
@@ -410,7 +443,8 @@ export class RdbParser {
   /**
    * At a key whose value is to be streamed: reads the type, key and the value's length prefix, announces the key
    * and switches to the `bigValue` state. Otherwise returns false with the cursor where it was. A raw string
-   * qualifies by its declared length; with `bufferedEnough` (the buffered part of the item reached the
+   * qualifies by its declared length, an element-by-element value by its count times the size of its first
+   * elements ({@link estimateValueBytes}); with `bufferedEnough` (the buffered part of the item reached the
    * threshold) any streamable type does.
    */
   private startBigValue(r: ByteReader, bufferedEnough = false): boolean {
@@ -418,12 +452,19 @@ export class RdbParser {
     const start = r.pos;
     try {
       const type = r.u8();
-      if (!isStreamableType(type) || (type !== RdbType.STRING && !bufferedEnough)) {
+      if (!isStreamableType(type)) {
         r.pos = start;
         return false;
       }
       const keyAt = r.pos;
       r.skipString();
+      if (type !== RdbType.STRING && !bufferedEnough) {
+        const count = r.len();
+        if ((estimateValueBytes(r, type, count) ?? 0) < this.bigKeyThreshold) {
+          r.pos = start;
+          return false;
+        }
+      }
       let lzfLength: number | undefined;
       if (type === RdbType.STRING) {
         const encoding = r.u8();

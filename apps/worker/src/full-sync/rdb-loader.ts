@@ -32,6 +32,8 @@ export interface RdbLoaderOptions {
   logger: Logger;
   /** the target's in-flight window is full: stop reading the source until the writer drains */
   pauseSource: () => void;
+  /** what parsing the buffered rest of the RDB threw when the writer drained (outside push/end) */
+  onError: (error: Error) => void;
 }
 
 /**
@@ -42,9 +44,16 @@ export interface RdbLoaderOptions {
 export class RdbLoader {
   private readonly parser: RdbParser;
   private readonly keyWriter: RewritingKeyWriter;
+  private readonly onWriterDrain = () => this.resumeParsing();
 
   constructor(private readonly options: RdbLoaderOptions) {
-    const { writer, filter, progress, logger, pauseSource } = options;
+    const { writer, filter, progress, logger } = options;
+    // A full window pauses the parser too, not only the source: what it has buffered (up to a big value's
+    // threshold of raw chunks) is turned into writes as the window drains, not all at once into the queue.
+    const pauseSource = () => {
+      this.parser.pause();
+      options.pauseSource();
+    };
     const keyWriter = new RewritingKeyWriter(
       writer,
       options.rewrite ?? 'auto',
@@ -83,6 +92,7 @@ export class RdbLoader {
         bigKeyThreshold: options.bigKeyThreshold,
       },
     );
+    writer.on('drain', this.onWriterDrain);
   }
 
   /** @throws SourceRdbError for a damaged RDB (naming the source), or what a write threw */
@@ -92,7 +102,28 @@ export class RdbLoader {
 
   /** The transfer ended: @throws SourceRdbError when the RDB was truncated */
   end(): void {
+    this.dispose();
     this.parse(() => this.parser.end());
+  }
+
+  /** The link ended: stop listening to the writer. */
+  dispose(): void {
+    this.options.writer.off('drain', this.onWriterDrain);
+  }
+
+  /**
+   * The writer drained. Runs after the shard's own drain handler resumed the source, and the source delivers
+   * asynchronously: if parsing the buffered bytes fills the window again, the source is paused again before it
+   * delivers anything.
+   */
+  private resumeParsing(): void {
+    if (!this.parser.isPaused) return;
+    try {
+      this.parse(() => this.parser.resume());
+    } catch (error) {
+      this.dispose();
+      this.options.onError(error as Error);
+    }
   }
 
   private parse(step: () => void): void {

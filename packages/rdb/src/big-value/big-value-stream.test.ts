@@ -153,6 +153,7 @@ describe('RdbParser big-key streaming (an RDB written by a real redis-server)', 
 describe('RdbParser big-key streaming of a list many times the threshold', () => {
   const threshold = 1024 * 1024;
   let rdb: Buffer;
+  let lateBigRdb: Buffer;
   let elements: number;
 
   beforeAll(async () => {
@@ -167,6 +168,15 @@ describe('RdbParser big-key streaming of a list many times the threshold', () =>
       }
       await client.save();
       rdb = await readFile(join(server.dir, 'dump.rdb'));
+      await client.del('list:huge');
+      // Small elements first, one big one last: the estimate from the first node says small, so this one is
+      // recognised only once its buffered bytes reach the threshold.
+      await client.rpush('list:late-big', ...Array.from({ length: 100 }, (_, i) => `small-${i}`));
+      const late = Buffer.alloc(3 * threshold);
+      for (let i = 0; i < late.length; i++) late[i] = Math.floor(random() * 256); // LZF cannot shrink it
+      await client.rpush('list:late-big', late);
+      await client.save();
+      lateBigRdb = await readFile(join(server.dir, 'dump.rdb'));
     } finally {
       await server.stop();
     }
@@ -182,20 +192,51 @@ describe('RdbParser big-key streaming of a list many times the threshold', () =>
       joins.push(joined.length);
       return joined;
     });
-    let streamed = 0;
+    expect(streamedElements(rdb)).toEqual(new Map([['list:huge', elements]]));
+    expect(Math.max(...joins)).toBeLessThan(threshold);
+  });
+
+  it('streams a value whose first elements look small once its buffered bytes reach the threshold', () => {
+    // Its one big element is a single unit, read whole; the 100 small ones before it are not held back.
+    expect(streamedElements(lateBigRdb)).toEqual(new Map([['list:late-big', 101]]));
+  });
+
+  /** Elements handed over in parts, per big key, for the file pushed in 64 KiB chunks. */
+  function streamedElements(file: Buffer): Map<string, number> {
+    const streamed = new Map<string, number>();
+    let key = '';
     const parser = new RdbParser(
       {
         onKey: () => undefined,
-        onBigKeyStart: () => undefined,
-        onBigKeyPart: (part) => (streamed += part.value.length),
+        onBigKeyStart: (info) => (key = info.key.toString()),
+        onBigKeyPart: (part) => streamed.set(key, (streamed.get(key) ?? 0) + part.value.length),
         onBigKeyEnd: () => undefined,
       },
-      { bigKeyThreshold: threshold, expectedSize: rdb.length },
+      { bigKeyThreshold: threshold, expectedSize: file.length },
     );
-    for (let at = 0; at < rdb.length; at += 64 * 1024) parser.push(rdb.subarray(at, at + 64 * 1024));
+    for (let at = 0; at < file.length; at += 64 * 1024) parser.push(file.subarray(at, at + 64 * 1024));
     parser.end();
-    expect(streamed).toBe(elements);
-    // Retries double the joined size up to half the threshold; the value is streamed from the chunks after that.
-    expect(Math.max(...joins)).toBeLessThan(threshold);
+    return streamed;
+  }
+
+  it('streams a value that its count and first elements show to be big from its first bytes', () => {
+    const buffered = new Map<string, number>();
+    const parser = new RdbParser(
+      {
+        onKey: () => undefined,
+        onBigKeyStart: (info) => buffered.set(info.key.toString(), parser.bytesConsumed),
+        onBigKeyPart: () => undefined,
+        onBigKeyEnd: () => undefined,
+      },
+      { bigKeyThreshold: threshold },
+    );
+    let pushedWhenSeen = -1;
+    for (let at = 0; at < rdb.length; at += 4096) {
+      parser.push(rdb.subarray(at, at + 4096));
+      if (pushedWhenSeen < 0 && buffered.has('list:huge')) pushedWhenSeen = Math.min(rdb.length, at + 4096);
+    }
+    parser.end();
+    // list:huge was announced while only a few chunks past its start had arrived, not a threshold's worth
+    expect(pushedWhenSeen - buffered.get('list:huge')!).toBeLessThan(threshold / 8);
   });
 });

@@ -68,6 +68,52 @@ export function valueTypeOf(rdbType: number): Exclude<BigValuePart['type'], neve
   }
 }
 
+/** Elements (or quicklist nodes) read to estimate a value's size from its declared count. */
+const ESTIMATE_SAMPLE = 16;
+
+/**
+ * The RDB bytes an element-by-element value (list, set, zset, hash, quicklist) probably takes: its declared
+ * element or node count times the average size of the first few, read at the cursor (the cursor moves). Null
+ * when not even one is buffered. Lets a value that is evidently big be streamed from its first bytes instead
+ * of being buffered up to the threshold first; a wrong guess only changes how the value is written.
+ */
+export function estimateValueBytes(r: ByteReader, rdbType: number, count: number): number | null {
+  const start = r.pos;
+  let units = 0;
+  try {
+    while (units < Math.min(count, ESTIMATE_SAMPLE)) {
+      skipUnit(r, rdbType);
+      units += 1;
+    }
+  } catch (error) {
+    if (!(error instanceof NeedMoreBytes)) throw error;
+  }
+  return units === 0 ? null : ((r.pos - start) / units) * count;
+}
+
+function skipUnit(r: ByteReader, rdbType: number): void {
+  switch (rdbType) {
+    case RdbType.ZSET:
+      r.skipString();
+      r.asciiDouble();
+      return;
+    case RdbType.ZSET_2:
+      r.skipString();
+      r.skip(8);
+      return;
+    case RdbType.HASH:
+      r.skipString();
+      r.skipString();
+      return;
+    case RdbType.LIST_QUICKLIST_2:
+      r.len();
+      r.skipString();
+      return;
+    default:
+      r.skipString();
+  }
+}
+
 /**
  * Reads one big value in steps. Contract of {@link step}: it reads at the cursor only whole units (elements,
  * quicklist nodes, or a string slice), returns them as one part, and leaves the cursor after the last unit it

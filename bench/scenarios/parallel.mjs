@@ -56,12 +56,14 @@ export async function scenarioParallel(report, options, root) {
         seconds: round(one.seconds),
         keysPerSecond: Math.round(single),
         cpuSeconds: round(one.cpuSeconds),
+        cpuSecondsBy: one.cpuBreakdown,
         coresBusy: round(coresBusy(one)),
       },
       twoShards: {
         seconds: round(two.seconds),
         keysPerSecond: Math.round(double),
         cpuSeconds: round(two.cpuSeconds),
+        cpuSecondsBy: two.cpuBreakdown,
         coresBusy: round(coresBusy(two)),
       },
       ratioPerCore: round(ratio),
@@ -106,10 +108,15 @@ async function timeSyncs(root, sources) {
   // Redis reaps the RDB fork in its cron (10 times a second): give it time so the fork's CPU is counted.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const serversCpuAfter = await Promise.all(servers.map(serverCpuSeconds));
-  const cpuSeconds =
-    workersCpu.reduce((sum, cpu) => sum + cpu, 0) +
-    serversCpuAfter.reduce((sum, cpu, i) => sum + cpu - serversCpuBefore[i], 0);
+  const sum = (values) => values.reduce((total, value) => total + value, 0);
+  const serversCpu = serversCpuAfter.map((cpu, i) => cpu - serversCpuBefore[i]);
+  const cpuBreakdown = {
+    workers: round(sum(workersCpu)),
+    sources: round(sum(serversCpu.slice(0, sources.length))),
+    targets: round(sum(serversCpu.slice(sources.length))),
+  };
+  const cpuSeconds = sum(workersCpu) + sum(serversCpu);
   await Promise.all(runs.map((run) => run.stop()));
   await Promise.all(targets.map((target) => target.release()));
-  return { seconds, cpuSeconds };
+  return { seconds, cpuSeconds, cpuBreakdown };
 }

@@ -15,8 +15,9 @@ import { own, releaseNow } from './resources.mjs';
  * @param {string} root repo root
  * @param {{ host: string, port: number }} source a standalone source
  * @param {{ type: 'standalone' | 'cluster', seeds: string[], bigKeyThreshold?: number | null }} target
+ * @param {{ cpu?: number }} [placement] `cpu`: run the process on that core only (taskset)
  */
-export async function runDirect(root, source, target) {
+export async function runDirect(root, source, target, { cpu } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shardbridge-bench-direct-'));
   const plan = path.join(dir, 'plan.json');
   const { bigKeyThreshold, ...targetSpec } = target;
@@ -30,10 +31,13 @@ export async function runDirect(root, source, target) {
   );
   const cli = path.join(root, 'apps', 'cli', 'dist', 'main.js');
   const args = [cli, 'run', '--direct', plan, '--checkpoint-dir', dir, '--progress-interval', '50'];
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: dir,
-  });
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args];
+  // With `cpu`, taskset execs node bound to that core (same pid): the pinned parallel measure.
+  const [command, commandArgs] =
+    cpu === undefined
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let stdout = '';
   let stderr = '';
   let readyAt = null;

@@ -13,7 +13,11 @@
  *               the throughput whatever the sync does; then
  *   per CPU     (2-shard keys per CPU second) / (1-shard keys per CPU second): whether running shards side by
  *               side costs CPU beyond their own (1.0 = none). Reported next to the ratio, never instead of it.
+ *   pinned      the same two runs again with each shard (its worker, source with RDB fork, and target) bound to
+ *               a core of its own by taskset: 1 shard on 1 core vs 2 shards on 2 cores, so the ratio asks
+ *               exactly what a second core buys. Needs >= 2 cores and taskset; otherwise left out.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { generateDataset } from '../lib/dataset.mjs';
@@ -38,6 +42,10 @@ export async function scenarioParallel(report, options, root) {
   const single = keys / one.seconds;
   const double = (2 * keys) / two.seconds;
   const ratio = double / single / 2;
+  const canPin = os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+  const pinnedOne = canPin ? await timeSyncs(root, [first], { pinned: true }) : null;
+  const pinnedTwo = canPin ? await timeSyncs(root, [first, second], { pinned: true }) : null;
+  const pinnedRatio = pinnedOne && pinnedTwo ? pinnedOne.seconds / pinnedTwo.seconds : null;
   const perCpu = (2 * keys) / two.cpuSeconds / (keys / one.cpuSeconds);
   const coresBusy = (run) => run.cpuSeconds / run.seconds;
   report.row(
@@ -46,7 +54,9 @@ export async function scenarioParallel(report, options, root) {
       scenario: `4. shards in parallel, ${fmt.count(keys)} keys per shard`,
       ours: `2 shards: ${fmt.rate(2 * keys, two.seconds, 'keys')} (${fmt.seconds(two.seconds)}, ${coresBusy(two).toFixed(2)} cores busy)`,
       reference: `1 shard: ${fmt.rate(keys, one.seconds, 'keys')} (${fmt.seconds(one.seconds)}, ${coresBusy(one).toFixed(2)} cores busy)`,
-      ratio: `per core ${fmt.ratio(ratio)}; per CPU second ${fmt.ratio(perCpu)}`,
+      ratio:
+        `per core ${fmt.ratio(ratio)}; per CPU second ${fmt.ratio(perCpu)}` +
+        (pinnedRatio === null ? '' : `; a core per shard ${fmt.ratio(pinnedRatio)}`),
       goal: '≥ 0.8',
     },
     {
@@ -68,9 +78,32 @@ export async function scenarioParallel(report, options, root) {
       },
       ratioPerCore: round(ratio),
       keysPerCpuSecondRatio: round(perCpu),
+      pinned:
+        pinnedRatio === null
+          ? null
+          : {
+              oneShardOneCore: {
+                seconds: round(pinnedOne.seconds),
+                keysPerSecond: Math.round(keys / pinnedOne.seconds),
+              },
+              twoShardsTwoCores: {
+                seconds: round(pinnedTwo.seconds),
+                keysPerSecond: Math.round((2 * keys) / pinnedTwo.seconds),
+              },
+              ratioPerCore: round(pinnedRatio),
+            },
     },
   );
   await Promise.all([first.release(), second.release()]);
+}
+
+/** Binds running processes to `cpus` (a taskset list such as "1" or "0-1"). */
+function pin(pids, cpus) {
+  for (const pid of pids) {
+    const result = spawnSync('taskset', ['-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+    if (result.status !== 0)
+      throw new Error(`bench: taskset -p -c ${cpus} ${pid} failed: ${result.stderr.trim()}`);
+  }
 }
 
 /** A second server holding the same data: native full sync, then promoted. */
@@ -89,15 +122,24 @@ async function copyOf(server) {
   return copy;
 }
 
-/** Runs one worker per source, all at once, each into a fresh target; seconds until all acknowledged. */
-async function timeSyncs(root, sources) {
+/**
+ * Runs one worker per source, all at once, each into a fresh target; seconds until all acknowledged. `pinned`:
+ * shard i (worker, source, target) runs on core i only; the sources get every core back afterwards.
+ */
+async function timeSyncs(root, sources, { pinned = false } = {}) {
   const targets = await Promise.all(sources.map(() => startServer()));
+  if (pinned) sources.forEach((source, i) => pin([source.pid, targets[i].pid], String(i)));
   const offsets = await Promise.all(sources.map((source) => masterOffset(source)));
   const servers = [...sources, ...targets];
   const serversCpuBefore = await Promise.all(servers.map(serverCpuSeconds));
   const runs = await Promise.all(
     sources.map((source, i) =>
-      runDirect(root, source, { type: 'standalone', seeds: [`${targets[i].host}:${targets[i].port}`] }),
+      runDirect(
+        root,
+        source,
+        { type: 'standalone', seeds: [`${targets[i].host}:${targets[i].port}`] },
+        pinned ? { cpu: i } : {},
+      ),
     ),
   );
   await Promise.all(runs.map((run, i) => run.waitAcked(offsets[i], TIMEOUT_MS)));
@@ -118,5 +160,10 @@ async function timeSyncs(root, sources) {
   const cpuSeconds = sum(workersCpu) + sum(serversCpu);
   await Promise.all(runs.map((run) => run.stop()));
   await Promise.all(targets.map((target) => target.release()));
+  if (pinned)
+    pin(
+      sources.map((source) => source.pid),
+      `0-${os.cpus().length - 1}`,
+    );
   return { seconds, cpuSeconds, cpuBreakdown };
 }

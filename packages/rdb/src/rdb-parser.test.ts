@@ -378,3 +378,50 @@ describe('RdbParser retry policy', () => {
     expect((keys[0].value as { value: unknown[] }).value).toHaveLength(20_000);
   });
 });
+
+describe('RdbParser pause and resume', () => {
+  // Small keys in one chunk: without a pause, one push hands all of them over.
+  const file = rdbFile(
+    9,
+    Array.from({ length: 50 }, (_, i) => cat(b(0), str(`key-${i}`), str(`value-${i}`))),
+  );
+
+  it('a pause from a handler stops after the current key; pushes only buffer; resume hands the rest over', () => {
+    const keys: string[] = [];
+    const parser = new RdbParser({
+      onKey: (k) => {
+        keys.push(k.key.toString());
+        if (keys.length % 10 === 0) parser.pause();
+      },
+    });
+    parser.push(file.subarray(0, file.length - 5));
+    expect(keys).toHaveLength(10);
+    expect(parser.isPaused).toBe(true);
+    parser.push(file.subarray(file.length - 5));
+    expect(keys).toHaveLength(10);
+    const resumes = [];
+    while (parser.isPaused) {
+      parser.resume();
+      resumes.push(keys.length);
+    }
+    // the 50th key pauses too, before the EOF opcode: one more resume reads it
+    expect(resumes).toEqual([20, 30, 40, 50, 50]);
+    expect(parser.finished).toBe(true);
+    expect(keys).toEqual(Array.from({ length: 50 }, (_, i) => `key-${i}`));
+  });
+
+  it('end() parses everything buffered, even while paused and even if handlers pause again', () => {
+    const keys: string[] = [];
+    const parser = new RdbParser({
+      onKey: (k) => {
+        keys.push(k.key.toString());
+        parser.pause();
+      },
+    });
+    for (const chunk of randomChunks(file, seededRandom(5), 64)) parser.push(chunk);
+    expect(keys.length).toBeLessThan(50);
+    parser.end();
+    expect(parser.finished).toBe(true);
+    expect(keys).toHaveLength(50);
+  });
+});

@@ -53,9 +53,9 @@ export interface RdbParserOptions {
    * A key whose value needs more than this many bytes of the file is handed over in parts (onBigKeyStart /
    * onBigKeyPart / onBigKeyEnd) instead of buffered whole, so memory stays bounded by about this size whatever
    * the key's size. Applies to raw strings (decided from their length prefix, before anything is buffered) and
-   * to lists, sets, zsets and hashes in element-by-element or quicklist encodings (decided once the buffered part
-   * of the value reaches the threshold); other encodings and streams are always read whole. Only with all three
-   * big-key handlers.
+   * to lists, sets, zsets and hashes in element-by-element or quicklist encodings (decided from their count times
+   * the size of their first elements, or else once the buffered part of the value reaches the threshold); other
+   * encodings and streams are always read whole. Only with all three big-key handlers.
    * @defaultValue 67108864 (64 MiB)
    */
   bigKeyThreshold?: number;

@@ -1,22 +1,15 @@
 import { ByteReader, NeedMoreBytes } from './byte-reader.js';
 import { Crc64 } from './crc64.js';
 import {
-  RdbBadMagicError,
   RdbChecksumMismatchError,
   RdbTruncatedError,
   RdbUnknownOpcodeError,
   RdbUnknownTypeError,
-  RdbUnsupportedVersionError,
 } from './errors.js';
-import {
-  isValueType,
-  RDB_MAX_KNOWN_VERSION,
-  RDB_OPCODE_RANGE_START,
-  RdbOpcode,
-  RdbModuleOpcode,
-  RdbType,
-} from './rdb-constants.js';
+import { isValueType, RDB_OPCODE_RANGE_START, RdbOpcode, RdbModuleOpcode, RdbType } from './rdb-constants.js';
 import { ParsedKeyRecord } from './key-record.js';
+import { readRdbHeader } from './rdb-header.js';
+import { readPreGaFunction } from './value-decoders/pre-ga-function.js';
 import type { RdbHandlers } from './types.js';
 import { skipModulePayload } from './value-decoders/module.js';
 import { readValue } from './value-reader.js';
@@ -61,8 +54,6 @@ export interface RdbParserOptions {
   bigKeyThreshold?: number;
 }
 
-const MAGIC = Buffer.from('REDIS');
-const HEADER_SIZE = 9;
 const FIRST_VERSION_WITH_CHECKSUM = 5;
 /** Below this many buffered bytes a failed attempt is retried as soon as the known minimum arrives. */
 const GEOMETRIC_RETRY_FROM = 64 * 1024;
@@ -308,29 +299,7 @@ export class RdbParser {
   }
 
   private parseHeader(r: ByteReader): void {
-    const have = Math.min(HEADER_SIZE, r.buf.length - r.pos);
-    for (let i = 0; i < Math.min(have, MAGIC.length); i++) {
-      if (r.buf[r.pos + i] !== MAGIC[i]) {
-        const shown = JSON.stringify(r.buf.subarray(r.pos, r.pos + have).toString('latin1'));
-        const hint = shown.startsWith('"VALKEY') ? ' (Valkey 9+ RDB format is not supported)' : '';
-        throw new RdbBadMagicError(
-          0,
-          `not an RDB file: header starts with ${shown}, expected "REDIS"${hint}`,
-        );
-      }
-    }
-    const header = r.view(HEADER_SIZE);
-    const digits = header.subarray(5).toString('latin1');
-    if (!/^\d{4}$/.test(digits)) {
-      throw new RdbBadMagicError(
-        5,
-        `not an RDB file: version field ${JSON.stringify(digits)} is not 4 digits`,
-      );
-    }
-    const version = Number(digits);
-    if (version < 1 || version > RDB_MAX_KNOWN_VERSION) {
-      throw new RdbUnsupportedVersionError(5, version, RDB_MAX_KNOWN_VERSION);
-    }
+    const version = readRdbHeader(r);
     this.rdbVersion = version;
     if (this.decodeFor) this.decode = this.decodeFor(version);
     this.state = 'body';
@@ -381,7 +350,7 @@ export class RdbParser {
         return;
       }
       case RdbOpcode.FUNCTION_PRE_GA: {
-        const code = this.parseLegacyFunction(r);
+        const code = readPreGaFunction(r);
         h.onFunction?.(code);
         return;
       }
@@ -405,21 +374,6 @@ export class RdbParser {
       default:
         throw new RdbUnknownOpcodeError(r.offset(typeAt), type);
     }
-  }
-
-  /**
-   * 7.0 release-candidate function format (opcode 246): library name, engine name, optional
-   * description, code. Returned in today's form, with the name and engine in the shebang line.
-   */
-  private parseLegacyFunction(r: ByteReader): Buffer {
-    const name = r.string();
-    const engine = r.string();
-    if (r.len() !== 0) r.skipString();
-    const code = r.string();
-    return Buffer.concat([
-      Buffer.from(`#!${engine.toString('latin1')} name=${name.toString('latin1')} \n`),
-      code,
-    ]);
   }
 
   private parseEof(r: ByteReader, typeAt: number): void {

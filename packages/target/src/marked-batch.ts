@@ -16,6 +16,11 @@ export interface MarkedBatchUnit {
   offset: number;
   /** stream db after the batch */
   endDb: number;
+  /**
+   * false while the last command added is inside a source transaction whose end is not in yet: then the batch
+   * holds commands beyond `offset`, and sealing it would let its marker claim less than its data applied
+   */
+  complete: boolean;
 }
 
 /** What the marker key holds: the replication position the target's data reflects. */
@@ -81,13 +86,16 @@ export class MarkedBatch {
       pendings: [],
       offset: -1,
       endDb: dbBefore,
+      complete: false,
     });
     unit.commands.push(args);
     unit.pendings.push(pending);
     if (offsetAfter >= 0) unit.offset = offsetAfter;
+    unit.complete = offsetAfter >= 0;
     unit.endDb = dbAfter;
     this.bytes += pending.bytes;
-    if (!this.out && (unit.commands.length >= MAX_COMMANDS || this.bytes >= MAX_BYTES)) {
+    // Full, but never in the middle of a source transaction: its commands and its offset go in one batch.
+    if (!this.out && unit.complete && (unit.commands.length >= MAX_COMMANDS || this.bytes >= MAX_BYTES)) {
       this.flush();
       return;
     }
@@ -101,12 +109,13 @@ export class MarkedBatch {
   }
 
   /**
-   * Seals the open batch (if it reached an offset) behind those before it, and sends the next one when none is out.
+   * Seals the open batch (if it reached an offset and does not end inside a source transaction) behind those before
+   * it, and sends the next one when none is out.
    * Call before anything else takes a place in the stream's order (a barrier, a RESTORE).
    */
   flush(): void {
     const unit = this.unit;
-    if (unit && unit.offset >= 0) {
+    if (unit && unit.offset >= 0 && unit.complete) {
       this.unit = null;
       this.bytes = 0;
       const marker = formatAppliedMarker({ replid: this.replid, offset: unit.offset, db: unit.endDb });

@@ -11,6 +11,11 @@ export interface ShardEngine {
   /** runs until `stop()` (resolves) or a non-transient error (rejects with a ShardSyncError) */
   run(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Stops without writing anything more to the target (the shard may already be another worker's): unsent writes
+   * are dropped, no checkpoint is saved. Engines whose writes are all idempotent may leave it out (`stop()` then).
+   */
+  abort?(): Promise<void>;
 }
 
 /** Settings of the engine that come from the process running it, not from the job. */

@@ -55,6 +55,8 @@ export class ShardSync {
   private writer: TargetWriter | null = null;
   private client: ReplicaClient | null = null;
   private stopRequested = false;
+  /** abort() ended the writes: nothing is flushed or checkpointed on the way out */
+  private aborted = false;
   private endLink: ((error: Error) => void) | null = null;
   /** aborted by stop(), so a reconnect backoff (up to 30 s) does not delay a stop */
   private readonly stopping = new AbortController();
@@ -206,6 +208,20 @@ export class ShardSync {
     this.stopping.abort();
     this.setPhase('stopping');
     this.endLink?.(new LinkStopped('stopped'));
+  }
+
+  /**
+   * The shard is no longer this process's (its job lock was lost, another worker may already run it): stop
+   * writing at once. Writes not yet sent are dropped and the target link is closed; a graceful stop would send
+   * them after the new owner read the target's position (exactly-once marker), applying them twice. No
+   * checkpoint is saved (the job-lock fence would refuse it anyway).
+   */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    const writer = this.writer;
+    this.writer = null;
+    void writer?.close();
+    await this.stop();
   }
 
   /** One replication link: resolves never; rejects when the link ends for any reason (stop included). */
@@ -498,7 +514,11 @@ export class ShardSync {
     }
     this.logger.info(
       { offset: this.progressState.acknowledgedOffset, replid: this.progressState.replid },
-      this.completed ? 'full sync complete; no checkpoint kept (mode full)' : 'stopped; checkpoint saved',
+      this.completed
+        ? 'full sync complete; no checkpoint kept (mode full)'
+        : this.aborted
+          ? 'aborted: unsent writes dropped, no checkpoint saved'
+          : 'stopped; checkpoint saved',
     );
   }
 

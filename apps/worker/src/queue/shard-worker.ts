@@ -236,7 +236,8 @@ export class ShardWorker {
     if (shard.stopReason) return;
     shard.stopReason = reason;
     this.logger.info({ shard: shard.job.data.shardId, reason }, 'stopping shard');
-    void shard.sync.stop();
+    // A lost lock ends the writes at once: a graceful stop would flush them into a shard another worker may own.
+    void (reason === 'lock-lost' && shard.sync.abort ? shard.sync.abort() : shard.sync.stop());
   }
 
   private async process(job: Job<ShardJobData, ShardJobResult>, token?: string): Promise<ShardJobResult> {

@@ -364,6 +364,43 @@ describe('RdbParser huge declared lengths', () => {
     expect(outcome).toMatchObject({ code: 'RDB_BAD_MAGIC', offset: 0 });
   });
 
+  // Found by the damage property (seed 1631527903): a small value must not be streamed just because the bytes of
+  // the items after it are buffered too (the stream path validates a listpack the RESTORE path carries as is).
+  it('a small quicklist value is read whole whatever else is buffered after it', () => {
+    const at = (...bytes: number[]) => Buffer.from(bytes);
+    const listpack = Buffer.concat([at(50, 250, 0, 0), Buffer.alloc(46, 1)]); // total-bytes field damaged
+    const rdb = Buffer.concat([
+      header,
+      at(18, 1, 0x6c, 1, 2, 50), // quicklist 2: key "l", one packed node of 50 bytes
+      listpack,
+      Buffer.alloc(300, 0xfe), // what follows is buffered in the same chunk; its verdict does not matter
+    ]);
+    const outcome = (chunks: Buffer[]) => {
+      const bigKeys: string[] = [];
+      const parser = new RdbParser(
+        {
+          onKey: () => undefined,
+          onBigKeyStart: (info) => bigKeys.push(info.key.toString()),
+          onBigKeyPart: () => undefined,
+          onBigKeyEnd: () => undefined,
+        },
+        { bigKeyThreshold: 64, verifyChecksum: false },
+      );
+      try {
+        for (const chunk of chunks) parser.push(chunk);
+        parser.end();
+      } catch (error) {
+        return { bigKeys, code: (error as { code?: string }).code };
+      }
+      return { bigKeys, code: null };
+    };
+    const whole = outcome([rdb]);
+    expect(whole.bigKeys).toEqual([]);
+    for (const cut of [header.length + 2, header.length + 6, header.length + 30]) {
+      expect(outcome([rdb.subarray(0, cut), rdb.subarray(cut)])).toEqual(whole);
+    }
+  });
+
   it('a length beyond 2^53 is RDB_CORRUPT', () => {
     const parser = new RdbParser({ onKey: () => undefined });
     expect(() => parser.push(Buffer.concat([header, Buffer.from([0x00]), key, len64(2n ** 63n)]))).toThrow(

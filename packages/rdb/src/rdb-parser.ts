@@ -68,9 +68,11 @@ type State = 'header' | 'body' | 'bigValue' | 'done' | 'failed';
  * chunk). An incomplete item is retried only once the buffer reaches the minimum size the failed
  * attempt proved necessary; for items above 64 KiB also at least double the previous attempt, so a huge
  * key costs O(size) total re-parsing. Consequence: unless `expectedSize` is given, a large last key
- * may be reported only at `end()`. With big-key handlers, a streamable value is handed over in parts once
- * the bytes buffered from its start reach `bigKeyThreshold`, read straight from the buffered chunks: the
- * largest buffer the parser ever joins is then about half the threshold.
+ * may be reported only at `end()`. With big-key handlers, a streamable value is handed over in parts as soon
+ * as it is known to be big: from its count and first elements (then nothing of it is joined), or once an
+ * attempt proved it needs at least `bigKeyThreshold` bytes (then it was joined up to the threshold, the worst
+ * case: a value whose first elements are small). The decision depends only on the value's bytes, never on how
+ * the input was split or what else is buffered.
  *
  * `bytesConsumed` is the file offset just after the last completely parsed item; after EOF it is the
  * RDB's exact length (bytes pushed beyond it are ignored and not counted).
@@ -97,6 +99,8 @@ export class RdbParser {
   private available = 0;
   private retryAt = 0;
   private paused = false;
+  /** bytes the item at the cursor was proven to need by its last failed attempt (0 after a complete item) */
+  private itemAtLeast = 0;
   private state: State = 'header';
   private failure: unknown;
 
@@ -198,13 +202,12 @@ export class RdbParser {
   }
 
   /**
-   * At a key whose buffered bytes (from its start) reached the threshold: starts streaming its value from the
-   * first chunk as it is, without first joining every buffered chunk into one (which would hold the threshold's
-   * worth of bytes twice). False when the first chunk does not hold the key's header, or the value cannot be
-   * streamed.
+   * At a key that a failed attempt proved to need at least the threshold (a length field said so): starts
+   * streaming its value from the first chunk as it is, without first joining the buffered chunks into one. False
+   * when the first chunk does not hold the key's header, or the value cannot be streamed.
    */
   private startBigValueInPlace(): boolean {
-    if (this.state !== 'body' || this.available < this.bigKeyThreshold) return false;
+    if (this.state !== 'body' || this.itemAtLeast < this.bigKeyThreshold) return false;
     const r = this.reader;
     const buf = this.chunks[0];
     r.reset(buf, this.head, this.bytesConsumed - this.head);
@@ -230,15 +233,18 @@ export class RdbParser {
         else if (!this.startBigValue(r)) this.parseItem(r);
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) this.fail(err);
-        if (this.state === 'body' && this.available >= this.bigKeyThreshold) {
+        const attempted = buf.length - start;
+        const needed = err.needed - start;
+        // The item needs at least `needed` bytes: proof (not a guess from what else is buffered) that it is big,
+        // so the choice to stream it is the same however the input is split.
+        if (this.state === 'body') this.itemAtLeast = needed;
+        if (this.state === 'body' && needed >= this.bigKeyThreshold) {
           r.pos = start;
           if (this.startBigValue(r, true)) {
             this.commit(buf, start, r.pos);
             continue;
           }
         }
-        const attempted = buf.length - start;
-        const needed = err.needed - start;
         if (needed > this.available) {
           if (final) this.truncatedInsideItem(needed);
           // A length field claiming more than the file holds would otherwise keep every later chunk buffered. (Not
@@ -268,6 +274,7 @@ export class RdbParser {
     this.bytesConsumed += n;
     this.available -= n;
     this.retryAt = 0;
+    this.itemAtLeast = 0;
     if (end === buf.length) {
       this.chunks.shift();
       this.head = 0;

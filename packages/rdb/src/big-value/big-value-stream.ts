@@ -73,22 +73,21 @@ const ESTIMATE_SAMPLE = 16;
 
 /**
  * The RDB bytes an element-by-element value (list, set, zset, hash, quicklist) probably takes: its declared
- * element or node count times the average size of the first few, read at the cursor (the cursor moves). Null
- * when not even one is buffered. Lets a value that is evidently big be streamed from its first bytes instead
- * of being buffered up to the threshold first; a wrong guess only changes how the value is written.
+ * element or node count times the average size of its first 16 (or all, when fewer), read at the cursor (the
+ * cursor moves). Null until all of those are buffered, so the guess — and whether the value is streamed — is
+ * the same however the input was split. Lets a value that is evidently big be streamed from its first bytes
+ * instead of being buffered up to the threshold first; a wrong guess only changes how the value is written.
  */
 export function estimateValueBytes(r: ByteReader, rdbType: number, count: number): number | null {
   const start = r.pos;
-  let units = 0;
+  const sample = Math.min(count, ESTIMATE_SAMPLE);
   try {
-    while (units < Math.min(count, ESTIMATE_SAMPLE)) {
-      skipUnit(r, rdbType);
-      units += 1;
-    }
+    for (let units = 0; units < sample; units++) skipUnit(r, rdbType);
   } catch (error) {
-    if (!(error instanceof NeedMoreBytes)) throw error;
+    if (error instanceof NeedMoreBytes) return null;
+    throw error;
   }
-  return units === 0 ? null : ((r.pos - start) / units) * count;
+  return sample === 0 ? 0 : ((r.pos - start) / sample) * count;
 }
 
 function skipUnit(r: ByteReader, rdbType: number): void {

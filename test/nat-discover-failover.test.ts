@@ -4,24 +4,11 @@ import type { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { SHARD_QUEUE, type ShardJobData } from '@shardbridge/plan';
 import { startCoordinator, type RunningCoordinator } from '@shardbridge/coordinator';
-import { ShardSync, syncOptionsFromJob, type Checkpoint, type CheckpointStore } from '@shardbridge/worker';
+import { MemoryCheckpointStore, ShardSync, syncOptionsFromJob } from '@shardbridge/worker';
 import { startCluster, startRedis, waitFor, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
 
 const logger = pino({ level: 'silent' });
 const TAG = '{natdiscover-failover}';
-
-class MemoryCheckpoints implements CheckpointStore {
-  readonly saved = new Map<string, Checkpoint>();
-  async load(shardId: string) {
-    return this.saved.get(shardId) ?? null;
-  }
-  async save(shardId: string, checkpoint: Checkpoint) {
-    this.saved.set(shardId, checkpoint);
-  }
-  async clear(shardId: string) {
-    this.saved.delete(shardId);
-  }
-}
 
 /** Writes `key:<from..to-1>` through the cluster client, retrying each across the failover's brief refusals. */
 async function writeKeys(client: Cluster, from: number, to: number): Promise<void> {
@@ -100,7 +87,7 @@ describe('natDiscover: a worker follows a failover to a replica mapped only by t
     const data = jobs.find((job) => job?.data.nodeId === nodeId)!.data;
     expect(data).not.toHaveProperty('natDiscover');
     const sync = new ShardSync({
-      ...syncOptionsFromJob(data, { checkpoints: new MemoryCheckpoints(), logger }),
+      ...syncOptionsFromJob(data, { checkpoints: new MemoryCheckpointStore(), logger }),
       progressIntervalMs: 100,
       reconnectBaseDelayMs: 200,
       rttIntervalMs: 0,

@@ -5,6 +5,7 @@
  */
 export * from './checkpoint/checkpoint-store.js';
 export * from './checkpoint/file-checkpoint-store.js';
+export * from './checkpoint/memory-checkpoint-store.js';
 export * from './shard-progress.js';
 export * from './shard-engine.js';
 export * from './sync-errors.js';

@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
-import type { Checkpoint, CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { MemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
 import { appliedMarkerKey } from './exactly-once/applied-marker.js';
 import { ShardSync } from './shard-sync.js';
 
 const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
-
-class CountingCheckpoints implements CheckpointStore {
-  saves = 0;
-  async load(): Promise<Checkpoint | null> {
-    return null;
-  }
-  async save(): Promise<void> {
-    this.saves += 1;
-  }
-  async clear(): Promise<void> {}
-}
 
 describe('ShardSync.abort (the shard became another worker’s)', () => {
   let source: RedisServer;
@@ -30,7 +19,7 @@ describe('ShardSync.abort (the shard became another worker’s)', () => {
   });
 
   it('stops writing at once: nothing more reaches the target and no checkpoint is saved on the way out', async () => {
-    const checkpoints = new CountingCheckpoints();
+    const checkpoints = new MemoryCheckpointStore();
     const sync = new ShardSync({
       shardId: 'abort-0',
       source: { host: source.host, port: source.port },

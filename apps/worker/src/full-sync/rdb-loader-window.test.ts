@@ -2,18 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { contentsOf, startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
-import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { MemoryCheckpointStore } from '../checkpoint/memory-checkpoint-store.js';
 import { ShardSync } from '../shard-sync.js';
 
 const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
-
-class MemoryCheckpoints implements CheckpointStore {
-  async load(): Promise<Checkpoint | null> {
-    return null;
-  }
-  async save(): Promise<void> {}
-  async clear(): Promise<void> {}
-}
 
 describe('full sync through a tiny target window (the parser pauses and resumes with the window)', () => {
   let source: RedisServer;
@@ -44,7 +36,7 @@ describe('full sync through a tiny target window (the parser pauses and resumes 
         seeds: [{ host: target.host, port: target.port }],
         maxInFlightBytes: 64 * 1024,
       },
-      checkpoints: new MemoryCheckpoints(),
+      checkpoints: new MemoryCheckpointStore(),
       logger,
       bigKeyThreshold: 256 * 1024,
     });

@@ -2,24 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
-import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { MemoryCheckpointStore } from '../checkpoint/memory-checkpoint-store.js';
 import { ShardSync } from '../shard-sync.js';
 import type { BarrierOutcome, MigrationBarrier } from './migration-barrier.js';
 
 const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
-
-class MemoryCheckpoints implements CheckpointStore {
-  readonly saved = new Map<string, Checkpoint>();
-  async load(shardId: string) {
-    return this.saved.get(shardId) ?? null;
-  }
-  async save(shardId: string, checkpoint: Checkpoint) {
-    this.saved.set(shardId, checkpoint);
-  }
-  async clear(shardId: string) {
-    this.saved.delete(shardId);
-  }
-}
 
 /** A barrier the test opens by hand: stands in for the other shards' progress (tested with Redis on its own). */
 class HeldBarrier implements MigrationBarrier {
@@ -53,7 +40,7 @@ describe('ShardSync with a migration barrier (real source and target)', () => {
 
   it('applies a RESTORE-ASKING and what follows only once the barrier passes, as RESTORE REPLACE', async () => {
     const barrier = new HeldBarrier();
-    const checkpoints = new MemoryCheckpoints();
+    const checkpoints = new MemoryCheckpointStore();
     const sync = new ShardSync({
       shardId: 'gate-0',
       source: { host: source.host, port: source.port },

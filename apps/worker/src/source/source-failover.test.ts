@@ -3,25 +3,12 @@ import type { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
 import { NatMapper, parseClusterShards } from '@shardbridge/plan';
 import { startCluster, startRedis, waitFor, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
-import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { MemoryCheckpointStore } from '../checkpoint/memory-checkpoint-store.js';
 import { ShardSync } from '../shard-sync.js';
 import { SourceLocator } from './source-locator.js';
 
 const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
 const TAG = '{failover}';
-
-class MemoryCheckpoints implements CheckpointStore {
-  readonly saved = new Map<string, Checkpoint>();
-  async load(shardId: string) {
-    return this.saved.get(shardId) ?? null;
-  }
-  async save(shardId: string, checkpoint: Checkpoint) {
-    this.saved.set(shardId, checkpoint);
-  }
-  async clear(shardId: string) {
-    this.saved.delete(shardId);
-  }
-}
 
 /** Writes `key:<from..to-1>` through the cluster client, retrying each across the failover's brief refusals. */
 async function writeKeys(client: Cluster, from: number, to: number): Promise<void> {
@@ -84,7 +71,7 @@ describe.each([
         link: { tls: false, timeoutMs: 2000 },
       }),
       target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
-      checkpoints: new MemoryCheckpoints(),
+      checkpoints: new MemoryCheckpointStore(),
       logger,
       progressIntervalMs: 100,
       reconnectBaseDelayMs: 200,
@@ -183,7 +170,7 @@ describe('ShardSync with readFrom replica', () => {
         readFrom: 'replica',
       }),
       target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
-      checkpoints: new MemoryCheckpoints(),
+      checkpoints: new MemoryCheckpointStore(),
       logger,
       progressIntervalMs: 100,
       reconnectBaseDelayMs: 200,
@@ -257,7 +244,7 @@ describe('ShardSync following a source master killed with SIGKILL', () => {
         link: { tls: false, timeoutMs: 1000 },
       }),
       target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
-      checkpoints: new MemoryCheckpoints(),
+      checkpoints: new MemoryCheckpointStore(),
       logger,
       progressIntervalMs: 100,
       reconnectBaseDelayMs: 200,

@@ -237,10 +237,10 @@ export class RdbParser {
         const needed = err.needed - start;
         // The item needs at least `needed` bytes: proof (not a guess from what else is buffered) that it is big,
         // so the choice to stream it is the same however the input is split.
-        if (this.state === 'body') this.itemAtLeast = needed;
-        if (this.state === 'body' && needed >= this.bigKeyThreshold) {
+        if (this.state === 'body') {
+          this.itemAtLeast = needed;
           r.pos = start;
-          if (this.startBigValue(r, true)) {
+          if (needed >= this.bigKeyThreshold && this.startBigValue(r, true)) {
             this.commit(buf, start, r.pos);
             continue;
           }

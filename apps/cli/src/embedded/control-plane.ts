@@ -20,6 +20,11 @@ export interface EmbeddedControlPlaneOptions {
   /** passed to the workers (tests and demos shorten it). @defaultValue ShardWorker's */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /**
+   * Start no worker until `startWorkers()` is called, so the caller can settle which plan runs (e.g. `run` comparing
+   * its file with a stored plan) before a worker takes one of its queued jobs. @defaultValue false
+   */
+  deferWorkers?: boolean;
 }
 
 /** Coordinator + workers + queue in one process: what `run` and the demo use. */
@@ -29,6 +34,8 @@ export interface EmbeddedControlPlane {
   queueUrl: string;
   queueReused: boolean;
   workers: ShardWorker[];
+  /** starts the workers (a no-op unless `deferWorkers` held them back, and after the first call) */
+  startWorkers(): Promise<void>;
   /** hands running shards back to the queue after a graceful stop, closes the API, stops an embedded queue */
   close(): Promise<void>;
 }
@@ -54,21 +61,39 @@ export async function startEmbeddedControlPlane(
       // Request logs of the in-process API are noise here: the caller prints progress itself.
       logger: options.logger.child({ component: 'coordinator' }, { level: 'warn' }),
     });
-    for (let i = 0; i < (options.workers ?? 1); i++) {
-      const worker = new ShardWorker({
-        connection: queue,
-        concurrency: options.concurrency ?? 4,
-        workerId: `embedded-${process.pid}-${i}`,
-        logger: options.logger.child({ component: `worker-${i}` }),
-        lockDurationMs: options.lockDurationMs,
-        stalledIntervalMs: options.stalledIntervalMs,
-      });
-      workers.push(worker);
-      await worker.start();
-    }
   } catch (error) {
     await close();
     throw error;
   }
-  return { url: coordinator.url, queueUrl, queueReused: embedded?.reused ?? false, workers, close };
+  let started = false;
+  const startWorkers = async () => {
+    if (started) return;
+    started = true;
+    try {
+      for (let i = 0; i < (options.workers ?? 1); i++) {
+        const worker = new ShardWorker({
+          connection: queue,
+          concurrency: options.concurrency ?? 4,
+          workerId: `embedded-${process.pid}-${i}`,
+          logger: options.logger.child({ component: `worker-${i}` }),
+          lockDurationMs: options.lockDurationMs,
+          stalledIntervalMs: options.stalledIntervalMs,
+        });
+        workers.push(worker);
+        await worker.start();
+      }
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  };
+  if (!options.deferWorkers) await startWorkers();
+  return {
+    url: coordinator.url,
+    queueUrl,
+    queueReused: embedded?.reused ?? false,
+    workers,
+    startWorkers,
+    close,
+  };
 }

@@ -27,7 +27,9 @@ export interface ShardSyncOptions {
   checkpointIntervalMs?: number;
   /**
    * How many times in a row a lost link is re-established before the shard fails. A link that reaches the
-   * command stream resets the count. The very first connection is not retried: a wrong address fails at once.
+   * command stream resets the count. Before the first link streamed, only a connection the source accepted and
+   * then closed or reset during the handshake is retried (a NAT gateway dropping a new flow): a wrong address, a
+   * silent one and the server's own refusals (password, NOAUTH, PSYNC, TLS) fail at once.
    * @defaultValue 10
    */
   maxReconnectAttempts?: number;

@@ -37,6 +37,18 @@ const FLUSHALL = Buffer.from('FLUSHALL');
 /** Commands a filter adds around the ones it forwards; not counted as applied. */
 const FRAMING = new Set(['SELECT', 'MULTI', 'EXEC']);
 
+/**
+ * Before the shard ever streamed, only a link the source accepted and then lost mid-handshake (closed or reset: a
+ * NAT gateway or load balancer dropping a new flow) is retried. A refused, unreachable or silent address and every
+ * answer of the server (wrong password, NOAUTH, PSYNC refused, TLS) fail at once: retrying cannot fix them.
+ */
+function lostAfterAccept(error: unknown): boolean {
+  return (
+    errorCode(error) === 'REPL_CONNECTION_CLOSED' &&
+    (error as { reachedServer?: unknown }).reachedServer === true
+  );
+}
+
 /** Thrown into a link when `stop()` ends it on purpose. */
 class LinkStopped extends Error {}
 
@@ -173,7 +185,8 @@ export class ShardSync {
             this.progressState.lastDisconnect = { at: Date.now(), code, message };
           }
           const maxAttempts = this.options.maxReconnectAttempts ?? 10;
-          if (!this.linkedOnce || !isTransient(error) || attempts >= maxAttempts) throw error;
+          const retryable = this.linkedOnce ? isTransient(error) : lostAfterAccept(error);
+          if (!retryable || attempts >= maxAttempts) throw error;
           attempts += 1;
           this.progressState.reconnects += 1;
           this.relocateBeforeLink = true;

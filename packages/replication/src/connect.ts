@@ -60,12 +60,19 @@ function opensslReason(message: string): string {
   return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
 }
 
-/** Turns a socket error into the replication error that tells the operator what to check. */
+/** A peer or something in between ended an accepted connection: a lost link, never a configuration answer. */
+const LINK_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * Turns a socket error into the replication error that tells the operator what to check. `connected`: the link
+ * was ready for the handshake (TLS done); `reachedServer`: the TCP connection was accepted (maybe before TLS).
+ */
 export function classifySocketError(
   err: NodeJS.ErrnoException,
   label: string,
   connected: boolean,
   connectTimeoutMs: number,
+  reachedServer = connected,
 ): ReplicationError {
   const code = err.code ?? 'unknown';
   if (CLIENT_CERT_ALERT.test(code)) {
@@ -77,6 +84,15 @@ export function classifySocketError(
       `TLS handshake with ${label} failed (${code}: ${opensslReason(err.message)}): ${fix} (a certificate` +
         ' signed by a CA the server trusts, its tls-ca-cert-file)',
       { cause: err },
+    );
+  }
+  if (reachedServer && LINK_LOST.has(code)) {
+    // A reset during the TLS handshake reads as "socket disconnected before secure TLS connection": it is a lost
+    // flow (NAT, load balancer), not a TLS setting, so it is retried like any lost link.
+    return new ReplConnectionClosedError(
+      `connection to ${label} was reset (${code}) ${connected ? '' : 'during the TLS handshake '}by the master or` +
+        ' the network (a NAT gateway or load balancer dropping the flow, a restart); reconnecting resumes',
+      { cause: err, reachedServer },
     );
   }
   if (!connected) {
@@ -112,6 +128,6 @@ export function classifySocketError(
   return new ReplConnectionClosedError(
     `connection to ${label} failed (${code}: ${err.message})` +
       (connected ? '' : ' while connecting — is the address reachable from this host?'),
-    { cause: err },
+    { cause: err, reachedServer },
   );
 }

@@ -6,9 +6,15 @@
 export abstract class ReplicationError extends Error {
   abstract readonly code: string;
   abstract readonly retryable: boolean;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The server accepted the TCP connection before the link failed: the address is right, so a supervisor may
+   * retry even a first link (a NAT gateway or load balancer dropping a new flow) instead of failing at once.
+   */
+  readonly reachedServer: boolean;
+  constructor(message: string, options?: { cause?: unknown; reachedServer?: boolean }) {
     super(message, options);
     this.name = new.target.name;
+    this.reachedServer = options?.reachedServer ?? false;
   }
 }
 

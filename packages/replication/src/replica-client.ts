@@ -48,6 +48,8 @@ export class ReplicaClient {
   private phase: Phase = 'new';
   private socket: Socket | null = null;
   private connected = false;
+  /** the TCP connection was accepted (before TLS, if any): the address is right */
+  private reachedServer = false;
   private socketClosed = false;
   private stepIndex = 0;
   private psyncSent = false;
@@ -120,10 +122,14 @@ export class ReplicaClient {
       const { socket, ready } = openSocket(this.options.host, this.options.port, this.options.tls);
       this.socket = socket;
       this.armHandshakeTimer();
+      socket.once('connect', () => (this.reachedServer = true));
       socket.once(ready, () => this.onConnected());
       socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (err: NodeJS.ErrnoException) => {
-        this.fail(classifySocketError(err, this.label, this.connected, this.connectTimeoutMs), false);
+        this.fail(
+          classifySocketError(err, this.label, this.connected, this.connectTimeoutMs, this.reachedServer),
+          false,
+        );
       });
       socket.on('close', () => this.onSocketClose());
     });
@@ -170,6 +176,7 @@ export class ReplicaClient {
 
   private onConnected(): void {
     this.connected = true;
+    this.reachedServer = true;
     this.phase = 'handshake';
     this.lastReadAt = Date.now();
     this.write(encodeCommand(this.steps[0].command));
@@ -345,6 +352,7 @@ export class ReplicaClient {
                 ' from this host? behind NAT, map the announced address to a reachable one'
             : `${this.label} accepted the connection but sent no ${waitingFor} within ${this.connectTimeoutMs} ms` +
                 ' — is it a Redis server (TLS vs plain-text port?), and not frozen or overloaded?',
+          { reachedServer: this.reachedServer },
         ),
         false,
       );
@@ -386,10 +394,16 @@ export class ReplicaClient {
         this.phase === 'handshake' || this.phase === 'connecting'
           ? `during the handshake (${this.psyncSent ? 'PSYNC' : (this.steps[this.stepIndex]?.name ?? 'connect')})`
           : `at offset ${this.stream?.offset ?? this.startOffset}`;
+      const handshake = this.phase !== 'stream';
       this.fail(
         new ReplConnectionClosedError(
-          `connection to ${this.label} closed by the master or the network ${where}: CLIENT KILL, a restart,` +
-            ' repl-timeout or client-output-buffer-limit replica; reconnect with the saved replid/offset to resume',
+          `connection to ${this.label} closed by the master or the network ${where}: ` +
+            (handshake
+              ? 'a NAT gateway or load balancer dropping the flow, a restart, maxclients, or a TLS-only port' +
+                ' (then set source.tls)'
+              : 'CLIENT KILL, a restart, repl-timeout or client-output-buffer-limit replica; reconnect with the' +
+                ' saved replid/offset to resume'),
+          { reachedServer: this.reachedServer },
         ),
         false,
       );

@@ -213,6 +213,17 @@ const document = {
           'Submit a plan: preflight it, discover the source shards and queue one job per shard (only the ' +
           'canaries first when the plan has a rollout)',
         security: bearer,
+        parameters: [
+          {
+            name: 'replace',
+            in: 'query',
+            required: false,
+            schema: { enum: ['true', 'false', '1', '0'] },
+            description:
+              'true: a stored plan of the same name is stopped and deleted (jobs, controls, checkpoints) and this ' +
+              'one takes its place, starting with a full sync (409 PLAN_RUNNING while one of its shards still runs)',
+          },
+        ],
         requestBody: planBody,
         responses: {
           '201': {
@@ -232,6 +243,12 @@ const document = {
           },
           '400': problem,
           '401': problem,
+          '409': {
+            ...problem,
+            description:
+              'PLAN_NAME_IN_USE: a stored plan (any state) has this name; resume it, delete it, or submit with ' +
+              '?replace=true. PLAN_RUNNING: with replace, a shard of the stored plan still runs (it was told to stop)',
+          },
           '413': problem,
           '415': problem,
           '422': {
@@ -296,7 +313,13 @@ const document = {
                     id: { type: 'string' },
                     name: { type: 'string' },
                     createdAt: { type: 'string', format: 'date-time' },
-                    state: { enum: ['active', 'stopped'] },
+                    state: {
+                      enum: ['active', 'stopped', 'cut-over', 'completed'],
+                      description:
+                        '`cut-over` is final (resume and retry answer 409 PLAN_CUT_OVER); `completed`: a `mode: ' +
+                        '"full"` plan whose every shard completed its full sync',
+                    },
+                    plan: { description: 'the plan as stored (secrets are references only)', type: 'object' },
                     rollout: { $ref: '#/components/schemas/Rollout' },
                     phases: { type: 'object', additionalProperties: { type: 'integer' } },
                     shards: { type: 'array', items: { $ref: '#/components/schemas/ShardStatus' } },
@@ -338,7 +361,9 @@ const document = {
     '/v1/plans/{id}/stop': {
       parameters: [planId],
       post: {
-        summary: 'Tell every shard to stop (workers finish their jobs gracefully)',
+        summary:
+          'Tell every shard to stop (workers finish their jobs gracefully); a cut-over plan stays `cut-over` ' +
+          '(the answer gives the state)',
         security: bearer,
         responses: { '202': accepted, '401': problem, '404': problem },
       },
@@ -348,7 +373,12 @@ const document = {
       post: {
         summary: 'Tell every shard to run and re-queue stopped or failed shard jobs',
         security: bearer,
-        responses: { '202': accepted, '401': problem, '404': problem },
+        responses: {
+          '202': accepted,
+          '401': problem,
+          '404': problem,
+          '409': { ...problem, description: 'PLAN_CUT_OVER: the plan was cut over and is final' },
+        },
       },
     },
     '/v1/plans/{id}/shards/{shard}/retry': {
@@ -371,7 +401,9 @@ const document = {
           '404': problem,
           '409': {
             ...problem,
-            description: 'the shard job waits or runs, or waits for the canary rollout (ROLLOUT_PENDING)',
+            description:
+              'the shard job waits or runs (SHARD_NOT_FINISHED), waits for the canary rollout (ROLLOUT_PENDING), ' +
+              'or the plan was cut over and is final (PLAN_CUT_OVER)',
           },
         },
       },

@@ -4,7 +4,13 @@ import type { Logger } from 'pino';
 import type { Plan, PreflightReport, ShardJobData, ShardRecord } from '@shardbridge/plan';
 import { ConflictError, NotFoundError, PreflightFailedError } from './errors/public-error.js';
 import { clusterSeedsOf, knownNatMapOf, shardJobData } from './plan-submission.js';
-import type { PlanStore, RolloutState, StoredPlan } from './plan-store.js';
+import {
+  PlanCutOverError,
+  PlanNameTakenError,
+  type PlanStore,
+  type RolloutState,
+  type StoredPlan,
+} from './plan-store.js';
 import { shardsFromReport, type RunPreflight } from './preflight.js';
 import type { DiscoverShards } from './shard-discovery.js';
 import type { TopologyChange } from './topology-diff.js';
@@ -20,6 +26,16 @@ export interface PlanServiceOptions {
   connectTimeoutMs: number;
   /** BullMQ `attempts` of each shard job */
   jobAttempts: number;
+}
+
+/** What `create` does about a stored plan that already holds the name. */
+export interface CreateOptions {
+  /**
+   * `true`: stop and delete the stored plan of the same name (its jobs, controls and checkpoints; 409 PLAN_RUNNING
+   * while one of its shards still runs) and store the new one in its place: an explicit re-plan, whose shards start
+   * with a full sync. `false`: 409 PLAN_NAME_IN_USE naming the stored plan. @defaultValue false
+   */
+  replace?: boolean;
 }
 
 export interface PlanWithShards {
@@ -58,8 +74,10 @@ export class PlanService {
    * them when the report cannot vouch for them), stores the plan and enqueues one job per shard — only the
    * canaries when the plan has a rollout. Nothing is stored on failure.
    */
-  async create(plan: Plan): Promise<StoredPlan> {
+  async create(plan: Plan, options: CreateOptions = {}): Promise<StoredPlan> {
     const { store, discover, connectTimeoutMs } = this.options;
+    const holder = await store.findByName(plan.name);
+    if (holder && !options.replace) throw nameInUse(plan.name, holder);
     const report = await this.preflight(plan);
     const certain = report.problems.filter((problem) => UNFORCEABLE.has(problem.code));
     if (certain.length > 0) throw new PreflightFailedError(certain);
@@ -91,7 +109,17 @@ export class PlanService {
       shards,
       ...(rollout ? { rollout } : {}),
     };
-    await store.create(record);
+    if (holder) {
+      await this.delete(holder);
+      this.options.logger.info({ planId: holder.id, name: plan.name, by: id }, 'plan replaced');
+    }
+    try {
+      await store.create(record);
+    } catch (error) {
+      if (!(error instanceof PlanNameTakenError)) throw error;
+      // Another submission of the same name was stored between the check above and now.
+      throw nameInUse(plan.name, (await store.get(error.holderId)) ?? error.holderId);
+    }
     await this.enqueueAll(record, rollout?.stage === 'canary' ? this.canaries(record) : shards);
     this.options.logger.info(
       { planId: id, name: plan.name, shards: shards.length, rollout: rollout?.stage },
@@ -102,7 +130,7 @@ export class PlanService {
 
   /** Ends a canary rollout: queues every shard not queued yet and marks the rollout complete. */
   async completeRollout(plan: StoredPlan): Promise<void> {
-    if (plan.rollout?.stage !== 'canary') return;
+    if (plan.rollout?.stage !== 'canary' || plan.state === 'cut-over') return;
     const canaries = new Set(plan.rollout.canaryShards);
     await this.enqueueAll(
       plan,
@@ -127,7 +155,7 @@ export class PlanService {
       change.added,
     );
     plan.shards = change.shards;
-    await this.enqueueAll(plan, change.added);
+    if (plan.state !== 'cut-over') await this.enqueueAll(plan, change.added);
     for (const shard of change.updated) {
       const job = await this.options.queue.getJob(shard.jobId);
       if (!job) continue;
@@ -162,6 +190,7 @@ export class PlanService {
    */
   private async enqueueAll(plan: StoredPlan, shards: ShardRecord[]): Promise<void> {
     if (shards.length === 0) return;
+    refuseCutOver(plan, 'queued');
     const clusterSeeds = clusterSeedsOf(plan.plan, plan.shards);
     const natMap = knownNatMapOf(plan.plan, plan.shards);
     await this.options.queue.addBulk(
@@ -196,6 +225,21 @@ export class PlanService {
     return this.options.store.list();
   }
 
+  /**
+   * The state to show: the stored one, except that an active `mode: "full"` plan whose every shard completed its
+   * full sync is `completed` (nothing will run again unless it is resumed).
+   */
+  shownState(plan: StoredPlan, shards: ShardStatus[]): StoredPlan['state'] | 'completed' {
+    if (
+      plan.state === 'active' &&
+      plan.plan.mode === 'full' &&
+      shards.length > 0 &&
+      shards.every((shard) => shard.phase === 'completed')
+    )
+      return 'completed';
+    return plan.state;
+  }
+
   async status(plan: StoredPlan): Promise<ShardStatus[]> {
     return Promise.all(
       plan.shards.map(async (shard) => {
@@ -205,20 +249,38 @@ export class PlanService {
     );
   }
 
-  /** Tells every shard to stop. Waiting jobs stay queued: a worker completes a job whose control is `stop` at once. */
-  async stop(plan: StoredPlan): Promise<void> {
+  /**
+   * Tells every shard to stop. Waiting jobs stay queued: a worker completes a job whose control is `stop` at once.
+   * A cut-over plan stays `cut-over` (its shards are told to stop again, harmlessly). Returns the plan's state.
+   */
+  async stop(plan: StoredPlan): Promise<StoredPlan['state']> {
     await this.options.store.setControl(
+      plan.id,
       plan.shards.map((shard) => shard.id),
       'stop',
     );
-    await this.options.store.setState(plan.id, 'stopped');
+    if (plan.state === 'cut-over') return 'cut-over';
+    try {
+      await this.options.store.setState(plan.id, 'stopped');
+    } catch (error) {
+      if (error instanceof PlanCutOverError) return 'cut-over';
+      throw error;
+    }
+    return 'stopped';
   }
 
-  /** Tells every shard to run and re-queues the ones whose job has finished (stopped or failed). */
+  /**
+   * Tells every shard to run and re-queues the ones whose job has finished (stopped or failed). 409 PLAN_CUT_OVER
+   * for a cut-over plan: nothing is changed.
+   */
   async resume(plan: StoredPlan): Promise<void> {
-    await this.options.store.setControl(
-      plan.shards.map((shard) => shard.id),
-      'run',
+    refuseCutOver(plan, 'resumed');
+    await this.guardCutOver(plan, 'resumed', () =>
+      this.options.store.setControl(
+        plan.id,
+        plan.shards.map((shard) => shard.id),
+        'run',
+      ),
     );
     const released = new Set(this.released(plan));
     for (const shard of plan.shards) {
@@ -227,11 +289,12 @@ export class PlanService {
         if (released.has(shard)) await this.enqueue(plan, shard);
       } else if (RETRYABLE.has(state)) await this.requeue(job, state as 'completed' | 'failed');
     }
-    await this.options.store.setState(plan.id, 'active');
+    await this.guardCutOver(plan, 'resumed', () => this.options.store.setState(plan.id, 'active'));
   }
 
-  /** Re-queues one finished shard; 409 while its job waits or runs. */
+  /** Re-queues one finished shard; 409 while its job waits or runs, and for a cut-over plan (PLAN_CUT_OVER). */
   async retryShard(plan: StoredPlan, shardRef: string): Promise<ShardRecord> {
+    refuseCutOver(plan, 'retried');
     const shard = plan.shards.find(
       (candidate) => candidate.id === shardRef || candidate.id === `${plan.id}-${shardRef}`,
     );
@@ -249,11 +312,21 @@ export class PlanService {
         `shard ${shard.id} waits for the canary rollout; it is queued once the canaries are healthy`,
       );
     }
-    await this.options.store.setControl([shard.id], 'run');
+    await this.guardCutOver(plan, 'retried', () => this.options.store.setControl(plan.id, [shard.id], 'run'));
     if (job) await this.requeue(job, state as 'completed' | 'failed');
     else await this.enqueue(plan, shard);
-    await this.options.store.setState(plan.id, 'active');
+    await this.guardCutOver(plan, 'retried', () => this.options.store.setState(plan.id, 'active'));
     return shard;
+  }
+
+  /** Runs a store change that the store refuses for a cut-over plan, answering that refusal with 409 PLAN_CUT_OVER. */
+  private async guardCutOver(plan: StoredPlan, verb: string, change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      if (error instanceof PlanCutOverError) refuseCutOver({ ...plan, state: 'cut-over' }, verb);
+      throw error;
+    }
   }
 
   /**
@@ -263,18 +336,19 @@ export class PlanService {
   async delete(plan: StoredPlan): Promise<void> {
     await this.stop(plan);
     const jobs = await Promise.all(plan.shards.map((shard) => this.jobOf(shard)));
-    const running = plan.shards.filter((_, index) => jobs[index].state === 'active');
-    if (running.length > 0) throw this.stillRunning(running);
+    const running: ShardRecord[] = [];
     for (const [index, { job }] of jobs.entries()) {
       if (!job) continue;
       try {
+        // BullMQ refuses to remove a job whose lock a worker holds. An `active` job without a lock is one whose
+        // worker died (kill -9) and is removable: only a live worker's job counts as running.
         await job.remove();
       } catch (error) {
-        // A worker took the job between the state check and the removal: it holds the lock.
         this.options.logger.info({ err: error, jobId: job.id }, 'shard job not removable');
-        throw this.stillRunning([plan.shards[index]]);
+        running.push(plan.shards[index]);
       }
     }
+    if (running.length > 0) throw this.stillRunning(running);
     await this.options.store.delete(plan);
     this.options.logger.info({ planId: plan.id }, 'plan deleted');
   }
@@ -306,4 +380,37 @@ export class PlanService {
   private async enqueue(plan: StoredPlan, shard: ShardRecord): Promise<void> {
     await this.enqueueAll(plan, [shard]);
   }
+}
+
+/** 409 PLAN_CUT_OVER for a plan that was cut over: nothing of it may run again. */
+function refuseCutOver(plan: StoredPlan, verb: string): void {
+  if (plan.state !== 'cut-over') return;
+  throw new ConflictError(
+    'PLAN_CUT_OVER',
+    `plan ${plan.id} (${plan.plan.name}) was cut over: the target is the primary now, and a shard ${verb} would ` +
+      "overwrite its newer writes with the source's; a cut-over plan is final. To sync again from the source, " +
+      `start a new plan: shardbridge submit --replace <plan file> (this deletes plan ${plan.id} and its checkpoints)`,
+  );
+}
+
+/** 409 PLAN_NAME_IN_USE: the name belongs to a stored plan (or to a plan id whose record is already gone). */
+function nameInUse(name: string, holder: StoredPlan | string): ConflictError {
+  if (typeof holder === 'string') {
+    return new ConflictError(
+      'PLAN_NAME_IN_USE',
+      `plan name "${name}" was just taken by plan ${holder}; submit again to see its state`,
+    );
+  }
+  const how =
+    holder.state === 'cut-over'
+      ? 'keep it (it was cut over and is final)'
+      : holder.state === 'stopped'
+        ? `resume it (shardbridge resume ${holder.id})`
+        : `keep it (it is syncing: shardbridge status ${holder.id})`;
+  return new ConflictError(
+    'PLAN_NAME_IN_USE',
+    `plan name "${name}" is already used by plan ${holder.id} (${holder.state}): two plans of one name would sync ` +
+      `the same data twice. Either ${how}, or re-plan from this file with shardbridge submit --replace (deletes ` +
+      `plan ${holder.id}, its jobs and checkpoints; the new plan starts with a full sync), or give the plan another name`,
+  );
 }

@@ -6,9 +6,63 @@ export const MAX_TOPOLOGY_EVENTS = 200;
 
 /**
  * Desired state of a whole plan, as the API last set it. `cut-over`: a cutover verified the target and stopped every
- * shard (like `stopped`, resumable).
+ * shard. It is final: the target is the primary from then on, and a restarted shard would overwrite its newer writes
+ * with the source's, so the store itself refuses to leave it (see `setState`, `setControl`).
  */
 export type PlanState = 'active' | 'stopped' | 'cut-over';
+
+/** The store refused a change because the plan is cut over (raced with a cutover that finished meanwhile). */
+export class PlanCutOverError extends Error {
+  override name = 'PlanCutOverError';
+  readonly code = 'PLAN_CUT_OVER';
+  constructor(readonly planId: string) {
+    super(`plan "${planId}" is cut over`);
+  }
+}
+
+/** Another plan holds the name (found atomically when storing a new plan). */
+export class PlanNameTakenError extends Error {
+  override name = 'PlanNameTakenError';
+  readonly code = 'PLAN_NAME_IN_USE';
+  constructor(
+    readonly planName: string,
+    readonly holderId: string,
+  ) {
+    super(`plan name "${planName}" is held by plan ${holderId}`);
+  }
+}
+
+/**
+ * KEYS[1] plan hash, ARGV[1] new state. A cut-over plan keeps its state whatever is asked, except `cut-over`
+ * itself. Returns 1 when set, 0 when refused, -1 when the plan does not exist.
+ */
+const SET_STATE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'state') == 'cut-over' and ARGV[1] ~= 'cut-over' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+return 1`;
+
+/**
+ * KEYS[1] plan hash, KEYS[2] control channel, KEYS[3..] control keys; ARGV[1] control, ARGV[2..] shard ids (same
+ * order as the keys). Sets every control key and then publishes each shard id, in one step. `run` is refused
+ * (returns 0, nothing set) once the plan is cut over; returns 1 otherwise.
+ */
+const SET_CONTROL_SCRIPT = `
+if ARGV[1] == 'run' and redis.call('HGET', KEYS[1], 'state') == 'cut-over' then return 0 end
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end
+for i = 2, #ARGV do redis.call('PUBLISH', KEYS[2], ARGV[i]) end
+return 1`;
+
+/**
+ * KEYS[1] name key, KEYS[2] plans sorted set; ARGV[1] new plan id. Claims the name for the new plan unless a plan
+ * that still exists holds it (a name key left by a plan stored before the index existed, or half deleted, is taken
+ * over). Returns the holder's id when refused, '' when claimed.
+ */
+const CLAIM_NAME_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] and redis.call('ZSCORE', KEYS[2], holder) then return holder end
+redis.call('SET', KEYS[1], ARGV[1])
+return ''`;
 
 /** Reports stored with a plan (one JSON field of the plan hash each, the latest only). */
 export type PlanReportField = 'verification' | 'cutover';
@@ -47,8 +101,22 @@ export type ShardControl = 'run' | 'stop';
 export class PlanStore {
   constructor(private readonly redis: Redis) {}
 
-  /** Stores a new plan and sets every shard's control to `run`, atomically. */
+  /**
+   * Stores a new plan and sets every shard's control to `run`, atomically, after claiming its name: throws
+   * PlanNameTakenError when another stored plan holds the name (one plan per name, so the same name can never sync
+   * twice at once).
+   */
   async create(record: StoredPlan): Promise<void> {
+    const holder = await this.findByName(record.plan.name);
+    if (holder && holder.id !== record.id) throw new PlanNameTakenError(record.plan.name, holder.id);
+    const refusedBy = (await this.redis.eval(
+      CLAIM_NAME_SCRIPT,
+      2,
+      keys.planName(record.plan.name),
+      keys.plans(),
+      record.id,
+    )) as string;
+    if (refusedBy !== '') throw new PlanNameTakenError(record.plan.name, refusedBy);
     const multi = this.redis.multi();
     multi.hset(keys.plan(record.id), {
       plan: JSON.stringify(record.plan),
@@ -83,8 +151,24 @@ export class PlanStore {
     return plans;
   }
 
+  /**
+   * The plan stored under `name`, or null: through the name index, then (for plans stored before the index
+   * existed) by scanning the plans.
+   */
+  async findByName(name: string): Promise<StoredPlan | null> {
+    const id = await this.redis.get(keys.planName(name));
+    const indexed = id === null ? null : await this.get(id);
+    if (indexed && indexed.plan.name === name) return indexed;
+    return (await this.list()).find((plan) => plan.plan.name === name) ?? null;
+  }
+
+  /**
+   * Sets the plan's state. A cut-over plan stays cut over: any other state is refused with PlanCutOverError. A
+   * plan that no longer exists is left absent.
+   */
   async setState(planId: string, state: PlanState): Promise<void> {
-    await this.redis.hset(keys.plan(planId), 'state', state);
+    const result = (await this.redis.eval(SET_STATE_SCRIPT, 1, keys.plan(planId), state)) as number;
+    if (result === 0) throw new PlanCutOverError(planId);
   }
 
   /** Stores the latest report of its kind (a verification or a cutover) with the plan; a deleted plan gets none. */
@@ -130,14 +214,23 @@ export class PlanStore {
     return topologyEvents;
   }
 
-  /** Sets the control key of each shard, then announces each change on the control channel. */
-  async setControl(shardIds: string[], control: ShardControl): Promise<void> {
+  /**
+   * Sets the control key of each of the plan's shards, then announces each change on the control channel, in one
+   * script (a worker woken by the message reads the new value). `run` is refused with PlanCutOverError once the
+   * plan is cut over, checked in the same step, so no shard of a cut-over plan is ever told to run again.
+   */
+  async setControl(planId: string, shardIds: string[], control: ShardControl): Promise<void> {
     if (shardIds.length === 0) return;
-    const multi = this.redis.multi();
-    for (const id of shardIds) multi.set(keys.control(id), control);
-    // Published after the keys are set in the same transaction: a worker woken by the message reads the new value.
-    for (const id of shardIds) multi.publish(keys.controlChannel(), id);
-    await multi.exec();
+    const result = (await this.redis.eval(
+      SET_CONTROL_SCRIPT,
+      2 + shardIds.length,
+      keys.plan(planId),
+      keys.controlChannel(),
+      ...shardIds.map((id) => keys.control(id)),
+      control,
+      ...shardIds,
+    )) as number;
+    if (result === 0) throw new PlanCutOverError(planId);
   }
 
   /** Removes the plan, its shards' controls and checkpoints (they belong to the plan). Jobs are the caller's. */
@@ -145,6 +238,13 @@ export class PlanStore {
     const multi = this.redis.multi();
     multi.del(keys.plan(plan.id));
     multi.zrem(keys.plans(), plan.id);
+    // The name goes with the plan, unless a newer plan already holds it.
+    multi.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      keys.planName(plan.plan.name),
+      plan.id,
+    );
     for (const shard of plan.shards) multi.del(keys.control(shard.id), keys.checkpoint(shard.id));
     await multi.exec();
   }

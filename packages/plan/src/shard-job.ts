@@ -15,16 +15,21 @@ export const KEY_PREFIX = 'shardbridge';
 
 export const keys = {
   /**
-   * hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | deleted`), `shards` (JSON
+   * hash: `plan` (sanitised plan JSON), `createdAt`, `state` (`active | stopped | cut-over`; `cut-over` is final), `shards` (JSON
    * ShardRecord[]), `topologyEvents` (JSON TopologyEvent[], newest last), `verification` (JSON VerificationReport,
    * the latest), `cutover` (JSON CutoverReport, the latest)
    */
   plan: (planId: string) => `${KEY_PREFIX}:plan:${planId}`,
   /** sorted set of plan ids by creation time (ms) */
   plans: () => `${KEY_PREFIX}:plans`,
+  /** string: the id of the plan that holds this plan name (one plan per name, see the coordinator's PlanStore) */
+  planName: (name: string) => `${KEY_PREFIX}:plan-name:${name}`,
   /** hash: `replid`, `offset`, `db`, `savedAt` — the shard's resume point (see apps/worker checkpoint store) */
   checkpoint: (shardId: string) => `${KEY_PREFIX}:checkpoint:${shardId}`,
-  /** string: the desired state of a shard, `run` or `stop`; durable, read by a worker when it takes the job */
+  /**
+   * string: the desired state of a shard, `run` or `stop`; durable, read by a worker when it takes the job. Never set
+   * back to `run` once the shard's plan is `cut-over`.
+   */
   control: (shardId: string) => `${KEY_PREFIX}:control:${shardId}`,
   /** pub/sub channel: message = shardId whose control key changed (for promptness; the key is the truth) */
   controlChannel: () => `${KEY_PREFIX}:control`,

@@ -191,6 +191,13 @@ export class CutoverRunner {
         );
       }
       await store.setState(plan.id, 'cut-over');
+      // A resume or retry that raced in between the stop and the state above told shards to run: the state is
+      // final now (the store refuses `run` from here on), so this stop is the last word.
+      await store.setControl(
+        plan.id,
+        plan.shards.map((shard) => shard.id),
+        'stop',
+      );
       report.status = 'cut-over';
     } catch (error) {
       report.status = 'failed';

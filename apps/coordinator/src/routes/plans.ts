@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { PlanService } from '../plan-service.js';
 import type { StoredPlan } from '../plan-store.js';
+import { RequestInvalidError } from '../errors/public-error.js';
 import { parseSubmittedPlan } from '../plan-submission.js';
 import type { ShardStatus } from '../shard-status.js';
 import { planBody } from './plan-body.js';
@@ -12,14 +13,24 @@ export function phaseSummary(shards: ShardStatus[]): Record<string, number> {
   return summary;
 }
 
-function header(plan: StoredPlan) {
+function header(plan: StoredPlan, state: string) {
   return {
     id: plan.id,
     name: plan.plan.name,
     createdAt: new Date(plan.createdAt).toISOString(),
-    state: plan.state,
+    state,
     ...(plan.rollout ? { rollout: plan.rollout } : {}),
   };
+}
+
+/** `?replace=true` (or `1`): the submission re-plans over a stored plan of the same name. */
+function replaceRequested(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new RequestInvalidError('QUERY_INVALID', 'replace must be true or false', [
+    { field: 'replace', reason: 'expected true or false' },
+  ]);
 }
 
 /** `/v1/plans`: submit, list, inspect, stop, resume, retry one shard, delete. Authentication is app.ts's. */
@@ -28,7 +39,7 @@ export function plansRouter(plans: PlanService): Router {
 
   router.post('/', async (req, res) => {
     const plan = parseSubmittedPlan(planBody(req));
-    const stored = await plans.create(plan);
+    const stored = await plans.create(plan, { replace: replaceRequested(req.query.replace) });
     res
       .status(201)
       .location(`${req.baseUrl}/${stored.id}`)
@@ -48,11 +59,14 @@ export function plansRouter(plans: PlanService): Router {
   router.get('/', async (_req, res) => {
     const all = await plans.list();
     const items = await Promise.all(
-      all.map(async (plan) => ({
-        ...header(plan),
-        shardCount: plan.shards.length,
-        phases: phaseSummary(await plans.status(plan)),
-      })),
+      all.map(async (plan) => {
+        const shards = await plans.status(plan);
+        return {
+          ...header(plan, plans.shownState(plan, shards)),
+          shardCount: plan.shards.length,
+          phases: phaseSummary(shards),
+        };
+      }),
     );
     res.json({ plans: items });
   });
@@ -61,9 +75,10 @@ export function plansRouter(plans: PlanService): Router {
     const plan = await plans.get(req.params.id);
     const shards = await plans.status(plan);
     res.json({
-      ...header(plan),
+      ...header(plan, plans.shownState(plan, shards)),
       source: plan.plan.source,
       target: plan.plan.target,
+      plan: plan.plan,
       phases: phaseSummary(shards),
       shards,
       topologyEvents: plan.topologyEvents ?? [],
@@ -72,8 +87,8 @@ export function plansRouter(plans: PlanService): Router {
 
   router.post('/:id/stop', async (req, res) => {
     const plan = await plans.get(req.params.id);
-    await plans.stop(plan);
-    res.status(202).json({ id: plan.id, state: 'stopped' });
+    const state = await plans.stop(plan);
+    res.status(202).json({ id: plan.id, state });
   });
 
   router.post('/:id/resume', async (req, res) => {

@@ -23,6 +23,11 @@ const run = program
   .option('--data-dir <dir>', 'where the embedded queue keeps plans, jobs and checkpoints', '.shardbridge')
   .option('--concurrency <n>', 'shard jobs at once', positiveInteger, 4)
   .option('--direct', 'one standalone source, in-process, no queue; checkpoints in files', false)
+  .option(
+    '--replan',
+    'a stored plan of the same name is deleted (jobs, checkpoints) and planned again from the file: a new full sync',
+    false,
+  )
   .option('--checkpoint-dir <dir>', 'with --direct: where resume points are kept', '.shardbridge/checkpoints')
   .option('--log-level <level>', 'pino log level on stderr (trace|debug|info|warn|error)', 'info')
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
@@ -31,6 +36,7 @@ addQueueTlsOptions(run).action(async (plan: string, opts) => {
   const { runCommand } = await import('./commands/run-command.js');
   await runCommand(plan, {
     direct: opts.direct,
+    replan: opts.replan,
     queue: queueConnectionFromFlags(opts),
     dataDir: opts.dataDir,
     concurrency: opts.concurrency,

@@ -6,9 +6,14 @@ import { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
 import { startEmbeddedControlPlane } from '../embedded/control-plane.js';
 import { formatProgress } from '../format-progress.js';
+import { choosePlan } from './run-plan-choice.js';
 import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface RunAllInOneOptions {
+  /** the plan file's path, for messages */
+  planPath: string;
+  /** plan again from the file over a stored plan of the same name (`--replan`). @defaultValue false */
+  replan?: boolean;
   queue?: QueueConnection;
   /** @defaultValue `.shardbridge` */
   dataDir?: string;
@@ -52,7 +57,8 @@ function withSecretReferences(plan: Plan): Plan {
 
 /**
  * `shardbridge run <plan>`: coordinator + workers + queue in one process. A plan of the same name already in the
- * queue is resumed (its shards continue from their checkpoints) instead of planned again. SIGINT/SIGTERM stops every
+ * queue is resumed (its shards continue from their checkpoints) when the file still says the same, and refused
+ * otherwise (see `choosePlan`; `--replan` plans again from the file). SIGINT/SIGTERM stops every
  * shard gracefully (flush, checkpoint) and exits 0; a failed shard stops the rest and exits 1. A plan with
  * `mode: "full"` exits 0 once every shard completed its full sync.
  */
@@ -63,6 +69,7 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
   );
   const controlPlane = await startEmbeddedControlPlane({
     queue: options.queue,
+    deferWorkers: true,
     dataDir: resolve(options.dataDir ?? '.shardbridge'),
     concurrency: options.concurrency,
     logger,
@@ -74,22 +81,21 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
     process.stdout.write(
       `queue ${controlPlane.queueUrl}${controlPlane.queueReused ? ' (reused)' : ''}; API ${controlPlane.url}\n`,
     );
-    const existing = await api.request<{ plans: Array<{ id: string; name: string }> }>('GET', '/v1/plans');
-    const previous = existing.plans.find((item) => item.name === plan.name);
-    let planId: string;
-    if (previous) {
-      planId = previous.id;
-      await api.request('POST', `/v1/plans/${planId}/resume`);
+    const choice = await choosePlan(api, withSecretReferences(plan), {
+      planPath: options.planPath,
+      replan: options.replan,
+    });
+    const planId = choice.planId;
+    if (choice.how === 'resumed') {
       process.stdout.write(`resuming plan ${planId} (${plan.name}) from its checkpoints\n`);
     } else {
-      const created = await api.request<{ id: string; shards: unknown[] }>(
-        'POST',
-        '/v1/plans',
-        withSecretReferences(plan),
+      process.stdout.write(
+        `plan ${planId} (${plan.name}): ${choice.shardCount} shard(s)` +
+          `${choice.how === 'replanned' ? ', planned again from the file (previous plan deleted)' : ''}\n`,
       );
-      planId = created.id;
-      process.stdout.write(`plan ${planId} (${plan.name}): ${created.shards.length} shard(s)\n`);
     }
+    // Only now may a worker take a job: every queued job belongs to the plan the file describes.
+    await controlPlane.startWorkers();
     const signal = waitForShutdownSignal();
     let stopping = false;
     void signal.then((name) => {

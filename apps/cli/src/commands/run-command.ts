@@ -22,7 +22,7 @@ import {
   type ShardProgress,
 } from '@shardbridge/worker/engine';
 import type { QueueConnection } from '@shardbridge/worker/queue-connection';
-import { CliError, EXIT_USAGE } from '../cli-error.js';
+import { CliError, EXIT_USAGE, PlanFileError } from '../cli-error.js';
 import { formatProgress } from '../format-progress.js';
 import { runRdbImport } from './import-command.js';
 
@@ -43,6 +43,8 @@ export interface RunCommandOptions {
   progressIntervalMs?: number;
   /** @defaultValue 10 */
   maxReconnects?: number;
+  /** all-in-one mode: plan again from the file over a stored plan of the same name. @defaultValue false */
+  replan?: boolean;
 }
 
 export async function loadPlan(path: string): Promise<Plan> {
@@ -58,10 +60,7 @@ export async function loadPlan(path: string): Promise<Plan> {
   try {
     return parsePlanText(text);
   } catch (error) {
-    if (error instanceof PlanValidationError) {
-      const lines = error.issues.map((issue) => `  ${issue.field}: ${issue.reason}`).join('\n');
-      throw new CliError(`plan ${path} is invalid:\n${lines}`, EXIT_USAGE);
-    }
+    if (error instanceof PlanValidationError) throw new PlanFileError(path, error.issues);
     throw error;
   }
 }
@@ -141,6 +140,8 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
     // Loaded only here: the control plane (HTTP, queue UI, BullMQ) is not part of a --direct process.
     const { runAllInOne } = await import('./run-all-in-one.js');
     await runAllInOne(plan, {
+      planPath,
+      replan: options.replan,
       queue: options.queue,
       dataDir: options.dataDir,
       concurrency: options.concurrency ?? 4,

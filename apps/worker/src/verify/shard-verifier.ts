@@ -221,7 +221,9 @@ class ShardRun {
     try {
       for await (const batch of listing.batches(this.options.scanCount ?? 500)) {
         const db = sourceDbOf(data.filter, batch.db);
-        if (db === null) continue;
+        // A target db no db of this shard is synced into (other plans' data, or any db but 0 beside a cluster
+        // source, which has only db 0) is not this plan's to judge.
+        if (db === null || (data.nodeId !== null && db !== 0)) continue;
         const synced = batch.keys.filter((key) => !this.rules || this.rules.restoreDb(db, key) !== null);
         this.result.targetKeysChecked += synced.length;
         const exists = await Promise.all(synced.map((key) => this.source.call(db, 'EXISTS', key)));

@@ -11,10 +11,13 @@ import {
   dbNotInCluster,
   fileInvalid,
   fileUnreadable,
+  importInterrupted,
+  importStopped,
   isPayloadVersionReply,
   payloadRefused,
   RdbImportError,
 } from './rdb-import-errors.js';
+import { verifyRdbFile, type RdbFileCheck } from './verify-rdb-file.js';
 
 const [FUNCTION, LOAD, REPLACE] = ['FUNCTION', 'LOAD', 'REPLACE'].map((word) => Buffer.from(word));
 
@@ -41,14 +44,25 @@ export interface RdbImportOptions {
   rewrite?: RewritePolicy;
   /** keys needing more RDB bytes than this are written in parts (see ShardSyncOptions). @defaultValue 64 MiB */
   bigKeyThreshold?: number;
+  /** called once the check pass proved the file whole, before the first write */
+  onChecked?: (check: RdbFileCheck) => void;
+  /**
+   * Aborting stops the import: during the check nothing was written; during the writes, reading stops, the
+   * target confirms what was sent, and the import rejects with RDB_IMPORT_INTERRUPTED saying what it holds.
+   */
+  signal?: AbortSignal;
 }
 
 /** Counters of one import; also its result. */
 export interface RdbImportProgress {
   path: string;
+  /** `checking`: the pass that reads the whole file before any write (see {@link verifyRdbFile}) */
+  phase: 'checking' | 'writing';
+  /** what the check proved; null while it runs */
+  checked: RdbFileCheck | null;
   /** RDB version from the file header; null until it was read */
   rdbVersion: number | null;
-  /** bytes of the file parsed (complete items only) */
+  /** bytes of the file parsed (complete items only) by the current phase */
   bytesDone: number;
   bytesTotal: number;
   /** keys handed to the target (confirmed by the time `done` is true) */
@@ -68,30 +82,27 @@ export interface RdbImportProgress {
 }
 
 /**
- * Imports an RDB file into a target: streams the file through the parser without decoding values, RESTOREs each
+ * Imports an RDB file into a target. First checks the whole file (CRC-64, structure; see {@link verifyRdbFile})
+ * without writing anything, so a damaged or truncated file leaves the target untouched. Then streams the file
+ * through the parser without decoding values, RESTOREs each
  * key with the file's own payload (`REPLACE ABSTTL`, routed by slot on a cluster target) — or, for a target too
  * old to load the file's RDB version, rebuilds each key with ordinary commands — loads function libraries
  * with `FUNCTION LOAD REPLACE` (on every master of a cluster), and skips keys that a server would drop on load.
  * Reading pauses while the target's in-flight window is full.
  *
  * Keys already in the target are overwritten; other keys are left alone (no FLUSHALL). Resolves once the target
- * confirmed every write. @throws RdbImportError (file unreadable/invalid, payload refused) or the writer's
- * TargetError; keys confirmed before the failure stay in the target.
+ * confirmed every write. @throws RdbImportError: before any write (file unreadable/invalid, keys outside db 0 for
+ * a cluster target) or the writer's TargetError naming the target; once writing began, every failure is an
+ * RdbImportError keeping its cause's code whose message ends with what the target holds (see targetHolds).
  */
 export async function importRdbFile(options: RdbImportOptions): Promise<RdbImportProgress> {
   const { path } = options;
   const started = Date.now();
-  const now = options.now ?? Date.now;
-  let bytesTotal: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    bytesTotal = info.size;
-  } catch (error) {
-    throw fileUnreadable(path, error as NodeJS.ErrnoException);
-  }
+  const bytesTotal = await fileSize(path);
   const progress: RdbImportProgress = {
     path,
+    phase: 'checking',
+    checked: null,
     rdbVersion: null,
     bytesDone: 0,
     bytesTotal,
@@ -111,7 +122,74 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
     progress.elapsedMs = Date.now() - started;
     options.onProgress?.({ ...progress });
   };
+  const timer = setInterval(report, options.progressIntervalMs ?? 1000);
+  timer.unref();
+  try {
+    // A target that cannot be reached, or refuses the credentials, fails in seconds rather than after the check.
+    const probe = await TargetWriter.connect(options.target);
+    const label = probe.label;
+    await probe.close();
+    const checked = await checkFile(options, bytesTotal, (bytes) => (progress.bytesDone = bytes));
+    progress.checked = checked;
+    progress.rdbVersion = checked.rdbVersion;
+    options.onChecked?.(checked);
+    const outside = checked.firstKeyOutsideDb0;
+    if (options.target.type === 'cluster' && outside) {
+      throw dbNotInCluster(path, label, outside.db, outside.key, true);
+    }
+    progress.phase = 'writing';
+    progress.bytesDone = 0;
+    await writeKeys(options, progress, rewriteCounters);
+  } finally {
+    clearInterval(timer);
+  }
+  progress.done = true;
+  report();
+  return { ...progress };
+}
 
+async function fileSize(path: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    return info.size;
+  } catch (error) {
+    throw fileUnreadable(path, error as NodeJS.ErrnoException);
+  }
+}
+
+/** The check pass, its failures in the import's terms (each says nothing was written). */
+async function checkFile(
+  options: RdbImportOptions,
+  bytesTotal: number,
+  onBytes: (bytes: number) => void,
+): Promise<RdbFileCheck> {
+  try {
+    return await verifyRdbFile(options.path, {
+      bytesTotal,
+      readChunkBytes: options.readChunkBytes,
+      bigKeyThreshold: options.bigKeyThreshold,
+      onBytes,
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw importInterrupted(options.path, null);
+    if (error instanceof RdbError) throw fileInvalid(options.path, error, true);
+    throw fileUnreadable(options.path, error as NodeJS.ErrnoException);
+  }
+}
+
+/**
+ * The write pass: parser → RESTORE (or a rebuild with commands) → target, reading paused while the target's
+ * window is full. Every failure says what the target holds (see targetHolds).
+ */
+async function writeKeys(
+  options: RdbImportOptions,
+  progress: RdbImportProgress,
+  rewriteCounters: ReturnType<typeof emptyRewriteCounters>,
+): Promise<void> {
+  const { path, signal } = options;
+  const now = options.now ?? Date.now;
   const policy = options.rewrite ?? 'auto';
   const capabilities = policy === 'never' ? null : await probeTargetCapabilities(options.target);
   const writer = await TargetWriter.connect(options.target);
@@ -119,12 +197,10 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
   // Failures are read from writer.failed; the listener only keeps an 'error' event from crashing the process.
   writer.on('error', () => {});
   let full = false;
-  const timer = setInterval(report, options.progressIntervalMs ?? 1000);
-  timer.unref();
 
   const label = writer.label;
   const restore = (record: RdbKeyRecord) => {
-    // Checked here rather than by the writer so that an earlier key's refusal, still in flight, is reported first.
+    // The check pass rejected such a file already; this guards against the file changing in between.
     if (options.target.type === 'cluster' && record.db !== 0) {
       throw dbNotInCluster(path, label, record.db, record.key);
     }
@@ -163,14 +239,22 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
     },
     {
       decode: (rdbVersion) => keyWriter.decodeFor(rdbVersion),
-      expectedSize: bytesTotal,
+      expectedSize: progress.bytesTotal,
       bigKeyThreshold: options.bigKeyThreshold,
     },
   );
+  const stopPoint = (confirmed: boolean) => ({
+    bytesDone: parser.bytesConsumed,
+    bytesTotal: progress.bytesTotal,
+    keys: progress.keysRestored,
+    functions: progress.functions,
+    confirmed,
+  });
 
   const stream = createReadStream(path, { highWaterMark: options.readChunkBytes ?? 1 << 20 });
   try {
     for await (const chunk of stream) {
+      if (signal?.aborted) break;
       parser.push(chunk as Buffer);
       progress.bytesDone = parser.bytesConsumed;
       if (full) {
@@ -178,21 +262,22 @@ export async function importRdbFile(options: RdbImportOptions): Promise<RdbImpor
         await drained(writer);
       }
     }
+    if (signal?.aborted) {
+      await writer.flush();
+      throw importInterrupted(path, stopPoint(true));
+    }
     parser.end();
     progress.bytesDone = parser.bytesConsumed;
     await writer.flush();
   } catch (error) {
+    if (error instanceof RdbImportError && error.code === 'RDB_IMPORT_INTERRUPTED') throw error;
     // A write refused earlier in file order explains the failure better than what this key ran into.
     if (error instanceof RdbImportError || error instanceof RdbError) await writer.flush().catch(() => {});
-    throw explain(writer.failed ?? error, path, progress.rdbVersion);
+    throw importStopped(explain(writer.failed ?? error, path, progress.rdbVersion), stopPoint(false));
   } finally {
-    clearInterval(timer);
     stream.destroy();
     await writer.close();
   }
-  progress.done = true;
-  report();
-  return { ...progress };
 }
 
 /** Resolves on the writer's next `'drain'`; rejects if it fails first. */

@@ -1,5 +1,7 @@
 import { request as httpsRequest } from 'node:https';
+import { readApiTls, type ApiTlsFiles } from './api-tls.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './cli-error.js';
+import { API_URL_FORM } from './env-options.js';
 
 /** How the CLI verifies an HTTPS coordinator and proves itself to one that requires client certificates. */
 export interface ApiTlsOptions {
@@ -18,7 +20,7 @@ interface RawAnswer {
 
 const TIMEOUT_MS = 30_000;
 
-/** A small client of the coordinator's HTTP API for `submit`, `status` and `discover`. */
+/** A small client of the coordinator's HTTP API for the commands that talk to it. */
 export class ApiClient {
   constructor(
     private readonly baseUrl: string,
@@ -27,7 +29,7 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = new URL(path, this.baseUrl);
+    const url = apiBaseUrl(this.baseUrl, path);
     const headers: Record<string, string> = {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
@@ -48,7 +50,18 @@ export class ApiClient {
             : ''),
       );
     }
-    const parsed = answer.text ? (JSON.parse(answer.text) as unknown) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = answer.text ? (JSON.parse(answer.text) as unknown) : undefined;
+    } catch {
+      if (answer.status >= 200 && answer.status < 300) {
+        throw new CliError(
+          `${this.baseUrl} answered ${method} ${url.pathname} with something other than JSON; is --api the ` +
+            "coordinator's base URL (http(s)://host:port)?",
+          EXIT_USAGE,
+        );
+      }
+    }
     if (answer.status >= 200 && answer.status < 300) return parsed as T;
     throw problemToError(answer.status, parsed, this.baseUrl);
   }
@@ -88,6 +101,17 @@ export class ApiClient {
   }
 }
 
+/** `path` on the coordinator; a base that is not an http(s) URL is a usage error naming `--api`. */
+function apiBaseUrl(base: string, path: string): URL {
+  try {
+    const url = new URL(path, base);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+  } catch {
+    // reported below
+  }
+  throw new CliError(`--api ${base}: ${API_URL_FORM}`, EXIT_USAGE);
+}
+
 async function fetchCall(
   url: URL,
   method: string,
@@ -108,18 +132,81 @@ function describe(error: unknown): string {
   return cause?.message ? `${message}: ${cause.message}` : (message ?? String(error));
 }
 
-interface Problem {
+/** An RFC 9457 problem document as the coordinator answers it (see its error handler). */
+export interface Problem {
   title?: string;
   detail?: string;
   code?: string;
   errors?: Array<{ field: string; reason: string }>;
+  /** PREFLIGHT_FAILED: each problem with its fix */
+  problems?: Array<{ side: string; address: string; code: string; message: string; fix: string }>;
 }
 
-function problemToError(status: number, body: unknown, baseUrl: string): CliError {
-  const problem = (body ?? {}) as Problem;
-  const lines = [`${problem.title ?? `HTTP ${status}`}${problem.detail ? `: ${problem.detail}` : ''}`];
-  for (const issue of problem.errors ?? []) lines.push(`  ${issue.field}: ${issue.reason}`);
-  if (status === 401) lines.push(`  set SHARDBRIDGE_API_TOKEN to the coordinator's token (${baseUrl})`);
-  const exitCode = status === 400 || status === 422 ? EXIT_USAGE : EXIT_FAILURE;
-  return new CliError(lines.join('\n') + (problem.code ? ` [${problem.code}]` : ''), exitCode);
+/**
+ * What the CLI adds to a problem's detail: the command that helps, where the detail (written for API clients too)
+ * does not already say it.
+ */
+const CLI_FIXES: Record<string, string> = {
+  UNAUTHORIZED: "set SHARDBRIDGE_API_TOKEN to the coordinator's token",
+  PLAN_NOT_FOUND: 'list the plans with `shardbridge plans`',
+  SHARD_NOT_FOUND: 'list its shards with `shardbridge status <planId>`',
+  ROUTE_NOT_FOUND: "--api must be the coordinator's base URL, http(s)://host:port with no path",
+  RATE_LIMITED: "wait a minute (the coordinator's --rate-limit)",
+};
+
+/** An error answer of the coordinator: `<detail> (<CODE>)`, the CLI's fix after it; `errors` kept for the caller. */
+export class ApiError extends CliError {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly problem: Problem,
+    message: string,
+    exitCode: number,
+  ) {
+    super(message, exitCode);
+  }
+}
+
+/** 400/413/415 and an unknown plan, shard or route: the input was wrong (2). Anything else failed (1). */
+function exitCodeOf(status: number, code: string): number {
+  if (status === 400 || status === 413 || status === 415) return EXIT_USAGE;
+  if (status === 404 && code !== 'VERIFICATION_NOT_FOUND' && code !== 'CUTOVER_NOT_FOUND') return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+export function problemToError(status: number, body: unknown, baseUrl: string): ApiError {
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
+  const code = problem.code ?? `HTTP_${status}`;
+  let first = problem.detail ?? problem.title ?? `the coordinator at ${baseUrl} answered HTTP ${status}`;
+  const fields = (problem.errors ?? []).map((issue) => `${issue.field}: ${issue.reason}`);
+  if (fields.length > 0) first += `: ${fields.join('; ')}`;
+  const fix = CLI_FIXES[code];
+  const lines = [`${first} (${code})${fix ? `; ${fix}` : ''}`];
+  if (code === 'PREFLIGHT_FAILED' && problem.problems?.length) {
+    lines[0] =
+      `the coordinator's preflight found ${problem.problems.length} problem(s) (${code}); see them with ` +
+      '`shardbridge discover <plan file> --api …`, or add "force": true to the plan to submit it anyway';
+    for (const item of problem.problems) {
+      lines.push(`[${item.side}] ${item.code} ${item.address}: ${item.message}; fix: ${item.fix}`);
+    }
+  }
+  return new ApiError(status, code, problem, lines.join('\n'), exitCodeOf(status, code));
+}
+
+/** The `--api`, token and TLS settings every API command takes. */
+export interface ApiCommandOptions {
+  /** the coordinator's base URL, `http(s)://host:port` */
+  api: string;
+  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
+  apiTls?: ApiTlsFiles;
+}
+
+/** A client of the coordinator named by `--api`, with SHARDBRIDGE_API_TOKEN and the `--api-ca/cert/key` files. */
+export async function connectApi(options: ApiCommandOptions): Promise<ApiClient> {
+  return new ApiClient(
+    options.api,
+    process.env.SHARDBRIDGE_API_TOKEN || undefined,
+    await readApiTls(options.apiTls),
+  );
 }

@@ -33,3 +33,18 @@ export function redisUrl(text: string): string {
   }
   throw new InvalidArgumentError('expected redis://[user:password@]host:port[/db] or rediss://…');
 }
+
+/** What `--api` expects, for the messages that refuse another form. */
+export const API_URL_FORM =
+  "expected the coordinator's base URL as http(s)://host:port, e.g. http://127.0.0.1:8080";
+
+/** `--api`: an http(s) URL. `127.0.0.1:8080` (no scheme) would otherwise parse as a URL of scheme `127.0.0.1:`. */
+export function apiUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname) return text;
+  } catch {
+    // reported below
+  }
+  throw new InvalidArgumentError(API_URL_FORM);
+}

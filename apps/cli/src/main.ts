@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { addApiCommands } from './api-commands.js';
 import { CliError, EXIT_USAGE, reportError } from './cli-error.js';
 import { ENV, positiveInteger, redisUrl } from './env-options.js';
 import { addQueueTlsOptions, queueConnectionFromFlags } from './queue-options.js';
@@ -8,7 +9,7 @@ import { addQueueTlsOptions, queueConnectionFromFlags } from './queue-options.js
 const program = new Command('shardbridge')
   .description('Move live Redis data between clouds, shard by shard — also when the source sits behind NAT.')
   .version('0.1.0')
-  .showHelpAfterError()
+  .showHelpAfterError('(`shardbridge <command> --help` lists its options)')
   .exitOverride();
 
 const run = program
@@ -52,21 +53,6 @@ const queueOption = () =>
     .env(ENV.queue)
     .argParser(redisUrl);
 const logLevelOption = () => new Option('--log-level <level>', 'pino log level').default('info');
-const apiOption = () =>
-  new Option('--api <url>', "the coordinator's base URL").env(ENV.api).default('http://127.0.0.1:8080');
-/** For an HTTPS coordinator: the CA to verify it, and a client certificate when it requires mutual TLS. */
-const apiTlsOptions = (command: Command): Command =>
-  command
-    .addOption(
-      new Option('--api-ca <file>', "CA (PEM) that signed the coordinator's certificate").env(ENV.apiCa),
-    )
-    .addOption(new Option('--api-cert <file>', 'client certificate (PEM) for mutual TLS').env(ENV.apiCert))
-    .addOption(new Option('--api-key <file>', "the client certificate's private key (PEM)").env(ENV.apiKey));
-const apiTlsFiles = (opts: { apiCa?: string; apiCert?: string; apiKey?: string }) => ({
-  apiCa: opts.apiCa,
-  apiCert: opts.apiCert,
-  apiKey: opts.apiKey,
-});
 
 const coordinator = program
   .command('coordinator')
@@ -176,131 +162,7 @@ addQueueTlsOptions(worker).action(async (opts) => {
   });
 });
 
-apiTlsOptions(program.command('submit'))
-  .description('submit a plan to the coordinator; prints the plan id and its shards')
-  .argument('<plan.json>')
-  .addOption(apiOption())
-  .option('--json', 'print the API answer as JSON', false)
-  .action(async (plan: string, opts) => {
-    const { submitCommand } = await import('./commands/submit-command.js');
-    await submitCommand(plan, { api: opts.api, json: opts.json, apiTls: apiTlsFiles(opts) });
-  });
-
-apiTlsOptions(program.command('status'))
-  .description('per-shard phase, progress, lag and ops/s of a plan')
-  .argument('<planId>')
-  .addOption(apiOption())
-  .option('--json', 'print the API answer as JSON (one line per refresh)', false)
-  .option('--watch', 'refresh every second until Ctrl-C', false)
-  .action(async (planId: string, opts) => {
-    const { statusCommand } = await import('./commands/status-command.js');
-    await statusCommand(planId, {
-      api: opts.api,
-      json: opts.json,
-      watch: opts.watch,
-      apiTls: apiTlsFiles(opts),
-    });
-  });
-
-apiTlsOptions(program.command('verify'))
-  .description(
-    'compare the target with the source, shard by shard on the workers; prints a summary, exit 1 on any difference',
-  )
-  .argument('<plan>', 'a plan id, or a plan file (its newest plan of that name)')
-  .addOption(apiOption())
-  .addOption(
-    new Option('--level <level>', 'count (keys per db), sample (random keys), full (every key)')
-      .choices(['count', 'sample', 'full'])
-      .default('full'),
-  )
-  .option('--sample <n>', 'random keys per shard for --level sample (default 1000)', positiveInteger)
-  .option('--rounds <n>', 're-check rounds for keys that differ (default 3)', positiveInteger)
-  .option('--round-delay <ms>', 'pause before each re-check round (default 2000)', positiveInteger)
-  .option('--ttl-tolerance <ms>', 'accepted TTL difference (default 5000)', positiveInteger)
-  .option('--max-differences <n>', 'differences listed in the report (default 100)', positiveInteger)
-  .option(
-    '--timeout <ms>',
-    'how long the coordinator waits for the shards (default 3600000)',
-    positiveInteger,
-  )
-  .option('--out <file>', 'also write the JSON report to this file')
-  .option('--json', 'print the JSON report instead of the summary', false)
-  .action(async (plan: string, opts) => {
-    const { verifyCommand } = await import('./commands/verify-command.js');
-    process.exitCode = await verifyCommand(plan, {
-      api: opts.api,
-      apiTls: apiTlsFiles(opts),
-      json: opts.json,
-      out: opts.out,
-      level: opts.level,
-      sampleSize: opts.sample,
-      rounds: opts.rounds,
-      roundDelayMs: opts.roundDelay,
-      ttlToleranceMs: opts.ttlTolerance,
-      maxDifferences: opts.maxDifferences,
-      timeoutMs: opts.timeout,
-    });
-  });
-
-apiTlsOptions(program.command('cutover'))
-  .description(
-    'stop writes (--pause-source, or your confirmation), wait for lag 0, verify in full, stop every shard and ' +
-      'mark the plan cut-over; exit 1 if any step fails (the sync then keeps running)',
-  )
-  .argument('<planId>')
-  .addOption(apiOption())
-  .option(
-    '--pause-source',
-    'CLIENT PAUSE WRITE on the source masters during the cutover (lifted at its end)',
-    false,
-  )
-  .option('--writes-stopped', 'writes to the source are already stopped: do not ask', false)
-  .option('--confirm', 'confirm that writes stopped, for a cutover that waits for it, and exit', false)
-  .option('--out <file>', 'also write the JSON cutover report to this file')
-  .option('--json', 'print the JSON report instead of the summary', false)
-  .action(async (planId: string, opts) => {
-    const { cutoverCommand } = await import('./commands/cutover-command.js');
-    process.exitCode = await cutoverCommand(planId, {
-      api: opts.api,
-      apiTls: apiTlsFiles(opts),
-      json: opts.json,
-      out: opts.out,
-      pauseSource: opts.pauseSource,
-      writesStopped: opts.writesStopped,
-      confirm: opts.confirm,
-    });
-  });
-
-apiTlsOptions(program.command('discover'))
-  .description(
-    'preflight a plan without syncing: per shard (source and target) the announced and reachable address, how it ' +
-      'was mapped, connect time, AUTH, versions, PSYNC/REPLCONF permission; exit 1 when any shard would fail',
-  )
-  .argument('<plan.json>')
-  .addOption(
-    new Option(
-      '--api <url>',
-      'run the preflight on this coordinator (POST /v1/discover); default: in this process',
-    ).env(ENV.api),
-  )
-  .option('--local', 'run in this process even when --api or SHARDBRIDGE_API is set', false)
-  .option('--json', 'print the report as JSON', false)
-  .option(
-    '--connect-timeout <ms>',
-    'bound on each connect and reply (local preflight)',
-    positiveInteger,
-    5000,
-  )
-  .action(async (plan: string, opts) => {
-    const { discoverCommand } = await import('./commands/discover-command.js');
-    process.exitCode = await discoverCommand(plan, {
-      api: opts.api,
-      local: opts.local,
-      json: opts.json,
-      connectTimeoutMs: opts.connectTimeout,
-      apiTls: apiTlsFiles(opts),
-    });
-  });
+addApiCommands(program);
 
 const rdb = program.command('rdb').description('RDB file tools');
 rdb

@@ -2,6 +2,7 @@ export * from './host-port.js';
 export * from './secret-reference.js';
 export * from './log-redaction.js';
 export * from './plan-schema.js';
+export * from './plan-issues.js';
 export * from './plan-validation.js';
 export * from './shard-job.js';
 export * from './discovery/index.js';

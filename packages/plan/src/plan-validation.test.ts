@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatPlanIssues } from './plan-issues.js';
 import { parsePlan, parsePlanText, PlanValidationError } from './plan-validation.js';
 import { parseHostPort } from './host-port.js';
 
@@ -33,7 +34,37 @@ describe('parsePlan', () => {
   it('refuses unknown fields, a missing target and a bad name at once', () => {
     const issues = issuesOf({ name: 'a b', source: { ...valid.source, colour: 'red' } });
     const fields = issues.map((issue) => issue.field).sort();
-    expect(fields).toEqual(['name', 'source', 'target']);
+    expect(fields).toEqual(['name', 'source.colour', 'target']);
+  });
+
+  it('says a missing field is required, in plain words', () => {
+    const issues = issuesOf({ source: { type: 'standalone' }, target: valid.target });
+    expect(issues).toEqual([
+      { field: 'name', reason: 'is required' },
+      { field: 'source.seeds', reason: 'is required' },
+    ]);
+    expect(issuesOf({ ...valid, target: undefined })).toEqual([{ field: 'target', reason: 'is required' }]);
+  });
+
+  it('lists the accepted source types when type is missing or wrong, and names each unknown key', () => {
+    expect(issuesOf({ ...valid, source: { seeds: ['a:1'] } })).toEqual([
+      { field: 'source.type', reason: 'is required: one of "standalone", "cluster", "rdb"' },
+    ]);
+    expect(issuesOf({ ...valid, source: { ...valid.source, type: 'sentinel' } })).toEqual([
+      { field: 'source.type', reason: 'expected one of "standalone", "cluster", "rdb"' },
+    ]);
+    expect(issuesOf({ ...valid, target: { ...valid.target, colour: 1, size: 2 } })).toEqual([
+      { field: 'target.colour', reason: expect.stringMatching(/^is not a known field/) },
+      { field: 'target.size', reason: expect.stringMatching(/^is not a known field/) },
+    ]);
+  });
+
+  it('formats every problem as one line: file, field, reason', () => {
+    const issues = issuesOf({ ...valid, name: undefined, source: { ...valid.source, seeds: ['nohost'] } });
+    expect(formatPlanIssues('plans/orders.json', issues)).toEqual([
+      'plans/orders.json: name: is required',
+      expect.stringMatching(/^plans\/orders\.json: source\.seeds\[0\]: expected "host:port"/),
+    ]);
   });
 
   it('reports JSON syntax errors as plan errors', () => {

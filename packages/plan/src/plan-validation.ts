@@ -1,11 +1,5 @@
-import { z } from 'zod';
+import { planIssuesOf, type PlanIssue } from './plan-issues.js';
 import { planSchema, type Plan } from './plan-schema.js';
-
-/** One problem in a submitted plan: the dotted field path and why it is wrong. */
-export interface PlanIssue {
-  field: string;
-  reason: string;
-}
 
 export class PlanValidationError extends Error {
   readonly code = 'PLAN_INVALID';
@@ -15,23 +9,13 @@ export class PlanValidationError extends Error {
   }
 }
 
-function fieldPath(path: PropertyKey[]): string {
-  if (path.length === 0) return '(plan)';
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`))
-    .join('');
-}
-
 /** Validates untrusted plan input (parsed JSON). Throws PlanValidationError listing every problem. */
 export function parsePlan(input: unknown): Plan {
-  const result = planSchema.safeParse(input);
+  // reportInput: the issues then tell a missing field from a wrong one; they are dropped right here, so the
+  // input (literal secrets included) goes no further.
+  const result = planSchema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  throw new PlanValidationError(
-    result.error.issues.map((issue: z.core.$ZodIssue) => ({
-      field: fieldPath(issue.path),
-      reason: issue.message,
-    })),
-  );
+  throw new PlanValidationError(planIssuesOf(result.error.issues));
 }
 
 /** Parses plan text (JSON). A syntax error is reported as a PlanValidationError too. */

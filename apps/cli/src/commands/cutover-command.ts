@@ -1,13 +1,9 @@
-import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { ApiClient } from '../api-client.js';
+import { connectApi, type ApiClient, type ApiCommandOptions } from '../api-client.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 
-export interface CutoverCommandOptions {
-  /** CA / client certificate files for an HTTPS (mutual TLS) API */
-  apiTls?: ApiTlsFiles;
-  api: string;
+export interface CutoverCommandOptions extends ApiCommandOptions {
   json: boolean;
   out?: string;
   /** CLIENT PAUSE WRITE on the source masters during the cutover */
@@ -16,6 +12,8 @@ export interface CutoverCommandOptions {
   writesStopped: boolean;
   /** only confirm that writes stopped, for a cutover that waits (started elsewhere) */
   confirm: boolean;
+  /** print the plan's last cutover (following it while it runs) instead of starting one. @defaultValue false */
+  result?: boolean;
   /** @defaultValue 1000 */
   pollMs?: number;
 }
@@ -42,24 +40,22 @@ const FINAL = new Set(['cut-over', 'failed']);
  * that writes stopped when the source is not paused, and prints the report. Exit 0 only once cut over.
  */
 export async function cutoverCommand(planId: string, options: CutoverCommandOptions): Promise<number> {
-  const api = new ApiClient(
-    options.api,
-    process.env.SHARDBRIDGE_API_TOKEN || undefined,
-    await readApiTls(options.apiTls),
-  );
+  const api = await connectApi(options);
   if (options.confirm) {
     await api.request('POST', `/v1/plans/${planId}/cutover/confirm`, {});
     process.stdout.write(`confirmed: writes to the source of plan ${planId} stopped\n`);
     return 0;
   }
-  let report = await api.request<CutoverView>('POST', `/v1/plans/${planId}/cutover`, {
-    pauseSource: options.pauseSource,
-    writesStopped: options.writesStopped,
-  });
+  let report = options.result
+    ? await api.request<CutoverView>('GET', `/v1/plans/${planId}/cutover`)
+    : await api.request<CutoverView>('POST', `/v1/plans/${planId}/cutover`, {
+        pauseSource: options.pauseSource,
+        writesStopped: options.writesStopped,
+      });
   const say = (line: string) => {
     if (!options.json) process.stderr.write(`${line}\n`);
   };
-  say(`cutover ${report.id} of plan ${planId} started`);
+  if (!options.result) say(`cutover ${report.id} of plan ${planId} started`);
   let shown = '';
   let asked = false;
   while (!FINAL.has(report.status)) {

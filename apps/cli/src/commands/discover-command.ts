@@ -1,14 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import {
-  formatPreflightReport,
-  parsePlan,
-  PlanValidationError,
-  preflightPlan,
-  type PreflightReport,
-} from '@shardbridge/plan';
-import { ApiClient } from '../api-client.js';
-import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from '../cli-error.js';
+import { formatPreflightReport, preflightPlan, type PreflightReport } from '@shardbridge/plan';
+import { connectApi } from '../api-client.js';
+import type { ApiTlsFiles } from '../api-tls.js';
+import { EXIT_FAILURE } from '../cli-error.js';
+import { asPlanFileError, readPlanFile, validatePlanFile } from '../plan-file.js';
 
 export interface DiscoverCommandOptions {
   /**
@@ -32,44 +26,28 @@ export interface DiscoverCommandOptions {
 /**
  * `shardbridge discover <plan.json>`: prints the preflight report of a plan — per shard, source and target,
  * reachability, AUTH, versions, PSYNC permission, and every problem with its fix. Queues nothing.
- * Returns the exit code: 0 every shard would work, 1 some would fail; an invalid plan throws a CliError (2).
+ * Returns the exit code: 0 every shard would work, 1 some would fail (as `submit` exits for a plan the
+ * coordinator's preflight refuses); an invalid plan throws a PlanFileError (2), wherever it was validated.
  */
 export async function discoverCommand(
   planPath: string,
   options: DiscoverCommandOptions = {},
 ): Promise<number> {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  const input = await readPlan(planPath);
-  const report =
-    options.api && !options.local
-      ? await new ApiClient(
-          options.api,
-          process.env.SHARDBRIDGE_API_TOKEN || undefined,
-          await readApiTls(options.apiTls),
-        ).request<PreflightReport>('POST', '/v1/discover', input)
-      : await preflightPlan(validated(planPath, input), {
-          connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-        });
+  const input = await readPlanFile(planPath);
+  // Checked here in either case, worded alike: an invalid plan needs no coordinator.
+  const plan = validatePlanFile(planPath, input);
+  let report: PreflightReport;
+  if (options.api && !options.local) {
+    const api = await connectApi({ api: options.api, apiTls: options.apiTls });
+    report = await api
+      .request<PreflightReport>('POST', '/v1/discover', input)
+      .catch((error: unknown) => Promise.reject(asPlanFileError(planPath, error)));
+  } else {
+    report = await preflightPlan(plan, { connectTimeoutMs: options.connectTimeoutMs ?? 5_000 });
+  }
   write(options.json ? `${JSON.stringify(report)}\n` : ensureNewline(formatPreflightReport(report)));
   return report.ok ? 0 : EXIT_FAILURE;
-}
-
-async function readPlan(planPath: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(planPath, 'utf8')) as unknown;
-  } catch (error) {
-    throw new CliError(`cannot read plan ${planPath}: ${(error as Error).message}`, EXIT_USAGE);
-  }
-}
-
-function validated(planPath: string, input: unknown) {
-  try {
-    return parsePlan(input);
-  } catch (error) {
-    if (!(error instanceof PlanValidationError)) throw error;
-    const lines = error.issues.map((issue) => `  ${issue.field}: ${issue.reason}`);
-    throw new CliError(`invalid plan ${planPath}:\n${lines.join('\n')}`, EXIT_USAGE);
-  }
 }
 
 function ensureNewline(text: string): string {

@@ -1,15 +1,12 @@
-import { ApiClient } from '../api-client.js';
-import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
+import { connectApi, type ApiCommandOptions } from '../api-client.js';
 import { formatBytes } from '../format-progress.js';
 
-export interface StatusCommandOptions {
-  api: string;
+export interface StatusCommandOptions extends ApiCommandOptions {
   json: boolean;
+  /** refresh until the plan is done (see `planSettled`) or Ctrl-C */
   watch: boolean;
   /** @defaultValue 1000 */
   intervalMs?: number;
-  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
-  apiTls?: ApiTlsFiles;
 }
 
 /** The subset of GET /v1/plans/:id that the status view shows. */
@@ -20,6 +17,8 @@ export interface PlanStatusView {
   shards: Array<{
     id: string;
     phase: string;
+    /** BullMQ's state of the shard's job (`active` while a worker runs it) */
+    jobState?: string;
     rdbBytesDone?: number;
     rdbBytesTotal?: number | null;
     keysWritten?: number;
@@ -105,13 +104,21 @@ export function renderPlanStatus(plan: PlanStatusView): string {
   return lines.join('\n');
 }
 
-/** `shardbridge status <planId>`: per-shard phase, progress, lag and throughput (`--watch` to follow). */
+/**
+ * A plan `--watch` stops following: `completed` (a one-shot sync that finished), `cut-over`, or `stopped` with no
+ * shard job still running (every worker has flushed and checkpointed).
+ */
+export function planSettled(plan: PlanStatusView): boolean {
+  if (plan.state === 'completed' || plan.state === 'cut-over') return true;
+  return plan.state === 'stopped' && plan.shards.every((shard) => shard.jobState !== 'active');
+}
+
+/**
+ * `shardbridge status <planId>`: per-shard phase, progress, lag and throughput. `--watch` refreshes until the plan
+ * settles (exit 0) or Ctrl-C.
+ */
 export async function statusCommand(planId: string, options: StatusCommandOptions): Promise<void> {
-  const api = new ApiClient(
-    options.api,
-    process.env.SHARDBRIDGE_API_TOKEN || undefined,
-    await readApiTls(options.apiTls),
-  );
+  const api = await connectApi(options);
   const path = `/v1/plans/${encodeURIComponent(planId)}`;
   let stop = false;
   const onSignal = () => (stop = true);
@@ -124,8 +131,9 @@ export async function statusCommand(planId: string, options: StatusCommandOption
         const text = renderPlanStatus(plan);
         process.stdout.write(options.watch && process.stdout.isTTY ? `\x1b[2J\x1b[H${text}\n` : `${text}\n`);
       }
-      if (options.watch) await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000));
-    } while (options.watch && !stop);
+      if (!options.watch || planSettled(plan)) break;
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000));
+    } while (!stop);
   } finally {
     process.off('SIGINT', onSignal);
   }

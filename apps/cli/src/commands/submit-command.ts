@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { ApiClient } from '../api-client.js';
-import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
-import { CliError, EXIT_USAGE } from '../cli-error.js';
+import { connectApi, type ApiCommandOptions } from '../api-client.js';
+import { asPlanFileError, readPlanFile, validatePlanFile } from '../plan-file.js';
 
-export interface SubmitCommandOptions {
-  api: string;
+export interface SubmitCommandOptions extends ApiCommandOptions {
   json: boolean;
-  /** CA / client certificate files for an HTTPS coordinator. @defaultValue none (system CAs, no client cert) */
-  apiTls?: ApiTlsFiles;
+  /**
+   * re-plan over a stored plan of the same name (deletes it, its jobs and checkpoints; a full sync follows).
+   * @defaultValue false
+   */
+  replace?: boolean;
 }
 
 interface SubmittedPlan {
@@ -24,18 +24,21 @@ interface SubmittedPlan {
 
 /** `shardbridge submit <plan.json>`: POST the plan to the coordinator and print its shards. */
 export async function submitCommand(planPath: string, options: SubmitCommandOptions): Promise<void> {
-  let plan: unknown;
+  const plan = await readPlanFile(planPath);
+  // Checked here first, worded alike, so an invalid plan needs no coordinator; the coordinator checks it again
+  // (with its own rules: secrets as references). The file's own text is sent, not the defaults filled in.
+  validatePlanFile(planPath, plan);
+  const api = await connectApi(options);
+  let created: SubmittedPlan;
   try {
-    plan = JSON.parse(await readFile(planPath, 'utf8'));
+    created = await api.request<SubmittedPlan>(
+      'POST',
+      options.replace ? '/v1/plans?replace=true' : '/v1/plans',
+      plan,
+    );
   } catch (error) {
-    throw new CliError(`cannot read plan ${planPath}: ${(error as Error).message}`, EXIT_USAGE);
+    throw asPlanFileError(planPath, error);
   }
-  const api = new ApiClient(
-    options.api,
-    process.env.SHARDBRIDGE_API_TOKEN || undefined,
-    await readApiTls(options.apiTls),
-  );
-  const created = await api.request<SubmittedPlan>('POST', '/v1/plans', plan);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(created)}\n`);
     return;

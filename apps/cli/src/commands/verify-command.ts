@@ -1,15 +1,13 @@
-import { readApiTls, type ApiTlsFiles } from '../api-tls.js';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import type { VerificationReport } from '@shardbridge/plan';
-import { ApiClient } from '../api-client.js';
+import { connectApi, type ApiClient, type ApiCommandOptions } from '../api-client.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from '../cli-error.js';
 import { renderVerification } from '../verification-summary.js';
 
-export interface VerifyCommandOptions {
-  /** CA / client certificate files for an HTTPS (mutual TLS) API */
-  apiTls?: ApiTlsFiles;
-  api: string;
+export interface VerifyCommandOptions extends ApiCommandOptions {
   json: boolean;
+  /** print the plan's last verification (waiting for it while it runs) instead of starting one. @defaultValue false */
+  result?: boolean;
   /** write the JSON report to this file */
   out?: string;
   level?: 'count' | 'sample' | 'full';
@@ -24,16 +22,14 @@ export interface VerifyCommandOptions {
 }
 
 /**
- * `shardbridge verify <plan.json|planId>`: starts a verification on the coordinator, waits for it and prints the
- * summary (or the JSON). Exit 0 only when the target matches; 1 for differences or a verification that failed.
+ * `shardbridge verify <plan.json|planId>`: starts a verification on the coordinator (or, with `result`, takes its
+ * last one), waits for it and prints the summary (or the JSON). Exit 0 only when the target matches; 1 for
+ * differences or a verification that failed.
  */
 export async function verifyCommand(planRef: string, options: VerifyCommandOptions): Promise<number> {
-  const api = new ApiClient(
-    options.api,
-    process.env.SHARDBRIDGE_API_TOKEN || undefined,
-    await readApiTls(options.apiTls),
-  );
+  const api = await connectApi(options);
   const planId = await resolvePlanId(api, planRef);
+  const reportPath = `/v1/plans/${planId}/verification`;
   const body = Object.fromEntries(
     Object.entries({
       level: options.level,
@@ -45,13 +41,16 @@ export async function verifyCommand(planRef: string, options: VerifyCommandOptio
       timeoutMs: options.timeoutMs,
     }).filter(([, value]) => value !== undefined),
   );
-  const started = await api.request<VerificationReport>('POST', `/v1/plans/${planId}/verify`, body);
-  if (!options.json) process.stderr.write(`verifying plan ${planId} (verification ${started.id})…\n`);
+  const started = options.result
+    ? await api.request<VerificationReport>('GET', reportPath)
+    : await api.request<VerificationReport>('POST', `/v1/plans/${planId}/verify`, body);
+  if (!options.json && started.status === 'running')
+    process.stderr.write(`verifying plan ${planId} (verification ${started.id})…\n`);
   let report = started;
   let shown = '';
   while (report.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
-    report = await api.request<VerificationReport>('GET', `/v1/plans/${planId}/verification`);
+    report = await api.request<VerificationReport>('GET', reportPath);
     if (report.id !== started.id)
       throw new CliError(`another verification (${report.id}) replaced ${started.id}`);
     const line = (report.progress ?? [])

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { PlanValidationError } from '@shardbridge/plan';
+import { planIssuesOf, PlanValidationError } from '@shardbridge/plan';
 import { z } from 'zod';
 import { isUnplannable } from '../shard-discovery.js';
 import {
@@ -70,10 +70,6 @@ function queueDown(error: unknown): boolean {
   );
 }
 
-function fieldPath(path: PropertyKey[]): string {
-  return path.length === 0 ? '(body)' : path.map(String).join('.');
-}
-
 /** Maps any error to a public one; null = internal (answered 500 with a generic detail). */
 function toPublic(error: unknown): PublicError | null {
   if (error instanceof PublicError) return error;
@@ -81,7 +77,8 @@ function toPublic(error: unknown): PublicError | null {
     return new PublicError(400, error.code, 'Invalid plan', error.message, error.issues);
   }
   if (error instanceof z.ZodError) {
-    const errors = error.issues.map((issue) => ({ field: fieldPath(issue.path), reason: issue.message }));
+    // The same field/reason wording as a plan's problems, so clients print both alike.
+    const errors = planIssuesOf(error.issues, '(body)');
     return new PublicError(
       400,
       'REQUEST_INVALID',

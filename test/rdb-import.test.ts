@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   startCluster,
+  startFaultProxy,
   startRedis,
   startTlsRedis,
   type RedisCluster,
@@ -239,13 +240,16 @@ describe.skipIf(!corpusPresent)('shardbridge import / run with an rdb source (CL
     expect(lines[0]).toMatch(/^error: RDB file .*cut\.rdb: RDB truncated: .*at byte offset 1000000/);
   });
 
-  it('a corrupt file names the byte offset', async () => {
+  it('a corrupt file (no checksum) names the byte offset of the damage in the file and writes nothing', async () => {
+    await target.client().flushall();
     const corrupt = join(corpusDir, 'files', 'redis-tests--corrupt_ziplist.rdb');
     const cli = startCli(['import', corrupt, '--target', `${target.host}:${target.port}`]);
     expect(await cli.exited).toBe(1);
+    // 488: where the damaged ziplist starts in the file (values are decoded in the check when no CRC covers them)
     expect(cli.stderr().trim()).toMatch(
-      /^error: RDB file .*corrupt_ziplist\.rdb: .*byte offset \d+.*\[RDB_CORRUPT\]$/,
+      /^error: RDB file .*corrupt_ziplist\.rdb: .*byte offset 488\).*nothing was written to the target \[RDB_CORRUPT\]$/,
     );
+    expect(await target.client().dbsize()).toBe(0);
   });
 
   it('a target out of memory, or a missing file, is one error line and exit 1', async () => {
@@ -325,4 +329,174 @@ describe.skipIf(!corpusPresent)('shardbridge import / run with an rdb source (CL
       });
     });
   }
+});
+
+/**
+ * Issue 15: a damaged file must never write its damage. Files made here by a real server (so no corpus needed):
+ * hashes, strings and lists, 8,094 keys as in the report, saved without compression so a value's bytes can be
+ * found in the file and overwritten.
+ */
+describe('shardbridge import: a damaged file writes nothing; a stop half way says what the target holds', () => {
+  const KEYS = 8094;
+  let donor: RedisServer;
+  let target: RedisServer;
+  let scratch: Awaited<ReturnType<typeof scratchDir>>;
+  let saved: Buffer;
+  const address = () => `${target.host}:${target.port}`;
+  const fileOf = async (name: string, bytes: Buffer) => {
+    const file = join(scratch.path, name);
+    await writeFile(file, bytes);
+    return file;
+  };
+  /** The target holds only the key the test put there: nothing of the file was written. */
+  const expectUntouched = async () => expect(await target.client().keys('*')).toEqual(['keep']);
+
+  beforeAll(async () => {
+    [donor, target, scratch] = await Promise.all([
+      startRedis({ config: { rdbcompression: 'no' } }),
+      startRedis({ role: 'target' }),
+      scratchDir(),
+    ]);
+    const batch = donor.client().pipeline();
+    for (let i = 0; i < KEYS; i++) {
+      const value = `value-${i}-`.padEnd(120, 'x');
+      if (i % 3 === 0) batch.hset(`hash:${i}`, { a: value, b: value, c: value });
+      else if (i % 3 === 1) batch.set(`string:${i}`, value.repeat(3));
+      else batch.rpush(`list:${i}`, value, value, value);
+    }
+    await batch.exec();
+    await donor.client().save();
+    saved = readFileSync(join(donor.dir, 'dump.rdb'));
+  });
+  beforeEach(async () => {
+    await target.client().flushall();
+    await target.client().set('keep', 'mine');
+  });
+  afterAll(async () => {
+    await Promise.all([donor?.stop(), target?.stop(), scratch?.remove()]);
+  });
+
+  it('4 bytes overwritten inside a hash value: checksum mismatch named with its offset, exit 1, target untouched', async () => {
+    const damaged = Buffer.from(saved);
+    const at = damaged.indexOf(`value-${3 * Math.floor(KEYS / 6)}-`) + 6;
+    expect(at).toBeGreaterThan(damaged.length / 3);
+    damaged.write('\xde\xad\xbe\xef', at, 'latin1');
+    const cli = startCli(['import', await fileOf('damaged.rdb', damaged), '--target', address()]);
+    expect(await cli.exited).toBe(1);
+    const lines = cli.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^error: RDB file .*damaged\\.rdb: RDB checksum mismatch: .*\\(at byte offset ${damaged.length - 8}\\) ` +
+          '— .*; nothing was written to the target \\[RDB_CHECKSUM_MISMATCH\\]$',
+      ),
+    );
+    await expectUntouched();
+  });
+
+  it('a truncated file: the offset, exit 1, target untouched', async () => {
+    const cut = saved.subarray(0, Math.floor(saved.length / 2));
+    const cli = startCli(['import', await fileOf('cut.rdb', cut), '--target', address()]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(
+      /^error: RDB file .*cut\.rdb: RDB truncated: .*byte offset \d+.*nothing was written to the target \[RDB_TRUNCATED\]\n$/,
+    );
+    await expectUntouched();
+  });
+
+  it('a file saved with rdbchecksum no is imported, saying its values could not be verified by CRC', async () => {
+    const noCrc = Buffer.from(saved);
+    noCrc.fill(0, noCrc.length - 8);
+    const cli = startCli(['import', await fileOf('no-crc.rdb', noCrc), '--target', address()]);
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    expect(cli.stdout()).toMatch(
+      /checked \(RDB 10\): .* 8094 keys .*values could not be verified by CRC \(the file was saved with rdbchecksum no\)/,
+    );
+    expect(await target.client().dbsize()).toBe(KEYS + 1);
+  });
+
+  it('the target out of memory half way: the error says which keys it holds; a re-run after the fix completes', async () => {
+    const file = await fileOf('good.rdb', saved);
+    await target.client().config('SET', 'maxmemory', '3mb');
+    try {
+      const cli = startCli(['import', file, '--target', address()]);
+      expect(await cli.exited).toBe(1);
+      const line = cli.stderr().trim();
+      const holds = new RegExp(
+        `^error: target .* is out of memory .* — the import stopped at byte \\d+ of ${saved.length}: the target ` +
+          'holds up to (\\d+) keys of the file, all read before that byte \\(the last ones sent may not have been ' +
+          'applied\\); keys of the same name were overwritten, no other key was removed — fix the cause and re-run ' +
+          'the same import: it writes every key again \\[TARGET_OOM\\]$',
+      ).exec(line);
+      expect(holds, line).not.toBeNull();
+      const written = (await target.client().dbsize()) - 1;
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThanOrEqual(Number(holds![1]));
+      expect(await target.client().get('keep')).toBe('mine');
+    } finally {
+      await target.client().config('SET', 'maxmemory', '0');
+    }
+    const again = startCli(['import', file, '--target', address()]);
+    expect(await again.exited, again.stderr()).toBe(0);
+    expect(await target.client().dbsize()).toBe(KEYS + 1);
+  });
+
+  it('Ctrl-C half way: the target confirms what was sent, and the error says exactly how many keys it holds', async () => {
+    const proxy = await startFaultProxy({ host: target.host, port: target.port });
+    try {
+      proxy.setRateLimit(256 * 1024); // slow enough for the signal to land mid-file
+      const file = await fileOf('interrupted.rdb', saved);
+      const cli = startCli([
+        'import',
+        file,
+        '--target',
+        `${proxy.host}:${proxy.port}`,
+        '--progress-interval',
+        '100',
+      ]);
+      await cli.waitFor(/^import .* keys [1-9]/m);
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(1);
+      const match = new RegExp(
+        `^error: import of .*interrupted\\.rdb interrupted — the import stopped at byte \\d+ of ${saved.length}: ` +
+          'the target holds (\\d+) keys of the file, all read before that byte; .* \\[RDB_IMPORT_INTERRUPTED\\]$',
+      ).exec(cli.stderr().trim());
+      expect(match, cli.stderr()).not.toBeNull();
+      const held = Number(match![1]);
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThan(KEYS);
+      expect(await target.client().dbsize()).toBe(held + 1);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('errors name the flags the user typed, not a plan or a worker', async () => {
+    const secured = await startRedis({ role: 'target', password: 'right-password' });
+    try {
+      const file = await fileOf('small.rdb', saved);
+      const at = `${secured.host}:${secured.port}`;
+      const cases: Array<[string[], RegExp]> = [
+        [[], /requires a password: give --password \(and --username for an ACL user\)/],
+        [['--password', 'wrong'], /rejected the credentials .*: check --username and --password/],
+        [['--password', 'env:SHARDBRIDGE_H1_UNSET'], /^error: --password: environment variable/],
+        [
+          ['--target-type', 'cluster', '--password', 'right-password'],
+          /it is not a cluster: use --target-type standalone/,
+        ],
+      ];
+      for (const [flags, expected] of cases) {
+        const cli = startCli(['import', file, '--target', at, ...flags]);
+        expect(await cli.exited).not.toBe(0);
+        const text = cli.stderr().trim();
+        expect(text).toMatch(expected);
+        expect(text).not.toMatch(/\bplan\b|\bworker\b/);
+      }
+      const unreachable = startCli(['import', file, '--target', '127.0.0.1:1']);
+      expect(await unreachable.exited).toBe(1);
+      expect(unreachable.stderr()).toMatch(/reachable from this host/);
+    } finally {
+      await secured.stop();
+    }
+  });
 });

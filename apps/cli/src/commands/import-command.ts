@@ -110,7 +110,7 @@ function inFlagTerms<T>(error: T): T {
       'give --password (and --username for an ACL user)',
     )
     .replace(/check the target username\/password in the plan/, 'check --username and --password')
-    .replace(/set the target type to "(standalone|cluster)"/, '--target-type $1')
+    .replace(/set the target type to "(standalone|cluster)"/, 'use --target-type $1')
     .replace(/this worker/g, 'this host')
     .replace(/ in the plan\b/g, ' in the import flags');
   for (const [field, flag] of FLAG_OF_FIELD) text = text.split(`${field}:`).join(`${flag}:`);

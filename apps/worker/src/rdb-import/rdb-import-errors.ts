@@ -11,7 +11,9 @@ export type RdbImportErrorCode =
   | 'RDB_DB_NOT_IN_CLUSTER'
   | 'RDB_IMPORT_INTERRUPTED'
   | RdbError['code']
-  | TargetErrorCode;
+  | TargetErrorCode
+  /** a cause without a code of its own (a bug): its message is kept */
+  | 'INTERNAL';
 
 /** An RDB import failed; the message is one line an operator can act on. */
 export class RdbImportError extends Error {
@@ -83,7 +85,7 @@ export function targetHolds(at: ImportStopPoint): string {
 
 /** An import failed after writing began: the cause's message and code, then what the target holds. */
 export function importStopped(cause: Error, at: ImportStopPoint): RdbImportError {
-  const code = (cause as { code?: RdbImportErrorCode }).code ?? 'RDB_FILE_UNREADABLE';
+  const code = (cause as { code?: RdbImportErrorCode }).code ?? 'INTERNAL';
   return new RdbImportError(code, `${cause.message} — ${targetHolds(at)}`, { cause });
 }
 

@@ -32,7 +32,13 @@ const run = program
   .option('--checkpoint-dir <dir>', 'with --direct: where resume points are kept', '.shardbridge/checkpoints')
   .option('--log-level <level>', 'pino log level on stderr (trace|debug|info|warn|error)', 'info')
   .option('--progress-interval <ms>', 'print a progress line this often', positiveInteger, 2000)
-  .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10);
+  .option('--max-reconnects <n>', 'reconnect attempts in a row before the shard fails', positiveInteger, 10)
+  .option(
+    '--shutdown-timeout <ms>',
+    'after SIGINT/SIGTERM, exit within this long, saving what can be saved (a second signal exits at once)',
+    positiveInteger,
+    20_000,
+  );
 addQueueTlsOptions(run).action(async (plan: string, opts) => {
   const { runCommand } = await import('./commands/run-command.js');
   await runCommand(plan, {
@@ -45,6 +51,7 @@ addQueueTlsOptions(run).action(async (plan: string, opts) => {
     logLevel: opts.logLevel,
     progressIntervalMs: opts.progressInterval,
     maxReconnects: opts.maxReconnects,
+    shutdownTimeoutMs: opts.shutdownTimeout,
   });
 });
 
@@ -92,6 +99,12 @@ const coordinator = program
       'require client certificates signed by this CA (PEM): mutual TLS',
     ).env(ENV.tlsClientCa),
   )
+  .option(
+    '--shutdown-timeout <ms>',
+    'after SIGINT/SIGTERM, exit within this long, saving what can be saved (a second signal exits at once)',
+    positiveInteger,
+    20_000,
+  )
   .addOption(logLevelOption());
 addQueueTlsOptions(coordinator).action(async (opts) => {
   const { coordinatorCommand } = await import('./commands/coordinator-command.js');
@@ -106,6 +119,7 @@ addQueueTlsOptions(coordinator).action(async (opts) => {
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
     tlsClientCa: opts.tlsClientCa,
+    shutdownTimeoutMs: opts.shutdownTimeout,
   });
 });
 
@@ -148,6 +162,12 @@ const worker = program
       .default(5_000)
       .argParser(positiveInteger),
   )
+  .option(
+    '--shutdown-timeout <ms>',
+    'after SIGINT/SIGTERM, exit within this long, saving what can be saved (a second signal exits at once)',
+    positiveInteger,
+    20_000,
+  )
   .addOption(logLevelOption());
 addQueueTlsOptions(worker).action(async (opts) => {
   const { workerCommand } = await import('./commands/worker-command.js');
@@ -159,6 +179,7 @@ addQueueTlsOptions(worker).action(async (opts) => {
     verifyConcurrency: opts.verifyConcurrency,
     lockDurationMs: opts.lockDuration,
     stalledIntervalMs: opts.stalledInterval,
+    shutdownTimeoutMs: opts.shutdownTimeout,
   });
 });
 

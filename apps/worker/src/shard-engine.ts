@@ -1,5 +1,5 @@
 import type { ShardJobData } from '@shardbridge/plan';
-import type { ShardProgress } from './shard-progress.js';
+import type { ShardProgress, ShardStopOutcome } from './shard-progress.js';
 import { ShardSync } from './shard-sync.js';
 import type { MigrationBarrier } from './resharding/migration-barrier.js';
 import { ScanSync } from './scan/scan-sync.js';
@@ -16,6 +16,8 @@ export interface ShardEngine {
    * are dropped, no checkpoint is saved. Engines whose writes are all idempotent may leave it out (`stop()` then).
    */
   abort?(): Promise<void>;
+  /** what the last stop saved and what it did not (replication engines); null until `run()` settled after a stop */
+  readonly stopOutcome?: ShardStopOutcome | null;
 }
 
 /** Settings of the engine that come from the process running it, not from the job. */
@@ -23,6 +25,8 @@ export interface ShardEngineRuntime {
   onProgress?: (progress: ShardProgress) => void;
   progressIntervalMs?: number;
   maxReconnectAttempts?: number;
+  /** replication only: bound on a graceful stop's flush and checkpoint (see ShardSyncOptions.stopTimeoutMs) */
+  stopTimeoutMs?: number;
   /** replication only: orders slot migrations with the plan's other shards (see ShardSyncOptions) */
   migrationBarrier?: MigrationBarrier;
   /** replication only: pass the barrier before the first snapshot (a shard added by re-planning) */

@@ -55,3 +55,20 @@ export function phaseChangeAllowed(from: ShardPhase, to: ShardPhase): boolean {
 export function lastErrorOf(error: unknown, code: string): { code: string; message: string } {
   return { code, message: (error as Error)?.message ?? String(error) };
 }
+
+/**
+ * What a shard's stop left behind, for the operator's last line: only what happened. Filled in when `run()`
+ * settles after `stop()`; null before.
+ */
+export interface ShardStopOutcome {
+  /** the checkpoint the store holds after the stop (saved now or earlier); null: none, the next run full-syncs */
+  checkpoint: { replid: string; offset: number } | null;
+  /** stopped while the RDB was loading: the keys loaded so far stay on the target, nothing can resume from them */
+  duringFullSync: boolean;
+  /** keys of the full sync written to the target before the stop (counted as sent) */
+  keysLoaded: number;
+  /** writes the target had not confirmed when the stop's grace time ran out (they are sent again on resume) */
+  unconfirmedWrites: boolean;
+  /** why the checkpoint could not be saved on the way out (timeout, queue Redis gone); null when it was, or none was due */
+  checkpointError: string | null;
+}

@@ -36,6 +36,14 @@ export interface ShardSyncOptions {
   /** first reconnect delay; doubles per attempt with ±20% jitter, capped at 30 s. @defaultValue 500 */
   reconnectBaseDelayMs?: number;
   /**
+   * Bound on a graceful stop (and on the flush after a lost link): how long `stop()` waits for the target to
+   * confirm what it was sent and for the checkpoint to be saved. Past it the shard gives up on the rest (a target
+   * under `CLIENT PAUSE … WRITE`, a queue Redis that is gone), keeps the last confirmed checkpoint and says what it
+   * did not save (see `stopOutcome`). `run()` settles within about this plus 2.5 s after `stop()`.
+   * @defaultValue 10000
+   */
+  stopTimeoutMs?: number;
+  /**
    * The source node as the cluster knows it (id and announced `host:port`), for progress, logs and failover
    * following. @defaultValue `{ nodeId: null, announced: <source host:port> }`
    */

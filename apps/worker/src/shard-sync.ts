@@ -17,7 +17,9 @@ import {
   reconnectDelayMs,
   type ShardPhase,
   type ShardProgress,
+  type ShardStopOutcome,
 } from './shard-progress.js';
+import { settleWithin, unlessAborted } from './shard-sync-stop.js';
 import { RdbLoader } from './full-sync/rdb-loader.js';
 import { readAppliedMarker } from './exactly-once/applied-marker.js';
 import type { Checkpoint } from './checkpoint/checkpoint-store.js';
@@ -93,9 +95,16 @@ export class ShardSync {
   private readonly flow = new SourceFlow(() => this.client);
   private readonly migrations: ShardMigrations | null;
   private gate: MigrationGate | null = null;
+  private readonly stopTimeoutMs: number;
+  private outcome: ShardStopOutcome | null = null;
+  /** the phase stop() found the shard in (before 'stopping') */
+  private phaseAtStop: ShardPhase | null = null;
+  /** the checkpoint saver knows what the store holds (a link loaded it) */
+  private checkpointKnown = false;
 
   constructor(private readonly options: ShardSyncOptions) {
     this.progressState = initialProgress(options.shardId);
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
     this.logger = options.logger.child({ shard: options.shardId });
     this.source = new SourceEndpoint({
       shardId: options.shardId,
@@ -142,8 +151,14 @@ export class ShardSync {
       : null;
   }
 
+  /** What the last stop saved and what it did not; null until `run()` settled after `stop()`. */
+  get stopOutcome(): ShardStopOutcome | null {
+    return this.outcome && { ...this.outcome };
+  }
+
   get progress(): ShardProgress {
     const p = this.progressState;
+    // 0 while nothing is acknowledged: formatters show it as unknown (acknowledgedOffset -1), never as "no lag".
     p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
     p.keysSkippedExisting = this.skippedExistingBefore + (this.writer?.stats.skippedExistingKeys ?? 0);
     if (this.filter) {
@@ -178,7 +193,7 @@ export class ShardSync {
           if (error instanceof LinkStopped || this.stopRequested) break;
           const hadLink = this.client !== null;
           await this.teardown();
-          await this.checkpoints.save(true).catch(() => undefined);
+          await settleWithin(this.checkpoints.save(true), this.stopTimeoutMs);
           this.recordError(error);
           if (hadLink) {
             const { code, message } = this.progressState.lastError!;
@@ -218,6 +233,7 @@ export class ShardSync {
   async stop(): Promise<void> {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    this.phaseAtStop = this.progressState.phase;
     this.stopping.abort();
     this.setPhase('stopping');
     this.endLink?.(new LinkStopped('stopped'));
@@ -256,17 +272,28 @@ export class ShardSync {
     this.relocateBeforeLink = false;
     const full = this.options.mode === 'full';
     // A one-shot full sync always starts from a fresh RDB: it never resumes a stream.
-    const saved = full ? null : await this.options.checkpoints.load(this.options.shardId);
-    const checkpoint = saved && (await this.withAppliedMarker(saved));
-    if (!checkpoint) await this.checkTargetEmpty();
+    // Each await before the link exists may hang on a Redis that does not answer: stop() interrupts it.
+    const unlessStopped = <T>(step: Promise<T>) =>
+      unlessAborted(step, this.stopping.signal, () => new LinkStopped('stopped'));
+    const saved = full ? null : await unlessStopped(this.options.checkpoints.load(this.options.shardId));
+    const checkpoint = saved && (await unlessStopped(this.withAppliedMarker(saved)));
+    if (!checkpoint) await unlessStopped(this.checkTargetEmpty());
     if (this.targetCapabilities === undefined) {
       this.targetCapabilities =
         (this.options.rewrite ?? 'auto') === 'never'
           ? null
-          : await probeTargetCapabilities(this.options.target);
+          : await unlessStopped(probeTargetCapabilities(this.options.target));
     }
     if (!this.writer) {
-      this.writer = await TargetWriter.connect(this.options.target);
+      const connecting = TargetWriter.connect(this.options.target);
+      // A connection that opens after a stop is closed, not leaked.
+      void connecting.then(
+        (late) => {
+          if (this.stopRequested && this.writer !== late) void late.close();
+        },
+        () => undefined,
+      );
+      this.writer = await unlessStopped(connecting);
       this.writer.on('ack', (offset: number) => this.onAcknowledged(offset));
       this.writer.on('drain', () => this.onDrain());
       this.writer.on('error', (error: Error) => this.recordError(error));
@@ -279,6 +306,7 @@ export class ShardSync {
       this.acknowledgedDb = checkpoint.db;
     }
     this.checkpoints.reset(checkpoint);
+    this.checkpointKnown = true;
 
     const linkEnded = new AbortController();
     this.flow.reset();
@@ -512,30 +540,80 @@ export class ShardSync {
     this.checkpoints.acknowledged();
   }
 
+  /**
+   * Graceful stop, bounded by `stopTimeoutMs`: let the target confirm what it was sent, save the checkpoint, close.
+   * What does not finish in time (a paused target, a queue Redis that is gone) is given up and said so in
+   * {@link stopOutcome}. Mid-RDB there is nothing to resume from, so nothing is waited for.
+   */
   private async finishGracefully(): Promise<void> {
+    const deadline = Date.now() + this.stopTimeoutMs;
+    const left = () => deadline - Date.now();
     const writer = this.writer;
+    this.writer = null;
     await this.client?.close().catch(() => undefined);
     this.client = null;
+    const duringFullSync = !this.completed && this.phaseAtStop === 'full-sync';
+    let unconfirmedWrites = false;
+    let checkpointError: string | null = null;
     if (writer) {
-      const inFullSync = this.progressState.phase === 'full-sync';
-      await writer.flush().catch((error: Error) => this.recordError(error));
+      if (!duringFullSync) {
+        const flushed = await settleWithin(writer.flush(), left());
+        if (flushed.kind === 'failed') this.recordError(flushed.error);
+        unconfirmedWrites = flushed.kind !== 'done';
+      }
       this.captureAcknowledged(writer);
       this.skippedExistingBefore += writer.stats.skippedExistingKeys;
-      this.writer = null;
-      if (!inFullSync) await this.checkpoints.save(true);
-      await writer.close().catch(() => undefined);
+      if (!duringFullSync && !this.aborted && !this.completed) {
+        const saved = await settleWithin(this.checkpoints.save(true), left());
+        if (saved.kind === 'failed') checkpointError = saved.error.message;
+        if (saved.kind === 'timeout')
+          checkpointError = `the checkpoint store did not answer within ${this.stopTimeoutMs} ms`;
+      }
+      // close() drops what is unsent and ends the socket (destroyed after 2 s at most).
+      await settleWithin(writer.close(), 2500);
     }
-    this.logger.info(
-      { offset: this.progressState.acknowledgedOffset, replid: this.progressState.replid },
-      this.completed
-        ? 'full sync complete; no checkpoint kept (mode full)'
-        : this.aborted
-          ? 'aborted: unsent writes dropped, no checkpoint saved'
+    if (!this.checkpointKnown && !this.completed) {
+      // Stopped before the first load: read what the store holds, so the last line does not guess.
+      const loaded = this.options.checkpoints.load(this.options.shardId);
+      const read = await settleWithin(loaded, Math.max(left(), 1000));
+      if (read.kind === 'done') this.checkpoints.reset(await loaded);
+    }
+    const outcome: ShardStopOutcome = {
+      checkpoint: duringFullSync || this.completed ? null : this.checkpoints.stored,
+      duringFullSync,
+      keysLoaded: this.progressState.keysWritten,
+      unconfirmedWrites,
+      checkpointError,
+    };
+    this.outcome = outcome;
+    const fields = { offset: outcome.checkpoint?.offset, replid: outcome.checkpoint?.replid };
+    if (this.completed) this.logger.info('full sync complete; no checkpoint kept (mode full)');
+    else if (this.aborted) this.logger.info('aborted: unsent writes dropped, no checkpoint saved');
+    else if (duringFullSync) {
+      this.logger.warn(
+        `stopped during the full sync: ${outcome.keysLoaded} keys loaded are kept on the target, no checkpoint: ` +
+          'the next run starts a new full sync',
+      );
+    } else if (checkpointError) {
+      this.logger.warn(
+        fields,
+        `stopped; checkpoint NOT saved (${checkpointError}): a resume starts from ` +
+          (outcome.checkpoint
+            ? `the last saved one, offset ${outcome.checkpoint.offset}`
+            : 'a new full sync'),
+      );
+    } else if (outcome.checkpoint) {
+      this.logger.info(
+        fields,
+        unconfirmedWrites
+          ? `stopped; the target did not confirm every write within ${this.stopTimeoutMs} ms: checkpoint at the ` +
+              'last confirmed offset (the rest is sent again on resume)'
           : 'stopped; checkpoint saved',
-    );
+      );
+    } else this.logger.info('stopped before any checkpoint: the next run starts with a full sync');
   }
 
-  /** After a lost link: let the target confirm what it got, then drop both connections. */
+  /** After a lost link: let the target confirm what it got (bounded), then drop both connections. */
   private async teardown(): Promise<void> {
     const client = this.client;
     this.client = null;
@@ -544,10 +622,10 @@ export class ShardSync {
     const writer = this.writer;
     this.writer = null;
     if (writer) {
-      await writer.flush().catch(() => undefined);
+      await settleWithin(writer.flush(), this.stopTimeoutMs);
       this.captureAcknowledged(writer);
       this.skippedExistingBefore += writer.stats.skippedExistingKeys;
-      await writer.close().catch(() => undefined);
+      await settleWithin(writer.close(), 2500);
     }
   }
 

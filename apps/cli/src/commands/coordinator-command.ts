@@ -4,7 +4,7 @@ import { LOG_REDACTION } from '@shardbridge/plan';
 import { startCoordinator, type CoordinatorTlsOptions } from '@shardbridge/coordinator';
 import type { QueueConnection } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, exitSoonAfterStop, waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface CoordinatorCommandOptions {
   queue?: QueueConnection;
@@ -23,6 +23,8 @@ export interface CoordinatorCommandOptions {
   tlsKey?: string;
   /** require client certificates signed by this CA (PEM file): mutual TLS; needs `tlsCert`. @defaultValue undefined */
   tlsClientCa?: string;
+  /** bound on the stop after SIGINT/SIGTERM; the process exits when it has passed. @defaultValue 20000 */
+  shutdownTimeoutMs?: number;
 }
 
 async function readPem(flag: string, file: string): Promise<Buffer> {
@@ -79,7 +81,11 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions): Pr
     { url: coordinator.url, mutualTls: Boolean(tls?.clientCa) },
     `coordinator listening on ${coordinator.url} (queue UI at ${coordinator.url}/ui)`,
   );
-  const signal = await waitForShutdownSignal();
+  const signal = await waitForShutdownSignal({
+    timeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    action: 'closing the API (shards keep running in their workers)',
+  });
   logger.info({ signal }, 'shutting down');
   await coordinator.close();
+  exitSoonAfterStop();
 }

@@ -7,7 +7,7 @@ import { CliError } from '../cli-error.js';
 import { startEmbeddedControlPlane } from '../embedded/control-plane.js';
 import { formatProgress } from '../format-progress.js';
 import { choosePlan } from './run-plan-choice.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownBudget, waitForShutdownSignal } from '../shutdown-signal.js';
 
 export interface RunAllInOneOptions {
   /** the plan file's path, for messages */
@@ -20,6 +20,8 @@ export interface RunAllInOneOptions {
   concurrency: number;
   logLevel: string;
   progressIntervalMs: number;
+  /** bound on the stop after SIGINT/SIGTERM (see RunCommandOptions). @defaultValue 20000 */
+  shutdownTimeoutMs?: number;
 }
 
 type ShardView = Omit<ShardProgress, 'shardId'> & { id: string };
@@ -63,6 +65,7 @@ function withSecretReferences(plan: Plan): Plan {
  * `mode: "full"` exits 0 once every shard completed its full sync.
  */
 export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Promise<void> {
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const logger = pino(
     { level: options.logLevel, base: { plan: plan.name }, redact: LOG_REDACTION },
     pino.destination(2),
@@ -73,10 +76,12 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
     dataDir: resolve(options.dataDir ?? '.shardbridge'),
     concurrency: options.concurrency,
     logger,
+    stopTimeoutMs: shutdownBudget(shutdownTimeoutMs).workerStopMs,
   });
   const api = new ApiClient(controlPlane.url, undefined);
   let failure: Error | null = null;
   let completed = false;
+  let lastView: PlanView | null = null;
   try {
     process.stdout.write(
       `queue ${controlPlane.queueUrl}${controlPlane.queueReused ? ' (reused)' : ''}; API ${controlPlane.url}\n`,
@@ -96,16 +101,23 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
     }
     // Only now may a worker take a job: every queued job belongs to the plan the file describes.
     await controlPlane.startWorkers();
-    const signal = waitForShutdownSignal();
+    const signal = waitForShutdownSignal({
+      timeoutMs: shutdownTimeoutMs,
+      action: 'stopping every shard — flushing the target and saving checkpoints',
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
     let stopping = false;
-    void signal.then((name) => {
+    // Past the shards' own bound the loop stops waiting for their reports; close() hands back what is left.
+    let stopDeadline = Infinity;
+    void signal.then(() => {
       stopping = true;
-      process.stdout.write(`${name}: stopping every shard — flushing the target and saving checkpoints\n`);
-      return api.request('POST', `/v1/plans/${planId}/stop`);
+      stopDeadline = Date.now() + shutdownBudget(shutdownTimeoutMs).shardStopMs + 2000;
+      return api.request('POST', `/v1/plans/${planId}/stop`).catch(() => undefined);
     });
     const printed = new Map<string, string>();
     for (;;) {
       const view = await api.request<PlanView>('GET', `/v1/plans/${planId}`);
+      lastView = view;
       for (const shard of view.shards) {
         const line = formatProgress({ ...shard, shardId: shard.id });
         if (printed.get(shard.id) !== line) process.stdout.write(`${line}\n`);
@@ -122,6 +134,7 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
         view.shards.every((shard) => ['stopped', 'completed', 'failed', 'queued'].includes(shard.phase))
       )
         break;
+      if (stopping && Date.now() > stopDeadline) break;
       // mode "full": every shard loaded its RDB and the target confirmed it.
       if (view.shards.length > 0 && view.shards.every((shard) => shard.phase === 'completed')) {
         completed = true;
@@ -137,5 +150,18 @@ export async function runAllInOne(plan: Plan, options: RunAllInOneOptions): Prom
     process.stdout.write('full sync complete: every shard loaded its RDB into the target\n');
     return;
   }
-  process.stdout.write('stopped; run again to resume from the checkpoints\n');
+  process.stdout.write(`${stoppedSummary(lastView)}\n`);
+}
+
+/** The last line after a stop: which shards kept a checkpoint, and which did not (never claims one that is not). */
+function stoppedSummary(view: PlanView | null): string {
+  const shards = view?.shards ?? [];
+  const without = shards.filter((shard) => shard.acknowledgedOffset < 0);
+  if (shards.length === 0 || without.length === 0) return 'stopped; run again to resume from the checkpoints';
+  const loaded = without.map((shard) => `${shard.id} (${shard.keysWritten} keys loaded)`).join(', ');
+  return (
+    `stopped; no checkpoint for ${loaded}: stopped during the full sync, the keys loaded are kept on the target ` +
+    `and the next run starts a new full sync for ${without.length === 1 ? 'it' : 'them'}` +
+    (without.length < shards.length ? '; the other shards resume from their checkpoints' : '')
+  );
 }

@@ -23,7 +23,9 @@ import {
 } from '@shardbridge/worker/engine';
 import type { QueueConnection } from '@shardbridge/worker/queue-connection';
 import { CliError, EXIT_USAGE, PlanFileError } from '../cli-error.js';
-import { formatProgress } from '../format-progress.js';
+import { formatProgress, formatStopOutcome } from '../format-progress.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownBudget, waitForShutdownSignal } from '../shutdown-signal.js';
+import { checkDirectPlan } from './direct-plan-record.js';
 import { runRdbImport } from './import-command.js';
 
 export interface RunCommandOptions {
@@ -43,7 +45,15 @@ export interface RunCommandOptions {
   progressIntervalMs?: number;
   /** @defaultValue 10 */
   maxReconnects?: number;
-  /** all-in-one mode: plan again from the file over a stored plan of the same name. @defaultValue false */
+  /**
+   * Bound on the stop after SIGINT/SIGTERM: the shards get half of it to flush and checkpoint, and the process
+   * exits when it has passed, saying what it did not save. @defaultValue 20000
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * plan again from the file over a stored plan of the same name (all-in-one), or forget a checkpoint made with
+   * another plan (`--direct`). @defaultValue false
+   */
   replan?: boolean;
 }
 
@@ -79,6 +89,8 @@ export function shardSyncFromPlan(
     onProgress?: (p: ShardProgress) => void;
     maxReconnects?: number;
     progressIntervalMs?: number;
+    /** see ShardSyncOptions.stopTimeoutMs. @defaultValue 10000 */
+    stopTimeoutMs?: number;
   },
 ): ShardEngine {
   const source = liveSourceOf(plan);
@@ -117,6 +129,7 @@ export function shardSyncFromPlan(
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs,
       maxReconnectAttempts: options.maxReconnects,
+      stopTimeoutMs: options.stopTimeoutMs,
     },
   );
 }
@@ -147,6 +160,7 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
       concurrency: options.concurrency ?? 4,
       logLevel: options.logLevel ?? 'info',
       progressIntervalMs: options.progressIntervalMs ?? 2000,
+      shutdownTimeoutMs: options.shutdownTimeoutMs,
     });
     return;
   }
@@ -161,26 +175,36 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
     pino.destination(2),
   );
   const checkpointDir = resolve(options.checkpointDir ?? '.shardbridge/checkpoints');
+  // Scan mode keeps no checkpoint; every other mode resumes one, which must belong to this plan.
+  if (plan.mode !== 'scan') {
+    await checkDirectPlan(plan, {
+      planPath,
+      checkpointDir,
+      shardId: `${plan.name}-0`,
+      replan: options.replan,
+    });
+  }
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   let lastLine = '';
   const sync = shardSyncFromPlan(plan, {
     checkpointDir,
     logger,
     maxReconnects: options.maxReconnects,
     progressIntervalMs: options.progressIntervalMs ?? 2000,
+    stopTimeoutMs: shutdownBudget(shutdownTimeoutMs).shardStopMs,
     onProgress: (progress) => {
       const line = formatProgress(progress);
       if (line !== lastLine) process.stdout.write(`${line}\n`);
       lastLine = line;
     },
   });
-  const stop = (signal: string) => {
-    process.stdout.write(`${signal}: stopping — flushing the target and saving the checkpoint\n`);
-    void sync.stop();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  void waitForShutdownSignal({
+    timeoutMs: shutdownTimeoutMs,
+    action: 'stopping — flushing the target and saving the checkpoint',
+    write: (line) => process.stdout.write(`${line}\n`),
+  }).then(() => sync.stop());
   await sync.run();
-  const { acknowledgedOffset, replid, phase, keysWritten, scan } = sync.progress;
+  const { phase, keysWritten, scan } = sync.progress;
   if (phase === 'completed') {
     process.stdout.write(`full sync complete: ${keysWritten} keys written; the target equals the snapshot\n`);
     return;
@@ -188,6 +212,6 @@ export async function runCommand(planPath: string, options: RunCommandOptions): 
   process.stdout.write(
     scan
       ? `stopped after ${scan.keysScanned} keys scanned and ${scan.keysReread} re-read (scan mode keeps no checkpoint: a restart re-scans)\n`
-      : `stopped at offset ${acknowledgedOffset} of ${replid ?? '(no replid)'}; checkpoint in ${checkpointDir}\n`,
+      : `${formatStopOutcome(sync.stopOutcome ?? null, checkpointDir)}\n`,
   );
 }

@@ -2,7 +2,12 @@ import { pino } from 'pino';
 import { LOG_REDACTION } from '@shardbridge/plan';
 import { ShardWorker, type QueueConnection } from '@shardbridge/worker';
 import { CliError, EXIT_USAGE } from '../cli-error.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  exitSoonAfterStop,
+  shutdownBudget,
+  waitForShutdownSignal,
+} from '../shutdown-signal.js';
 
 export interface WorkerCommandOptions {
   queue?: QueueConnection;
@@ -16,6 +21,11 @@ export interface WorkerCommandOptions {
   lockDurationMs?: number;
   /** see ShardWorkerOptions.stalledIntervalMs. @defaultValue 5000 */
   stalledIntervalMs?: number;
+  /**
+   * Bound on the stop after SIGINT/SIGTERM: the shards get half of it to flush and checkpoint, handing the jobs
+   * back gets until three quarters, and the process exits when it has passed. @defaultValue 20000
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +48,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     throw new CliError('--stalled-interval must be at least 100 ms', EXIT_USAGE);
   }
   const logger = pino({ level: options.logLevel, redact: LOG_REDACTION });
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const worker = new ShardWorker({
     connection: options.queue,
     concurrency: options.concurrency,
@@ -46,10 +57,15 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     verifyConcurrency: options.verifyConcurrency,
     lockDurationMs: options.lockDurationMs,
     stalledIntervalMs: options.stalledIntervalMs,
+    stopTimeoutMs: shutdownBudget(shutdownTimeoutMs).workerStopMs,
   });
   await worker.start();
   logger.info({ concurrency: options.concurrency }, 'worker ready');
-  const signal = await waitForShutdownSignal();
-  logger.info({ signal }, 'handing running shards back to the queue');
+  const signal = await waitForShutdownSignal({
+    timeoutMs: shutdownTimeoutMs,
+    action: 'handing running shards back to the queue after flushing and checkpointing them',
+  });
+  logger.info({ signal, shards: worker.runningShards }, 'handing running shards back to the queue');
   await worker.stop({ handOff: true });
+  exitSoonAfterStop();
 }

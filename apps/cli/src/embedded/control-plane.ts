@@ -20,6 +20,8 @@ export interface EmbeddedControlPlaneOptions {
   /** passed to the workers (tests and demos shorten it). @defaultValue ShardWorker's */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** bound on each worker's stop in `close()` (see ShardWorkerOptions.stopTimeoutMs). @defaultValue 15000 */
+  stopTimeoutMs?: number;
   /**
    * Start no worker until `startWorkers()` is called, so the caller can settle which plan runs (e.g. `run` comparing
    * its file with a stored plan) before a worker takes one of its queued jobs. @defaultValue false
@@ -78,6 +80,7 @@ export async function startEmbeddedControlPlane(
           logger: options.logger.child({ component: `worker-${i}` }),
           lockDurationMs: options.lockDurationMs,
           stalledIntervalMs: options.stalledIntervalMs,
+          stopTimeoutMs: options.stopTimeoutMs,
         });
         workers.push(worker);
         await worker.start();

@@ -40,6 +40,11 @@ export class CheckpointSaver {
     this.saved = saved ? { replid: saved.replid, offset: saved.offset } : { replid: '', offset: -2 };
   }
 
+  /** The position the store holds, as far as this saver knows (loaded, or saved by it); null: none. */
+  get stored(): { replid: string; offset: number } | null {
+    return this.saved.offset >= 0 ? { ...this.saved } : null;
+  }
+
   /** The acknowledged offset moved: save now if the interval allows, else once it has passed. */
   acknowledged(): void {
     const wait = (this.options.intervalMs ?? 1000) - (Date.now() - this.lastSaveAt);

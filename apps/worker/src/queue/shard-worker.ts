@@ -12,6 +12,7 @@ import { bullConnection, connectQueueRedis, type QueueConnection } from './queue
 import { ShardControl } from './shard-control.js';
 import type { SecretResolver } from './sync-options-from-job.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { settleWithin } from '../shard-sync-stop.js';
 import { VerifyWorker } from '../verify/verify-worker.js';
 
 export interface ShardWorkerOptions {
@@ -68,6 +69,15 @@ export interface ShardWorkerOptions {
    * @defaultValue 2
    */
   verifyConcurrency?: number;
+  /**
+   * Bound on `stop()`. Each running shard gets two thirds of it to let the target confirm its writes and save its
+   * checkpoint (ShardSyncOptions.stopTimeoutMs), the rest goes to handing the jobs back. Past it the worker closes
+   * its connections without waiting further (a queue Redis that is gone, a paused target) and logs which shards it
+   * could not hand back: those are taken over by another worker once their locks lapse (`lockDurationMs`), from
+   * their last saved checkpoint.
+   * @defaultValue 15000
+   */
+  stopTimeoutMs?: number;
 }
 
 /** Return value of a shard job that completed: it only completes when told to stop. */
@@ -205,7 +215,35 @@ export class ShardWorker {
     await this.stopping;
   }
 
+  private get stopTimeoutMs(): number {
+    return this.options.stopTimeoutMs ?? 15_000;
+  }
+
+  /** {@link gracefulShutdown} within `stopTimeoutMs`; past it, every connection is closed without waiting. */
   private async shutdown(handOff: boolean): Promise<void> {
+    const shards = this.runningShards;
+    const graceful = this.gracefulShutdown(handOff);
+    const ended = await settleWithin(graceful, this.stopTimeoutMs);
+    if (ended.kind === 'done') return;
+    const left = this.runningShards;
+    this.logger.warn(
+      { shards, notHandedBack: left },
+      `stop did not finish within ${this.stopTimeoutMs} ms` +
+        (ended.kind === 'failed'
+          ? ` (${ended.error.message})`
+          : ' (the queue Redis or a target does not answer)') +
+        `: closing without waiting. ${left.length > 0 ? `Shards not handed back (${left.join(', ')}) are` : 'Any shard not handed back is'}` +
+        ' taken over by another worker once their job locks lapse, from their last saved checkpoint',
+    );
+    await settleWithin(
+      Promise.allSettled([this.worker?.close(true), this.verifier?.stop(true), this.control?.close()]),
+      1000,
+    );
+    this.client?.disconnect();
+    this.releaseAbandoned();
+  }
+
+  private async gracefulShutdown(handOff: boolean): Promise<void> {
     const worker = this.worker;
     this.logger.info({ shards: this.runningShards, handOff }, 'shard worker stopping');
     const reason: StopReason = handOff ? 'hand-off' : 'abandon';
@@ -274,6 +312,7 @@ export class ShardWorker {
           onProgress: (progress) => reporter.onProgress(progress),
           progressIntervalMs: this.options.progressIntervalMs,
           maxReconnectAttempts: this.options.maxReconnectAttempts,
+          stopTimeoutMs: Math.round((this.stopTimeoutMs * 2) / 3),
           migrationBarrier: migrationBarrierFromJob(data, {
             redis: this.client!,
             logger,

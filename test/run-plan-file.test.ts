@@ -73,4 +73,37 @@ describe('shardbridge run with a stored plan of the same name', () => {
     expect(cli.stdout()).toMatch(/planned again from the file/);
     expect(await second.client().dbsize()).toBe(200);
   });
+
+  it('run --direct: a checkpoint made with another target is not resumed; --replan starts over', async () => {
+    const direct = join(scratch.path, 'direct');
+    const file = await writePlan(direct, source, first, 'direct-moving');
+    const directArgs = (...more: string[]) => [
+      'run',
+      '--direct',
+      file,
+      '--checkpoint-dir',
+      join(direct, 'ck'),
+      '--progress-interval',
+      '200',
+      ...more,
+    ];
+    let cli = startCli(directArgs());
+    await cli.waitFor(/incremental/);
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+
+    await writePlan(direct, source, second, 'direct-moving');
+    await second.client().flushall();
+    cli = startCli(directArgs());
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/differs from the plan the checkpoint .* was made with, in: target\.seeds/);
+    expect(cli.stderr()).toContain('--replan');
+    expect(await second.client().dbsize()).toBe(0);
+
+    cli = startCli(directArgs('--replan'));
+    await cli.waitFor(/incremental/);
+    expect(await second.client().dbsize()).toBe(200);
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+  });
 });

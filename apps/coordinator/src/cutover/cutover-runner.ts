@@ -55,7 +55,8 @@ export class CutoverRunner {
     if (plan.state === 'cut-over') {
       throw new ConflictError(
         'PLAN_CUT_OVER',
-        `plan "${plan.id}" is already cut over; see GET /v1/plans/${plan.id}/cutover`,
+        `plan "${plan.id}" is already cut over; see \`shardbridge cutover ${plan.id} --result\` ` +
+          `(GET /v1/plans/${plan.id}/cutover)`,
       );
     }
     if (plan.state === 'stopped') {
@@ -177,7 +178,8 @@ export class CutoverRunner {
           verification.status === 'failed'
             ? `verification could not complete (${verification.reason}); the sync keeps running`
             : `verification found differences (missing ${missing}, extra ${extra}, type ${type}, value ${value}, ` +
-                `ttl ${ttl}); the sync keeps running — see GET /v1/plans/${plan.id}/verification`,
+                `ttl ${ttl}); the sync keeps running — see \`shardbridge verify ${plan.id} --result\` ` +
+                `(GET /v1/plans/${plan.id}/verification)`,
         );
       }
       pauseHeld();
@@ -187,7 +189,8 @@ export class CutoverRunner {
       if (pauseLost) {
         throw new CutoverFailure(
           `the pause of the source lapsed while the shards stopped (${pauseLost}): writes made since may be missing ` +
-            'on the target; resume the plan (POST …/resume), let it catch up and cut over again',
+            `on the target; resume the plan (\`shardbridge resume ${plan.id}\`, POST …/resume), let it catch up ` +
+            'and cut over again',
         );
       }
       await store.setState(plan.id, 'cut-over');
@@ -272,7 +275,8 @@ export class CutoverRunner {
       if (broken) {
         throw new CutoverFailure(
           `shard ${broken.id} is ${broken.phase}${broken.lastError ? ` (${broken.lastError.message})` : ''}: ` +
-            `it must sync for the target to catch up; retry it (POST /v1/plans/${plan.id}/shards/${broken.id}/retry) ` +
+            `it must sync for the target to catch up; retry it (\`shardbridge retry ${plan.id} ${broken.id}\`, ` +
+            `POST /v1/plans/${plan.id}/shards/${broken.id}/retry) ` +
             'and cut over again',
         );
       }

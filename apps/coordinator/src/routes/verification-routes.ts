@@ -47,7 +47,8 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
     if (!report) {
       throw new NotFoundError(
         'VERIFICATION_NOT_FOUND',
-        `plan "${plan.id}" has not been verified yet; start one with POST /v1/plans/${plan.id}/verify`,
+        `plan "${plan.id}" has not been verified yet; start one with \`shardbridge verify ${plan.id}\` ` +
+          `(POST /v1/plans/${plan.id}/verify)`,
       );
     }
     if (req.query.download !== undefined) {
@@ -67,7 +68,8 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
     if (!cutover.confirm(plan.id)) {
       throw new ConflictError(
         'CUTOVER_NOT_WAITING',
-        `no cutover of plan "${plan.id}" waits for a confirmation (see GET /v1/plans/${plan.id}/cutover)`,
+        `no cutover of plan "${plan.id}" waits for a confirmation (see \`shardbridge cutover ${plan.id} --result\`, ` +
+          `GET /v1/plans/${plan.id}/cutover)`,
       );
     }
     res.status(202).json({ id: plan.id, confirmed: true });
@@ -80,7 +82,8 @@ export function verificationRouter(options: VerificationRoutesOptions): Router {
     if (!report) {
       throw new NotFoundError(
         'CUTOVER_NOT_FOUND',
-        `plan "${plan.id}" has no cutover; start one with POST /v1/plans/${plan.id}/cutover`,
+        `plan "${plan.id}" has no cutover; start one with \`shardbridge cutover ${plan.id}\` ` +
+          `(POST /v1/plans/${plan.id}/cutover)`,
       );
     }
     if (req.query.download !== undefined) res.attachment(`shardbridge-cutover-${plan.id}-${report.id}.json`);

@@ -13,7 +13,8 @@ export class PlanLocks {
     if (holder) {
       throw new ConflictError(
         'PLAN_BUSY',
-        `plan "${planId}" has a ${holder} running; wait for it (GET /v1/plans/${planId}/${holder}) and try again`,
+        `plan "${planId}" has a ${holder} running; wait for it (\`shardbridge ${holder === 'cutover' ? 'cutover' : 'verify'} ` +
+          `${planId} --result\`, GET /v1/plans/${planId}/${holder}) and try again`,
       );
     }
     this.held.set(planId, what);

@@ -6,11 +6,9 @@
 export const STALE_AFTER_MS = 60_000;
 
 /** The report as it should be read now: an in-progress report without a recent heartbeat becomes `failed`. */
-export function withStaleness<T extends { status: string; heartbeatAt?: string; reason?: string }>(
-  report: T,
-  finalStatuses: readonly string[],
-  now = Date.now(),
-): T {
+export function withStaleness<
+  T extends { status: string; heartbeatAt?: string; reason?: string; writesStoppedBy?: string },
+>(report: T, finalStatuses: readonly string[], now = Date.now()): T {
   if (finalStatuses.includes(report.status) || report.heartbeatAt === undefined) return report;
   const age = now - Date.parse(report.heartbeatAt);
   if (!(age > STALE_AFTER_MS)) return report;
@@ -19,6 +17,10 @@ export function withStaleness<T extends { status: string; heartbeatAt?: string; 
     status: 'failed',
     reason:
       `interrupted at step ${report.status}: the coordinator running it stopped updating it at ${report.heartbeatAt} ` +
-      '(restarted or crashed); start it again (a source pause it had set expires by itself)',
+      '(restarted or crashed); start it again' +
+      // Only a cutover that paused the source says so: a verification never pauses anything.
+      (report.writesStoppedBy === 'client-pause'
+        ? ' (the pause it had set on the source expires by itself)'
+        : ''),
   };
 }

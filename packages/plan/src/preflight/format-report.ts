@@ -10,7 +10,7 @@ export function formatPreflightReport(report: PreflightReport): string {
   lines.push(`Source (${report.source.type})`);
   lines.push(
     ...table(
-      [...NODE_COLUMNS, 'rdb', 'psync', 'replconf', 'backlog', 'error'],
+      [...nodeColumns(report.source.type), 'rdb', 'psync', 'replconf', 'backlog', 'error'],
       report.source.shards.map((shard) => [
         ...nodeCells(shard),
         shard.rdbVersion === null ? '-' : String(shard.rdbVersion),
@@ -27,7 +27,7 @@ export function formatPreflightReport(report: PreflightReport): string {
   lines.push(`Target (${report.target.type}${covered})`);
   lines.push(
     ...table(
-      [...NODE_COLUMNS, 'writable', 'error'],
+      [...nodeColumns(report.target.type), 'writable', 'error'],
       report.target.nodes.map((node) => [
         ...nodeCells(node),
         node.writable === null ? '-' : node.writable ? 'yes' : 'no',
@@ -60,6 +60,13 @@ const NODE_COLUMNS = [
   'auth',
   'version',
 ];
+
+/** A standalone node is not announced by any cluster: its address column is the seed it was given. */
+function nodeColumns(type: string): string[] {
+  return type === 'standalone'
+    ? NODE_COLUMNS.map((column) => (column === 'announced' ? 'seed' : column))
+    : NODE_COLUMNS;
+}
 
 function nodeCells(node: PreflightNode): string[] {
   return [

@@ -164,7 +164,13 @@ export function unreachableProblem(node: NodeToCheck, reason: string): Preflight
     seed: `check ${side}.seeds: ${reachable} must be reachable from this host`,
     manual: `check source.shards: ${reachable} must be the reachable address of the shard's master`,
   };
-  const via = announced === reachable ? 'at its announced address' : `at ${reachable} (${node.mappedBy})`;
+  // A standalone node has no announced address (no cluster announces it): it was dialled as the seeds give it.
+  const via =
+    announced !== reachable
+      ? `at ${reachable} (${node.mappedBy})`
+      : node.mappedBy === 'seed'
+        ? `at the address in ${side}.seeds`
+        : 'at its announced address';
   return {
     side,
     address: announced,

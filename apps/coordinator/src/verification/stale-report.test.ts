@@ -17,6 +17,24 @@ describe('withStaleness', () => {
     );
   });
 
+  it('mentions a source pause only for a cutover that set one, never for a verification', () => {
+    const heartbeatAt = at(STALE_AFTER_MS + 1);
+    const verification = withStaleness({ status: 'running', heartbeatAt }, ['clean'], now);
+    expect(verification.reason).not.toMatch(/pause/);
+    const confirmed = withStaleness(
+      { status: 'verifying', heartbeatAt, writesStoppedBy: 'operator' },
+      ['cut-over', 'failed'],
+      now,
+    );
+    expect(confirmed.reason).not.toMatch(/pause/);
+    const paused = withStaleness(
+      { status: 'verifying', heartbeatAt, writesStoppedBy: 'client-pause' },
+      ['cut-over', 'failed'],
+      now,
+    );
+    expect(paused.reason).toMatch(/the pause it had set on the source expires by itself/);
+  });
+
   it('leaves fresh, final and heartbeat-less reports alone', () => {
     const fresh = { status: 'running', heartbeatAt: at(1000) };
     expect(withStaleness(fresh, ['clean'], now)).toBe(fresh);

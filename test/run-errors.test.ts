@@ -91,6 +91,39 @@ describe('shardbridge run: clear errors, no hang, checkpoint kept', () => {
     fake.sockets.forEach((socket) => socket.destroy());
   });
 
+  it('RDB damaged in flight (CRC mismatch after every key): fails naming shard and source, says what the target holds, clears the checkpoint', async () => {
+    const donor = await startRedis({ config: { rdbcompression: 'no' } });
+    const target = await startRedis();
+    servers.push(donor, target);
+    const client = donor.client();
+    for (let i = 0; i < 300; i++) await client.hset(`hash:${i}`, { field: `value-${i}-`.padEnd(60, 'x') });
+    await client.save();
+    const rdb = Buffer.from(await readFile(join(donor.dir, 'dump.rdb')));
+    // 4 bytes of a value overwritten: every item still parses, only the CRC-64 at the end tells.
+    rdb.write('\xde\xad\xbe\xef', rdb.indexOf('value-150-') + 6, 'latin1');
+    const fake = await startFakeMaster(rdb);
+    closers.push(() => new Promise((resolve) => fake.server.close(resolve)));
+    const dir = join(scratch.path, 'damaged-in-flight');
+    // A checkpoint of an earlier stream: the fake master answers FULLRESYNC, so it stops describing the target.
+    const checkpointFile = await seedCheckpoint(dir);
+    const plan = await writePlan(dir, { host: '127.0.0.1', port: fake.port }, target);
+    const result = await runCli(['run', '--direct', plan, '--checkpoint-dir', dir], {}, 30_000);
+    fake.sockets.forEach((socket) => socket.destroy());
+    expect(result.code).toBe(1);
+    const lastLine = result.stderr.trim().split('\n').at(-1)!;
+    expect(lastLine).toMatch(
+      new RegExp(
+        `^error: shard e2e-0: the RDB sent by .*127\\.0\\.0\\.1:${fake.port}.* is damaged: RDB checksum mismatch: .*` +
+          `\\(at byte offset ${rdb.length - 8}\\)\\. The target holds the 300 keys written from it before that ` +
+          'byte, and any of them may hold a damaged value; no checkpoint was kept, so the next attempt is a full ' +
+          'resync that rewrites every key: run the sync again.* \\[RDB_CHECKSUM_MISMATCH\\]$',
+      ),
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(await target.client().dbsize()).toBe(300);
+    await expect(readFile(checkpointFile, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('target out of memory: fails naming the target, keeps the last confirmed offset, resumes after the fix', async () => {
     const source = await startRedis({ config: { 'repl-backlog-size': '64mb' } });
     const target = await startRedis({ config: { maxmemory: '3mb', 'maxmemory-policy': 'noeviction' } });

@@ -46,18 +46,8 @@ export class ModuleValueError extends Error {
   }
 }
 
-/** The RDB the source sent could not be parsed: names the source and keeps the parser's code and byte offset. */
-export class SourceRdbError extends Error {
-  override name = 'SourceRdbError';
-  readonly code: string;
-  constructor(source: string, cause: Error & { code?: string }) {
-    super(
-      `the RDB sent by ${source} is invalid: ${cause.message}. Nothing was checkpointed; a retry starts a fresh ` +
-        'full sync — if it fails again, check the source (redis-check-rdb on its dump, INFO persistence)',
-    );
-    this.code = cause.code ?? 'RDB_CORRUPT';
-  }
-}
+// Lives with the full-sync loader, which knows what the target holds when the RDB turns out damaged.
+export { SourceRdbError } from './full-sync/source-rdb-error.js';
 
 /** `targetMode: "fail-if-not-empty"` and the target holds keys: nothing was written. */
 export class TargetNotEmptyError extends Error {

@@ -7,7 +7,8 @@ import type { RewritePolicy } from '../rewrite/rewrite-policy.js';
 import { emptyRewriteCounters, RewritingKeyWriter } from '../rewrite/rewriting-key-writer.js';
 import type { TargetCapabilities } from '../rewrite/target-capabilities.js';
 import type { ShardProgress } from '../shard-progress.js';
-import { ModuleValueError, SourceRdbError } from '../sync-errors.js';
+import { ModuleValueError } from '../sync-errors.js';
+import { SourceRdbError } from './source-rdb-error.js';
 
 const RDB_TYPE_MODULE = 6;
 const RDB_TYPE_MODULE_2 = 7;
@@ -44,6 +45,8 @@ export interface RdbLoaderOptions {
 export class RdbLoader {
   private readonly parser: RdbParser;
   private readonly keyWriter: RewritingKeyWriter;
+  /** keys of this RDB handed to the target: what a damaged RDB leaves behind */
+  private keysWritten = 0;
   private readonly onWriterDrain = () => this.resumeParsing();
 
   constructor(private readonly options: RdbLoaderOptions) {
@@ -80,6 +83,7 @@ export class RdbLoader {
         },
         onBigKeyEnd: () => {
           progress.keysWritten += 1;
+          this.keysWritten += 1;
           if (!keyWriter.endBigKey()) pauseSource();
         },
         onFunction: (code) => {
@@ -95,7 +99,7 @@ export class RdbLoader {
     writer.on('drain', this.onWriterDrain);
   }
 
-  /** @throws SourceRdbError for a damaged RDB (naming the source), or what a write threw */
+  /** @throws SourceRdbError for a damaged RDB (naming the source and what the target holds), or what a write threw */
   push(chunk: Buffer): void {
     this.parse(() => this.parser.push(chunk));
   }
@@ -130,7 +134,12 @@ export class RdbLoader {
     try {
       step();
     } catch (error) {
-      if (error instanceof RdbError) throw new SourceRdbError(this.options.sourceLabel, error);
+      if (error instanceof RdbError) {
+        throw new SourceRdbError(this.options.sourceLabel, error, {
+          keys: this.keysWritten,
+          targetMode: this.options.targetMode ?? 'replace',
+        });
+      }
       throw error;
     }
   }
@@ -149,6 +158,7 @@ export class RdbLoader {
       return;
     }
     progress.keysWritten += 1;
+    this.keysWritten += 1;
     if (!this.keyWriter.write(record, db)) this.options.pauseSource();
   }
 }

@@ -224,7 +224,7 @@ describe('rejected plans', () => {
       status: 400,
       field: 'target.password',
     },
-    { title: 'unknown top-level field', body: { ...valid(), priority: 1 }, status: 400, field: '(plan)' },
+    { title: 'unknown top-level field', body: { ...valid(), priority: 1 }, status: 400, field: 'priority' },
     { title: 'unknown source field', body: withSource({ db: 3 }), status: 400, field: 'source' },
     { title: 'an array', body: [valid()], status: 400, field: '(plan)' },
     { title: 'not JSON', raw: '{"name": "x",', type: 'application/json', status: 400, code: 'BODY_NOT_JSON' },

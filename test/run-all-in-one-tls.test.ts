@@ -172,8 +172,8 @@ describe('shardbridge run (all-in-one): TLS with client certificates and ACL use
     const code = await cli.exited;
     clearTimeout(timer);
     const output = `${cli.stdout()}\n${cli.stderr()}`;
-    // 2: the plan is refused (PREFLIGHT_FAILED), as for any plan the coordinator refuses.
-    expect(code, output).toBe(2);
+    // 1: the preflight refused the plan (PREFLIGHT_FAILED), as submit and discover exit for it; 2 = an invalid plan.
+    expect(code, output).toBe(1);
     const errors = cli
       .stderr()
       .split('\n')

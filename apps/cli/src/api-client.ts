@@ -138,8 +138,6 @@ export interface Problem {
   detail?: string;
   code?: string;
   errors?: Array<{ field: string; reason: string }>;
-  /** PREFLIGHT_FAILED: each problem with its fix */
-  problems?: Array<{ side: string; address: string; code: string; message: string; fix: string }>;
 }
 
 /**
@@ -152,6 +150,9 @@ const CLI_FIXES: Record<string, string> = {
   SHARD_NOT_FOUND: 'list its shards with `shardbridge status <planId>`',
   ROUTE_NOT_FOUND: "--api must be the coordinator's base URL, http(s)://host:port with no path",
   RATE_LIMITED: "wait a minute (the coordinator's --rate-limit)",
+  // The detail lists each problem with its fix already.
+  PREFLIGHT_FAILED:
+    'check the plan with `shardbridge discover <plan file>`, or add "force": true to the plan to submit it anyway',
 };
 
 /** An error answer of the coordinator: `<detail> (<CODE>)`, the CLI's fix after it; `errors` kept for the caller. */
@@ -178,20 +179,20 @@ function exitCodeOf(status: number, code: string): number {
 export function problemToError(status: number, body: unknown, baseUrl: string): ApiError {
   const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
   const code = problem.code ?? `HTTP_${status}`;
-  let first = problem.detail ?? problem.title ?? `the coordinator at ${baseUrl} answered HTTP ${status}`;
   const fields = (problem.errors ?? []).map((issue) => `${issue.field}: ${issue.reason}`);
-  if (fields.length > 0) first += `: ${fields.join('; ')}`;
+  // With per-field errors the detail repeats them (or says less): each is printed once, from the list.
+  const first =
+    fields.length > 0
+      ? `${problem.title ?? 'Invalid request'}: ${fields.join('; ')}`
+      : (problem.detail ?? problem.title ?? `the coordinator at ${baseUrl} answered HTTP ${status}`);
   const fix = CLI_FIXES[code];
-  const lines = [`${first} (${code})${fix ? `; ${fix}` : ''}`];
-  if (code === 'PREFLIGHT_FAILED' && problem.problems?.length) {
-    lines[0] =
-      `the coordinator's preflight found ${problem.problems.length} problem(s) (${code}); see them with ` +
-      '`shardbridge discover <plan file> --api …`, or add "force": true to the plan to submit it anyway';
-    for (const item of problem.problems) {
-      lines.push(`[${item.side}] ${item.code} ${item.address}: ${item.message}; fix: ${item.fix}`);
-    }
-  }
-  return new ApiError(status, code, problem, lines.join('\n'), exitCodeOf(status, code));
+  return new ApiError(
+    status,
+    code,
+    problem,
+    `${first} (${code})${fix ? `; ${fix}` : ''}`,
+    exitCodeOf(status, code),
+  );
 }
 
 /** The `--api`, token and TLS settings every API command takes. */

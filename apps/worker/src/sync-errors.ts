@@ -5,6 +5,9 @@ const TRANSIENT_CODES = new Set([
   'REPL_CONNECT_REFUSED',
   'REPL_CONNECT_TIMEOUT',
   'TARGET_CONNECTION_LOST',
+  // Only after the shard streamed once (ShardSync's rule): the target that took its writes is restarting, failing
+  // over or briefly unreachable. A wrong address, password or TLS setting fails the first link at once instead.
+  'TARGET_CONNECT_FAILED',
   // the shard's master is gone and no new one could be confirmed yet (a failover in progress)
   'SOURCE_RELOCATE_FAILED',
 ]);

@@ -138,6 +138,21 @@ describe('shardbridge plans, stop, resume, retry, delete', () => {
     expect(plans.map((plan) => plan.id)).not.toContain(healthyId);
   }, 120_000);
 
+  it('verify/cutover --result name the CLI command to start one, not an HTTP route', async () => {
+    const verification = await cli(['verify', lockedId, '--result']);
+    expect(verification.code).toBe(1);
+    expect(verification.stderr.trim()).toMatch(
+      new RegExp(
+        `^error: plan "${lockedId}" has not been verified yet; start one with \`shardbridge verify ${lockedId}\` .*\\(VERIFICATION_NOT_FOUND\\)$`,
+      ),
+    );
+    const cutover = await cli(['cutover', lockedId, '--result']);
+    expect(cutover.code).toBe(1);
+    expect(cutover.stderr.trim()).toMatch(
+      /start one with `shardbridge cutover \w+` .*\(CUTOVER_NOT_FOUND\)$/,
+    );
+  });
+
   it('prints an API error as one line with its code and the CLI fix, exit 2 for an unknown plan', async () => {
     for (const args of [
       ['stop', 'nosuchplan'],

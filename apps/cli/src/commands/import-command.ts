@@ -110,6 +110,12 @@ function inFlagTerms<T>(error: T): T {
       'give --password (and --username for an ACL user)',
     )
     .replace(/check the target username\/password in the plan/, 'check --username and --password')
+    .replace(/set the target's username\/password in the plan/, 'check --username and --password')
+    .replace(/remove the password from the plan/, 'drop --password')
+    .replace(
+      /map it to a reachable address in natMap/,
+      'run the import as a plan (source type "rdb") whose target.natMap maps it to a reachable address',
+    )
     .replace(/set the target type to "(standalone|cluster)"/, 'use --target-type $1')
     .replace(/this worker/g, 'this host')
     .replace(/ in the plan\b/g, ' in the import flags');

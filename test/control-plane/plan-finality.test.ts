@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '@shardbridge/plan';
 import { startRedis, type RedisServer } from '@shardbridge/testkit';
 import { queueOf } from '../../apps/coordinator/src/test-support/harness.js';
+import { runCli } from '../support/cli-process.js';
 import { PlanCutOverError, PlanStore } from '../../apps/coordinator/src/plan-store.js';
 import {
   pollJson,
@@ -125,6 +126,22 @@ describe('a cut-over plan stays cut over', () => {
     );
     // Give a wrongly running shard every chance to write the stale source value.
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await target.client().get('counter')).toBe('11');
+  });
+
+  it('stays cut over through the CLI: resume, retry and stop', async () => {
+    const api = ['--api', plane.url];
+    const resumed = await runCli(['resume', planId, ...api]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain('PLAN_CUT_OVER');
+    expect(resumed.stderr).not.toMatch(/\n\s+at /);
+    const retried = await runCli(['retry', planId, '0', ...api]);
+    expect(retried.code).toBe(1);
+    expect(retried.stderr).toContain('PLAN_CUT_OVER');
+    const stopped = await runCli(['stop', planId, ...api]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const view = await pollJson<PlanView>(`${plane.url}/v1/plans/${planId}`, () => true);
+    expect(view.state).toBe('cut-over');
     expect(await target.client().get('counter')).toBe('11');
   });
 

@@ -11,6 +11,7 @@
  *   cluster      copy into a 3-master cluster vs redis-cli --cluster import      (./scenarios/cluster-import.mjs)
  *   parallel     1 shard / 1 worker vs 2 shards / 2 workers                       (./scenarios/parallel.mjs)
  *   memory       worker peak RSS with a big list and a big string                (./scenarios/memory.mjs)
+ *   wan          through a latency proxy: full sync vs native, live stream       (./scenarios/wan.mjs)
  * `incremental` continues the full sync's ShardSync, so `--only incremental` still performs that full sync; `cluster`
  * runs before it (the ShardSync idles), so it copies exactly the generated dataset.
  */
@@ -29,6 +30,7 @@ import { scenarioIncremental } from './scenarios/incremental.mjs';
 import { scenarioMemory } from './scenarios/memory.mjs';
 import { scenarioParallel } from './scenarios/parallel.mjs';
 import { scenarioParseRates } from './scenarios/parse-rates.mjs';
+import { scenarioWan } from './scenarios/wan.mjs';
 
 /** Returns the process exit code. */
 export async function main(argv, root) {
@@ -119,6 +121,9 @@ async function runScenarios(report, options, root, attempt, files) {
   if (scenarios.has('memory')) {
     await attempt('memory', '5. peak RSS with big keys', () => scenarioMemory(report, options, root));
   }
+  if (scenarios.has('wan')) {
+    await attempt('wan', '7. WAN link', () => scenarioWan(report, options));
+  }
 }
 
 function describeRun(options) {
@@ -138,6 +143,10 @@ function describeRun(options) {
     parallelKeys: options.parallelKeys,
     bigListMiB: options.bigListMiB,
     bigStringMiB: options.bigStringMiB,
+    wanRtts: options.wanRtts,
+    wanKeys: options.wanKeys,
+    wanSeconds: options.wanSeconds,
+    wanCatchUpSeconds: options.wanCatchUpSeconds,
     scenarios: [...options.scenarios],
   };
 }

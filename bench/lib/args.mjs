@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench`. */
 
-export const SCENARIOS = ['full', 'cluster', 'incremental', 'parallel', 'memory', 'parse'];
+export const SCENARIOS = ['full', 'cluster', 'incremental', 'parallel', 'memory', 'parse', 'wan'];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--seed N] [--only LIST] [--seconds N]
   --quick       smoke run (CI): 20000 keys, 5 s of load, 96 MiB list + 80 MiB string, default threshold only
@@ -13,9 +13,15 @@ export const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--seed N] [-
                   parallel     1 shard / 1 worker vs 2 shards / 2 workers, throughput ratio
                   memory       worker peak RSS with a big list and a big string
                   parse        RDB parse rate and RESP decode rate, in memory
+                  wan          through a latency proxy (round trips --wan-rtts): full sync vs native REPLICAOF,
+                               both placements; redis-benchmark SET/INCR/LPUSH -P 16 live stream, exactly-once too
   --seconds N   load duration of the incremental scenario (default 30, --quick 5)
   --parallel-keys N   keys per shard in the parallel scenario (default --keys / 4)
-  --big-list-mib N, --big-string-mib N   sizes for memory (default 512 and 512; --quick: 96 and 80)`;
+  --big-list-mib N, --big-string-mib N   sizes for memory (default 512 and 512; --quick: 96 and 80)
+  --wan-rtts LIST     round trips (ms) the wan scenario simulates (default 0,20,80,150; --quick 0,80)
+  --wan-keys N        keys in the wan scenario's dataset (default 200000, --quick 20000)
+  --wan-seconds N     load duration of each wan live stream (default 10, --quick 3)
+  --wan-catch-up N    seconds a wan live stream may take to catch up after the load (default 120, --quick 15)`;
 
 /**
  * @typedef {object} BenchOptions
@@ -26,6 +32,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--keys N] [--seed N] [-
  * @property {number} bigListMiB
  * @property {number} bigStringMiB
  * @property {number[]} bigKeyThresholds bigKeyThreshold values the memory scenario runs (null = plan default)
+ * @property {number[]} wanRtts round trips (ms) of the wan scenario
+ * @property {number} wanKeys keys of the wan scenario's dataset
+ * @property {number} wanSeconds load duration of each wan live stream
+ * @property {number} wanCatchUpSeconds bound on a wan live stream's catch-up after the load
  * @property {boolean} quick
  * @property {Set<string>} scenarios
  */
@@ -51,10 +61,26 @@ export function parseArgs(argv) {
         if (!SCENARIOS.includes(name)) throw new Error(`bad --only ${name}\n${USAGE}`);
       }
       scenarios = new Set(list);
+    } else if (flag === '--wan-rtts') {
+      const raw = String(argv[++i] ?? '');
+      given[flag] = raw.split(',').map((item) => {
+        const value = Number(item);
+        if (item === '' || !Number.isSafeInteger(value) || value < 0)
+          throw new Error(`bad ${flag} ${raw}\n${USAGE}`);
+        return value;
+      });
     } else if (
-      ['--keys', '--seed', '--seconds', '--parallel-keys', '--big-list-mib', '--big-string-mib'].includes(
-        flag,
-      )
+      [
+        '--keys',
+        '--seed',
+        '--seconds',
+        '--parallel-keys',
+        '--big-list-mib',
+        '--big-string-mib',
+        '--wan-keys',
+        '--wan-seconds',
+        '--wan-catch-up',
+      ].includes(flag)
     ) {
       given[flag] = positiveInteger(flag, argv[++i]);
     } else if (flag === '--help' || flag === '-h') {
@@ -74,5 +100,9 @@ export function parseArgs(argv) {
     bigListMiB: given['--big-list-mib'] ?? (quick ? 96 : 512),
     bigStringMiB: given['--big-string-mib'] ?? (quick ? 80 : 512),
     bigKeyThresholds: quick ? [null] : [null, 16 * 1024 * 1024],
+    wanRtts: given['--wan-rtts'] ?? (quick ? [0, 80] : [0, 20, 80, 150]),
+    wanKeys: given['--wan-keys'] ?? (quick ? 20_000 : 200_000),
+    wanSeconds: given['--wan-seconds'] ?? (quick ? 3 : 10),
+    wanCatchUpSeconds: given['--wan-catch-up'] ?? (quick ? 15 : 120),
   };
 }

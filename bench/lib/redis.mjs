@@ -8,9 +8,10 @@ process.env.SHARDBRIDGE_TESTKIT ??= 'spawn';
 /**
  * A redis-server stopped by releaseAll(); `release()` stops it early.
  * DEBUG is enabled so DEBUG POPULATE can fill it (loopback only, throwaway data).
+ * @param {Record<string, string | string[]>} [config] more redis.conf directives (testkit's RedisConfig)
  */
-export async function startServer() {
-  const server = await startRedis({ config: { 'enable-debug-command': 'yes' } });
+export async function startServer(config = {}) {
+  const server = await startRedis({ config: { 'enable-debug-command': 'yes', ...config } });
   const stop = () => server.stop();
   own(server, stop);
   server.release = () => releaseNow(stop);

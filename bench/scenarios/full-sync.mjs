@@ -4,14 +4,16 @@
  *                acknowledged the source's master_repl_offset (PSYNC, RDB transfer, parse, RESTORE of every key,
  *                barrier).
  *   native:      a fresh redis-server told `REPLICAOF source` (clock starts at that command, after the server is
- *                up) until master_link_status:up, slave_repl_offset >= master_repl_offset and the same key count.
+ *                up) until master_link_status:up, slave_repl_offset >= master_repl_offset and the same key count
+ *                (../lib/native-sync.mjs).
  * Ratio = native seconds / ShardBridge seconds (1.0 = as fast as native; goal >= 0.5). Both targets are checked
  * to hold as many keys as the source.
  */
 import { performance } from 'node:perf_hooks';
+import { nativeFullSync } from '../lib/native-sync.mjs';
 import { fmt, MB, printHeading, round } from '../lib/report.mjs';
 import { RssSampler } from '../lib/rss-sampler.mjs';
-import { startServer, totalKeys, waitFor } from '../lib/redis.mjs';
+import { totalKeys } from '../lib/redis.mjs';
 import { startShardSync, waitCaughtUp } from '../lib/sync-session.mjs';
 
 const SYNC_TIMEOUT_MS = 30 * 60_000;
@@ -62,36 +64,4 @@ export async function scenarioFullSync(report, servers, { measureNative = true }
     { shardBridge: ours, native, ratioNativeOverOurs: ratio === null ? null : round(ratio) },
   );
   return session;
-}
-
-/** Native replication of the same source into a fresh server, which is stopped afterwards. */
-async function nativeFullSync(source) {
-  const sourceKeys = await totalKeys(source);
-  const replica = await startServer();
-  try {
-    const client = replica.client();
-    const started = performance.now();
-    await client.call('REPLICAOF', source.host, String(source.port));
-    const masterOffset = Number((await source.info('replication')).master_repl_offset);
-    await waitFor('native replica in sync', () => replicaCaughtUp(replica, masterOffset, sourceKeys), {
-      timeoutMs: SYNC_TIMEOUT_MS,
-      intervalMs: 20,
-    });
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      seconds: round(seconds),
-      sourceKeys,
-      keysPerSecond: Math.round(sourceKeys / seconds),
-      masterOffset,
-    };
-  } finally {
-    await replica.release();
-  }
-}
-
-async function replicaCaughtUp(replica, masterOffset, sourceKeys) {
-  const replication = await replica.info('replication');
-  if (replication.master_link_status !== 'up') return false;
-  if (Number(replication.slave_repl_offset) < masterOffset) return false;
-  return (await totalKeys(replica)) === sourceKeys;
 }

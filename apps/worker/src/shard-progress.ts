@@ -2,8 +2,10 @@ import { emptyRewriteCounters } from './rewrite/rewriting-key-writer.js';
 import type {
   ShardLinkHealth,
   ShardMigrationCounters,
+  ShardRateCapState,
   ShardSyncCounters,
   ShardSyncPhase,
+  SourceOutputBuffer,
 } from '@shardbridge/plan';
 
 /** Where a shard is in its life. */
@@ -12,6 +14,12 @@ export type ShardPhase = ShardSyncPhase;
 /** A snapshot of one shard's sync, reported about once a second. */
 export interface ShardProgress extends ShardSyncCounters, ShardLinkHealth, ShardMigrationCounters {
   shardId: string;
+  /** age of the oldest unconfirmed stream byte (see StreamLag); absent: the reporter estimates it from snapshots */
+  lagMs?: number;
+  /** the caps in force and whether the shard waits for them; absent: the engine has no caps */
+  rateCap?: ShardRateCapState;
+  /** the source's replica output buffer for this shard; absent: the engine does not read it */
+  outputBuffer?: SourceOutputBuffer;
 }
 
 export function initialProgress(shardId: string): ShardProgress {

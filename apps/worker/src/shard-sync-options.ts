@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ReplicaClientOptions } from '@shardbridge/replication';
-import type { SyncFilterSpec, TargetMode } from '@shardbridge/plan';
+import type { ShardCaps, SyncFilterSpec, TargetMode } from '@shardbridge/plan';
 import type { TargetWriterOptions } from '@shardbridge/target';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import type { MigrationBarrier } from './resharding/migration-barrier.js';
@@ -55,8 +55,14 @@ export interface ShardSyncOptions {
    * @defaultValue undefined
    */
   locator?: SourceLocator;
-  /** time between two RTT samples to the source (see ShardLinkHealth.rttMs); 0 turns sampling off. @defaultValue 5000 */
+  /**
+   * Time between two samples of the source on the RTT probe's connection (see ShardLinkHealth.rttMs): its round
+   * trip, its replication offset (lag bytes not read yet, the output buffer warning) and, once, its
+   * `client-output-buffer-limit`. 0 turns sampling off. @defaultValue 5000
+   */
   rttIntervalMs?: number;
+  /** the shard's rate caps at start (see rate-caps in @shardbridge/plan); `setRateCaps` changes them. @defaultValue none */
+  rateCaps?: ShardCaps;
   /**
    * When a full sync rebuilds keys with commands instead of RESTORE (see RewritePolicy): `auto` does so only
    * for a target too old to load the source's payload version. @defaultValue "auto"

@@ -6,6 +6,9 @@ import type { MigrationGate } from './resharding/migration-gate.js';
 import { ShardMigrations } from './resharding/shard-migrations.js';
 import { SourceEndpoint } from './source/source-endpoint.js';
 import { SourceFlow } from './source-flow.js';
+import { ShardRateCap } from './rate-cap/shard-rate-cap.js';
+import { StreamLag } from './lag/stream-lag.js';
+import { outputBufferOf } from './rate-cap/output-buffer.js';
 import type { SourceLocator } from './source/source-locator.js';
 import { ShardFilter } from './filter/shard-filter.js';
 import type { ShardSyncOptions } from './shard-sync-options.js';
@@ -24,7 +27,7 @@ import { RdbLoader } from './full-sync/rdb-loader.js';
 import { readAppliedMarker } from './exactly-once/applied-marker.js';
 import type { Checkpoint } from './checkpoint/checkpoint-store.js';
 import { CheckpointSaver } from './checkpoint/checkpoint-saver.js';
-import type { ShardSyncPhase } from '@shardbridge/plan';
+import { replicaOutputBufferLimit, type ShardCaps, type ShardSyncPhase } from '@shardbridge/plan';
 import { probeTargetCapabilities, type TargetCapabilities } from './rewrite/target-capabilities.js';
 import {
   errorCode,
@@ -93,6 +96,14 @@ export class ShardSync {
   /** `mode: 'full'` reached its end: the target confirmed the whole RDB */
   private completed = false;
   private readonly flow = new SourceFlow(() => this.client);
+  /** the caps hold the source back through the flow, like a full target window */
+  private readonly rateCap = new ShardRateCap({
+    pause: () => this.flow.pause('rate'),
+    resume: () => this.flow.resume('rate'),
+  });
+  private readonly lag = new StreamLag();
+  /** the source's `client-output-buffer-limit replica` in bytes (null: unknown or none) */
+  private outputBufferLimit: number | null = null;
   private readonly migrations: ShardMigrations | null;
   private gate: MigrationGate | null = null;
   private readonly stopTimeoutMs: number;
@@ -114,7 +125,12 @@ export class ShardSync {
       onRtt: (rttMs) => {
         this.progressState.rttMs = rttMs;
       },
+      onSourceState: ({ masterReplOffset, outputBufferLimit }) => {
+        if (masterReplOffset !== null) this.lag.sourceHead(masterReplOffset);
+        this.outputBufferLimit = outputBufferLimit === null ? null : replicaOutputBufferLimit(outputBufferLimit);
+      },
     });
+    if (options.rateCaps) this.rateCap.setCaps(options.rateCaps);
     this.progressState.sourceNode = this.source.describe();
     this.checkpoints = new CheckpointSaver({
       shardId: options.shardId,
@@ -156,10 +172,23 @@ export class ShardSync {
     return this.outcome && { ...this.outcome };
   }
 
+  /** New caps for this shard from now on: the link, the window and the checkpoint are untouched. */
+  setRateCaps(caps: ShardCaps): void {
+    this.rateCap.setCaps(caps);
+  }
+
   get progress(): ShardProgress {
     const p = this.progressState;
+    const unread = this.lag.unreadBytes(p.sourceOffset);
     // 0 while nothing is acknowledged: formatters show it as unknown (acknowledgedOffset -1), never as "no lag".
-    p.lagBytes = p.sourceOffset >= 0 && p.acknowledgedOffset >= 0 ? p.sourceOffset - p.acknowledgedOffset : 0;
+    // Bytes the source produced and the worker has not read yet (on the wire, in its output buffer) are lag too.
+    p.lagBytes =
+      p.sourceOffset >= 0 && p.acknowledgedOffset >= 0
+        ? p.sourceOffset - p.acknowledgedOffset + (unread ?? 0)
+        : 0;
+    p.lagMs = this.lag.ageMs(p.acknowledgedOffset, p.sourceOffset);
+    p.rateCap = this.rateCap.state;
+    p.outputBuffer = outputBufferOf(unread, this.outputBufferLimit);
     p.keysSkippedExisting = this.skippedExistingBefore + (this.writer?.stats.skippedExistingKeys ?? 0);
     if (this.filter) {
       p.keysFiltered = this.filter.keysFiltered;
@@ -221,6 +250,7 @@ export class ShardSync {
       this.setPhase('failed');
       throw error instanceof ShardSyncError ? error : new ShardSyncError(this.options.shardId, error);
     } finally {
+      this.rateCap.dispose();
       await this.source.stopRttProbe();
       this.checkpoints.stop();
       if (this.progressTimer) clearInterval(this.progressTimer);
@@ -358,6 +388,7 @@ export class ShardSync {
             this.progressState.rdbBytesDone = 0;
             this.progressState.rdbBytesTotal = null;
             fullSyncOffset = offset;
+            this.lag.reset();
             writer.streamReplid = replid;
             // The stream after an RDB starts in source db 0 (the source repeats SELECT before the first command).
             writer.setAcknowledgedOffset(-1, this.filter?.startStream(0) ?? 0);
@@ -393,6 +424,7 @@ export class ShardSync {
               logger: this.logger,
               pauseSource: () => this.flow.pause('target'),
               onError: fail,
+              rateCap: this.rateCap,
             });
           }),
           onContinue: guard(({ replid, offset }) => {
@@ -401,6 +433,7 @@ export class ShardSync {
             this.progressState.replid = replid;
             this.progressState.sourceOffset = offset;
             this.progressState.acknowledgedOffset = offset;
+            this.lag.reset();
             this.logger.info({ replid, offset }, 'partial resync accepted (+CONTINUE)');
             this.setPhase('incremental');
             onStreaming();
@@ -411,6 +444,7 @@ export class ShardSync {
           }),
           onRdbData: guard((chunk: Buffer) => {
             this.progressState.rdbBytesDone += chunk.length;
+            this.rateCap.take(0, chunk.length);
             loader?.push(chunk);
           }),
           onRdbEnd: guard(() => {
@@ -487,10 +521,17 @@ export class ShardSync {
   }
 
   private applyCommand(args: Buffer[], offsetAfter: number): void {
-    this.progressState.sourceOffset = offsetAfter;
+    const progress = this.progressState;
+    const offsetBefore = progress.sourceOffset;
+    const appliedBefore = progress.commandsApplied;
+    progress.sourceOffset = offsetAfter;
+    this.lag.arrived(offsetBefore);
     // Behind a pending migration barrier the command waits its turn in the gate.
-    if (this.gate?.offer(args, offsetAfter)) return;
-    if (!this.deliverCommand(args, offsetAfter)) this.flow.pause('target');
+    if (!this.gate?.offer(args, offsetAfter) && !this.deliverCommand(args, offsetAfter)) {
+      this.flow.pause('target');
+    }
+    // After the hand-over: a cap holds the source back from the next command on.
+    this.rateCap.take(progress.commandsApplied - appliedBefore, offsetAfter - offsetBefore);
   }
 
   /** Hands one command to the writer; false when the target's in-flight window is full. */
@@ -633,6 +674,7 @@ export class ShardSync {
   private async relocate(locator: SourceLocator): Promise<void> {
     const left = await this.source.relocate(locator);
     if (!left) return;
+    this.lag.reset();
     const now = this.source.describe();
     this.progressState.sourceNode = now;
     if (this.linkedOnce) this.progressState.sourceFailovers += 1;

@@ -1,5 +1,5 @@
-/** Why a shard stops reading its source for a while. */
-export type PauseReason = 'target' | 'checkpoint' | 'migration';
+/** Why a shard stops reading its source for a while (`rate`: a rate or bandwidth cap is in debt). */
+export type PauseReason = 'target' | 'checkpoint' | 'migration' | 'rate';
 
 /**
  * Flow control of one replication link with several independent reasons to pause it: the target's full in-flight

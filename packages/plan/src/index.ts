@@ -15,3 +15,4 @@ export * from './link-health.js';
 export * from './sync-settings.js';
 export * from './live-source.js';
 export * from './verification.js';
+export * from './rate-caps.js';

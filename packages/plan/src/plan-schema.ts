@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planCapsSchema } from './rate-caps.js';
 import { parseHostPort } from './host-port.js';
 import { parseDuration } from './duration.js';
 import { isNatRuleMatch } from './nat-rule-match.js';
@@ -207,6 +208,8 @@ const planFields = z.strictObject({
   confirm: z.boolean().optional(),
   /** what of the source reaches the target (see sync-settings.ts). @defaultValue everything */
   filter: filterSchema.optional(),
+  /** rate and bandwidth caps on the target writes (see rate-caps.ts), changeable live. @defaultValue none */
+  caps: planCapsSchema.optional(),
 });
 
 /** Rules between fields: consent to flushing, and dbs a cluster target cannot hold. */

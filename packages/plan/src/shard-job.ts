@@ -1,4 +1,5 @@
 import type { ShardLinkHealth } from './link-health.js';
+import type { ShardRateCapState, SourceOutputBuffer } from './rate-caps.js';
 /**
  * The contract between the coordinator (which plans and enqueues) and the workers (which run shards), and the
  * layout of ShardBridge's own keys in the queue's Redis. Job data is stored in plain text in that Redis: it holds
@@ -35,6 +36,12 @@ export const keys = {
   controlChannel: () => `${KEY_PREFIX}:control`,
   /** hash: workerId -> JSON { host, pid, concurrency, seenAt } (heartbeat, for metrics and status) */
   workers: () => `${KEY_PREFIX}:workers`,
+  /**
+   * string: JSON `PlanCaps` (see rate-caps.ts), the plan's rate caps in force; absent = none. Set from the plan at
+   * submit and by `PUT /v1/plans/:id/caps`, which then publishes every shard id on `controlChannel()` so running
+   * workers read it again (they also poll it with the control keys).
+   */
+  caps: (planId: string) => `${KEY_PREFIX}:caps:${planId}`,
 };
 
 /** Connection settings of one side as a worker needs them. Secrets are references only. */
@@ -217,6 +224,10 @@ export interface ShardJobProgress
   /** ms since the last byte the target confirmed was received from the source; 0 when caught up */
   lagMs: number;
   opsPerSecond: number;
+  /** the caps in force and whether the shard waits for them; absent from workers without caps support */
+  rateCap?: ShardRateCapState;
+  /** the source's replica output buffer for this shard, when the worker could read it */
+  outputBuffer?: SourceOutputBuffer;
   /** unix ms of this report */
   reportedAt: number;
 }

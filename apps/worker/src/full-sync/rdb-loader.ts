@@ -7,6 +7,7 @@ import type { RewritePolicy } from '../rewrite/rewrite-policy.js';
 import { emptyRewriteCounters, RewritingKeyWriter } from '../rewrite/rewriting-key-writer.js';
 import type { TargetCapabilities } from '../rewrite/target-capabilities.js';
 import type { ShardProgress } from '../shard-progress.js';
+import type { ShardRateCap } from '../rate-cap/shard-rate-cap.js';
 import { ModuleValueError } from '../sync-errors.js';
 import { SourceRdbError } from './source-rdb-error.js';
 
@@ -35,6 +36,12 @@ export interface RdbLoaderOptions {
   pauseSource: () => void;
   /** what parsing the buffered rest of the RDB threw when the writer drained (outside push/end) */
   onError: (error: Error) => void;
+  /**
+   * The shard's caps: each key written is one op; a key that leaves a debt pauses the parser (the cap itself holds
+   * the source back) until the cap releases. The RDB's bytes are charged by the shard as they arrive.
+   * @defaultValue no cap
+   */
+  rateCap?: ShardRateCap | null;
 }
 
 /**
@@ -48,6 +55,7 @@ export class RdbLoader {
   /** keys of this RDB handed to the target: what a damaged RDB leaves behind */
   private keysWritten = 0;
   private readonly onWriterDrain = () => this.resumeParsing();
+  private readonly offCapRelease: () => void;
 
   constructor(private readonly options: RdbLoaderOptions) {
     const { writer, filter, progress, logger } = options;
@@ -85,6 +93,7 @@ export class RdbLoader {
           progress.keysWritten += 1;
           this.keysWritten += 1;
           if (!keyWriter.endBigKey()) pauseSource();
+          this.charge();
         },
         onFunction: (code) => {
           if (filter?.isDenied('FUNCTION')) return;
@@ -97,6 +106,7 @@ export class RdbLoader {
       },
     );
     writer.on('drain', this.onWriterDrain);
+    this.offCapRelease = options.rateCap?.onRelease(() => this.resumeParsing()) ?? (() => undefined);
   }
 
   /** @throws SourceRdbError for a damaged RDB (naming the source and what the target holds), or what a write threw */
@@ -113,6 +123,12 @@ export class RdbLoader {
   /** The link ended: stop listening to the writer. */
   dispose(): void {
     this.options.writer.off('drain', this.onWriterDrain);
+    this.offCapRelease();
+  }
+
+  /** One more key written: charged to the cap, whose debt pauses the parser after this key. */
+  private charge(): void {
+    if (this.options.rateCap && !this.options.rateCap.take(1, 0)) this.parser.pause();
   }
 
   /**
@@ -160,5 +176,6 @@ export class RdbLoader {
     progress.keysWritten += 1;
     this.keysWritten += 1;
     if (!this.keyWriter.write(record, db)) this.options.pauseSource();
+    this.charge();
   }
 }

@@ -128,7 +128,8 @@ export class JobProgressReporter {
       sourceOffset: progress.sourceOffset,
       acknowledgedOffset: progress.acknowledgedOffset,
       lagBytes: progress.lagBytes,
-      lagMs: this.lagMs(progress, at),
+      // the engine's own measure (arrival times of stream bytes) when it has one; else estimated from snapshots
+      lagMs: progress.lagMs ?? this.lagMs(progress, at),
       opsPerSecond: this.opsPerSecond,
       fullSyncs: progress.fullSyncs,
       partialSyncs: progress.partialSyncs,
@@ -141,6 +142,8 @@ export class JobProgressReporter {
       keyRewrite: progress.keyRewrite && { ...progress.keyRewrite },
       // scan mode's own counters (keys scanned/re-read, re-scans); absent for replication
       ...(progress.scan ? { scan: { ...progress.scan } } : {}),
+      ...(progress.rateCap ? { rateCap: { ...progress.rateCap } } : {}),
+      ...(progress.outputBuffer ? { outputBuffer: { ...progress.outputBuffer } } : {}),
       migrationBarriers: progress.migrationBarriers,
       migrationBarrierTimeouts: progress.migrationBarrierTimeouts,
       reportedAt: at,

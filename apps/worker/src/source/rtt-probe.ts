@@ -7,6 +7,20 @@ export interface RttProbeOptions {
   intervalMs?: number;
   /** called with each sample; null when the node did not answer within the bound */
   onSample: (rttMs: number | null) => void;
+  /**
+   * Also read, after each PING, the node's `master_repl_offset` (INFO replication) and, once per connection, its
+   * `client-output-buffer-limit` (CONFIG GET; null when refused, e.g. a managed Redis that renames CONFIG).
+   * @defaultValue not read
+   */
+  onSourceState?: (state: SourceState) => void;
+}
+
+/** What the probe read of the source node besides its round trip. */
+export interface SourceState {
+  /** the node's replication offset now; null when INFO did not say */
+  masterReplOffset: number | null;
+  /** the raw `client-output-buffer-limit` value; null when CONFIG GET was refused */
+  outputBufferLimit: string | null;
 }
 
 /**
@@ -17,6 +31,8 @@ export interface RttProbeOptions {
  */
 export class RttProbe {
   private link: NodeLink | null = null;
+  /** the output buffer limit as this connection read it (undefined: not asked on it yet) */
+  private outputBufferLimit: string | null | undefined;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -71,15 +87,33 @@ export class RttProbe {
       const started = process.hrtime.bigint();
       await this.link.call('PING');
       // to 0.01 ms: finer than that is scheduling noise
-      return Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+      const rtt = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+      if (this.options.onSourceState) await this.readSourceState(this.link, this.options.onSourceState);
+      return rtt;
     } catch {
       this.dropLink();
       return null;
     }
   }
 
+  private async readSourceState(link: NodeLink, onState: (state: SourceState) => void): Promise<void> {
+    if (this.outputBufferLimit === undefined) {
+      const reply = await link.call('CONFIG', 'GET', 'client-output-buffer-limit').catch(() => null);
+      this.outputBufferLimit = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
+    }
+    const info = String(await link.call('INFO', 'replication').catch(() => ''));
+    const offset = /^master_repl_offset:(\d+)/m.exec(info);
+    if (!this.stopped) {
+      onState({
+        masterReplOffset: offset ? Number(offset[1]) : null,
+        outputBufferLimit: this.outputBufferLimit,
+      });
+    }
+  }
+
   private dropLink(): void {
     this.link?.close();
     this.link = null;
+    this.outputBufferLimit = undefined;
   }
 }

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { formatHostPort, parseHostPort } from '@shardbridge/plan';
 import type { ReplicaClientOptions } from '@shardbridge/replication';
 import type { SourceNodeInfo } from '@shardbridge/plan';
-import { RttProbe } from './rtt-probe.js';
+import { RttProbe, type SourceState } from './rtt-probe.js';
 import type { SourceLocation, SourceLocator } from './source-locator.js';
 
 export interface SourceEndpointOptions {
@@ -14,6 +14,8 @@ export interface SourceEndpointOptions {
   /** 0 turns RTT sampling off */
   rttIntervalMs: number;
   onRtt: (rttMs: number | null) => void;
+  /** see RttProbeOptions.onSourceState. @defaultValue not read */
+  onSourceState?: (state: SourceState) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export class SourceEndpoint {
               timeoutMs: source.connectTimeoutMs ?? 5000,
             },
             onSample: options.onRtt,
+            onSourceState: options.onSourceState,
           })
         : null;
   }

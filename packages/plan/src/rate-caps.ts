@@ -45,7 +45,11 @@ export const NO_CAPS: ShardCaps = { opsPerSecond: null, bytesPerSecond: null };
  * The caps of one shard: its `perShard` value when set, else the plan's divided by `shardCount` (rounded down,
  * at least 1 per second).
  */
-export function shardCapsOf(caps: PlanCaps | null | undefined, shardId: string, shardCount: number): ShardCaps {
+export function shardCapsOf(
+  caps: PlanCaps | null | undefined,
+  shardId: string,
+  shardCount: number,
+): ShardCaps {
   if (!caps) return { ...NO_CAPS };
   const own = caps.perShard?.[shardId];
   const share = (planWide: number | undefined) =>

@@ -67,7 +67,8 @@ export class StreamLag {
     let age = 0;
     if (receivedOffset > acknowledgedOffset && samples.length > 0) age = now - samples[0].at;
     const head = this.head;
-    if (head && head.offset > Math.max(acknowledgedOffset, receivedOffset)) age = Math.max(age, now - head.at);
+    if (head && head.offset > Math.max(acknowledgedOffset, receivedOffset))
+      age = Math.max(age, now - head.at);
     return Math.max(0, Math.round(age));
   }
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { StreamLag } from './stream-lag.js';
+
+describe('StreamLag', () => {
+  it('ages the oldest unconfirmed byte from its arrival, to within the resolution, and is 0 once confirmed', () => {
+    let now = 1000;
+    const lag = new StreamLag(10, () => now);
+    lag.arrived(100); // bytes 100.. arrive at 1000
+    now = 1005;
+    lag.arrived(150); // inside the resolution: not sampled
+    now = 1020;
+    lag.arrived(200);
+    now = 1100;
+    expect(lag.ageMs(100, 250)).toBe(100);
+    expect(lag.ageMs(150, 250)).toBe(100); // byte 150 arrived within 10 ms of the sample at 1000
+    expect(lag.ageMs(200, 250)).toBe(80);
+    expect(lag.ageMs(250, 250)).toBe(0);
+  });
+
+  it("counts what the source holds and the worker has not read, from the time the source's offset was sampled", () => {
+    let now = 0;
+    const lag = new StreamLag(10, () => now);
+    lag.sourceHead(500);
+    now = 300;
+    expect(lag.ageMs(200, 200)).toBe(300);
+    expect(lag.unreadBytes(200)).toBe(300);
+    expect(lag.ageMs(500, 500)).toBe(0);
+    expect(lag.unreadBytes(600)).toBe(0);
+  });
+
+  it('stays bounded on a long lag by thinning its samples', () => {
+    let now = 0;
+    const lag = new StreamLag(1, () => now);
+    for (let i = 0; i < 100_000; i++) {
+      now += 1;
+      lag.arrived(i * 10);
+    }
+    expect(lag.ageMs(0, 1_000_000)).toBe(now - 1);
+    // byte 500000 arrived at 50001: the thinned samples still place it within their (coarser) resolution
+    expect(lag.ageMs(500_000, 1_000_000)).toBeGreaterThanOrEqual(now - 50_001);
+    expect(lag.ageMs(500_000, 1_000_000)).toBeLessThanOrEqual(now - 50_001 + 100);
+  });
+});

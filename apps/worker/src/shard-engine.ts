@@ -1,4 +1,4 @@
-import type { ShardJobData } from '@shardbridge/plan';
+import type { ShardCaps, ShardJobData } from '@shardbridge/plan';
 import type { ShardProgress, ShardStopOutcome } from './shard-progress.js';
 import { ShardSync } from './shard-sync.js';
 import type { MigrationBarrier } from './resharding/migration-barrier.js';
@@ -18,6 +18,8 @@ export interface ShardEngine {
   abort?(): Promise<void>;
   /** what the last stop saved and what it did not (replication engines); null until `run()` settled after a stop */
   readonly stopOutcome?: ShardStopOutcome | null;
+  /** new rate caps from now on, without a resync (replication engines; scan mode has no caps) */
+  setRateCaps?(caps: ShardCaps): void;
 }
 
 /** Settings of the engine that come from the process running it, not from the job. */
@@ -31,6 +33,8 @@ export interface ShardEngineRuntime {
   migrationBarrier?: MigrationBarrier;
   /** replication only: pass the barrier before the first snapshot (a shard added by re-planning) */
   barrierBeforeFirstRdb?: boolean;
+  /** replication only: the shard's rate caps at start (see ShardSyncOptions.rateCaps) */
+  rateCaps?: ShardCaps;
 }
 
 /**

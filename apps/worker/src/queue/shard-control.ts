@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { keys } from '@shardbridge/plan';
+import { keys, parseStoredCaps, shardCapsOf, type ShardCaps } from '@shardbridge/plan';
 import { connectQueueRedis, type QueueConnection } from './queue-connection.js';
 
 /** What the operator wants a shard to do. The control key is the truth; an absent key means `run`. */
@@ -22,6 +22,13 @@ interface Watcher {
   fired: boolean;
 }
 
+interface CapsWatcher {
+  planId: string;
+  onCaps: (caps: ShardCaps) => void;
+  /** JSON of the caps last handed to onCaps */
+  last: string | null;
+}
+
 /**
  * The control channel between operators (coordinator, CLI) and workers. The desired state of a shard is the string
  * at `keys.control(shardId)`; a change is announced on `keys.controlChannel()` with the shard id as the message, so
@@ -34,6 +41,7 @@ export class ShardControl {
   private readonly client: Redis;
   private readonly subscriber: Redis;
   private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly capsWatchers = new Map<string, CapsWatcher>();
   private readonly subscribed: Promise<void>;
   private readonly pollIntervalMs: number;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -53,7 +61,7 @@ export class ShardControl {
     }
     this.subscriber.on('message', (_channel: string, shardId: string) => void this.check([shardId]));
     // After a reconnect ioredis subscribes again, but whatever was published meanwhile is gone: look at the keys.
-    this.subscriber.on('ready', () => void this.check([...this.watchers.keys()]));
+    this.subscriber.on('ready', () => void this.check(this.watchedShards()));
     this.subscribed = this.subscriber.subscribe(keys.controlChannel()).then(() => undefined);
     this.subscribed.catch((error: Error) =>
       this.options.logger?.warn(
@@ -83,8 +91,33 @@ export class ShardControl {
       const current = this.watchers.get(shardId);
       current?.delete(watcher);
       if (current?.size === 0) this.watchers.delete(shardId);
-      if (this.watchers.size === 0) this.stopPolling();
+      if (this.watchedShards().length === 0) this.stopPolling();
     };
+  }
+
+  /**
+   * Calls `onCaps` with the shard's rate caps (see `shardCapsOf`) now and whenever they change: the plan's caps at
+   * `keys.caps(planId)` are read again on every control message for the shard and every poll. Returns the function
+   * that stops watching.
+   */
+  watchCaps(planId: string, shardId: string, onCaps: (caps: ShardCaps) => void): () => void {
+    const watcher: CapsWatcher = { planId, onCaps, last: null };
+    this.capsWatchers.set(shardId, watcher);
+    this.startPolling();
+    void this.checkCaps([shardId]);
+    return () => {
+      if (this.capsWatchers.get(shardId) === watcher) this.capsWatchers.delete(shardId);
+      if (this.watchedShards().length === 0) this.stopPolling();
+    };
+  }
+
+  /** The shard's rate caps as stored now (a plan cap divided by the plan's shard count, or its own). */
+  async capsOf(planId: string, shardId: string): Promise<ShardCaps> {
+    const [raw, shards] = await Promise.all([
+      this.client.get(keys.caps(planId)),
+      this.client.hget(keys.plan(planId), 'shards'),
+    ]);
+    return shardCapsOf(parseStoredCaps(raw), shardId, shardCount(shards));
   }
 
   async desiredState(shardId: string): Promise<DesiredState> {
@@ -96,6 +129,7 @@ export class ShardControl {
     this.closed = true;
     this.stopPolling();
     this.watchers.clear();
+    this.capsWatchers.clear();
     await Promise.all(
       [this.client, this.subscriber].map((redis) => redis.quit().catch(() => redis.disconnect())),
     );
@@ -116,6 +150,7 @@ export class ShardControl {
   }
 
   private async check(shardIds: string[]): Promise<void> {
+    void this.checkCaps(shardIds);
     const watched = shardIds.filter((id) => this.watchers.has(id));
     if (watched.length === 0 || this.closed) return;
     let values: Array<string | null>;
@@ -139,15 +174,51 @@ export class ShardControl {
     });
   }
 
+  private async checkCaps(shardIds: string[]): Promise<void> {
+    for (const shardId of shardIds) {
+      const watcher = this.capsWatchers.get(shardId);
+      if (!watcher || this.closed) continue;
+      let caps: ShardCaps;
+      try {
+        caps = await this.capsOf(watcher.planId, shardId);
+      } catch (error) {
+        this.options.logger?.warn({ err: (error as Error).message }, 'cannot read rate caps; will retry');
+        return;
+      }
+      const json = JSON.stringify(caps);
+      if (json === watcher.last || this.capsWatchers.get(shardId) !== watcher) continue;
+      watcher.last = json;
+      try {
+        watcher.onCaps(caps);
+      } catch (error) {
+        this.options.logger?.error({ err: (error as Error).message, shardId }, 'caps handler threw');
+      }
+    }
+  }
+
+  private watchedShards(): string[] {
+    return [...new Set([...this.watchers.keys(), ...this.capsWatchers.keys()])];
+  }
+
   private startPolling(): void {
     if (this.pollTimer || this.closed) return;
-    this.pollTimer = setInterval(() => void this.check([...this.watchers.keys()]), this.pollIntervalMs);
+    this.pollTimer = setInterval(() => void this.check(this.watchedShards()), this.pollIntervalMs);
     this.pollTimer.unref();
   }
 
   private stopPolling(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+  }
+}
+
+/** Shards of a plan's record (the `shards` field of its hash); 1 when unreadable, so a plan cap is never exceeded. */
+function shardCount(shards: string | null): number {
+  try {
+    const parsed: unknown = JSON.parse(shards ?? '[]');
+    return Array.isArray(parsed) && parsed.length > 0 ? parsed.length : 1;
+  } catch {
+    return 1;
   }
 }
 

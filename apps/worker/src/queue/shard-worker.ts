@@ -2,7 +2,14 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { keys, LOG_REDACTION, SHARD_QUEUE, type ShardJobData, type ShardRecord } from '@shardbridge/plan';
+import {
+  keys,
+  LOG_REDACTION,
+  NO_CAPS,
+  SHARD_QUEUE,
+  type ShardJobData,
+  type ShardRecord,
+} from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
 import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
 import { shardEngineForJob, type ShardEngine } from '../shard-engine.js';
@@ -293,6 +300,11 @@ export class ShardWorker {
       publish: (progress) => job.updateProgress(progress),
       onError: (error) => logger.debug({ err: error.message }, 'progress update failed'),
     });
+    // The caps apply from the first byte; a read that fails starts uncapped and the watch below applies them.
+    const rateCaps = await control.capsOf(data.planId, data.shardId).catch((error: Error) => {
+      logger.warn({ err: error.message }, 'cannot read the rate caps yet: starting uncapped');
+      return NO_CAPS;
+    });
     let sync: ShardEngine;
     try {
       sync = shardEngineForJob(
@@ -321,6 +333,7 @@ export class ShardWorker {
             isSyncing: (shard) => this.isSyncing(shard.jobId),
           }),
           barrierBeforeFirstRdb: data.addedByReplan === true,
+          rateCaps,
         },
       );
     } catch (error) {
@@ -339,6 +352,10 @@ export class ShardWorker {
     };
     this.running.set(job.id!, shard);
     const unwatch = control.watch(data.shardId, () => this.stopShard(shard, 'control'));
+    const unwatchCaps = control.watchCaps(data.planId, data.shardId, (caps) => {
+      logger.info({ caps }, 'rate caps in force');
+      sync.setRateCaps?.(caps);
+    });
     if (this.stopping) this.stopShard(shard, 'hand-off'); // shutdown began while this job was being taken
     try {
       await running;
@@ -350,6 +367,7 @@ export class ShardWorker {
       throw error; // a ShardSyncError: names the shard, the address and the fix, never a secret
     } finally {
       unwatch();
+      unwatchCaps();
       this.running.delete(job.id!);
     }
     const { replid, acknowledgedOffset } = sync.progress;

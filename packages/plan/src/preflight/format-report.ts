@@ -44,6 +44,14 @@ export function formatPreflightReport(report: PreflightReport): string {
     }
     lines.push('');
   }
+  if (report.warnings?.length) {
+    lines.push(`Warnings (${report.warnings.length}):`);
+    for (const warning of report.warnings) {
+      lines.push(`  [${warning.side}] ${warning.code} ${warning.address}: ${warning.message}`);
+      lines.push(`      fix: ${warning.fix}`);
+    }
+    lines.push('');
+  }
   lines.push(`${report.ok ? 'OK' : 'FAILED'}: preflight took ${report.durationMs} ms`);
   return lines.join('\n');
 }

@@ -22,6 +22,7 @@ import { checkSourceMaster, UNKNOWN_SOURCE_EXTRA, type SourceExtra } from './sou
 import { checkTargetWritable } from './target-checks.js';
 import { clusterDbProblem, nonEmptyDbs, targetNotEmptyProblem } from './keyspace-checks.js';
 import { preflightRdbSource } from './rdb-source-check.js';
+import { capsWarnings } from './caps-warnings.js';
 
 /** Options for {@link preflightPlan}. */
 export interface PreflightOptions {
@@ -63,12 +64,14 @@ export async function preflightPlan(plan: Plan, options: PreflightOptions = {}):
     ...target.problems,
     ...keyspaceProblems(plan, source.shards, target.nodes),
   ];
+  const warnings = capsWarnings(plan, source.shards);
   return {
     ok: problems.length === 0,
     durationMs: Math.round(performance.now() - started),
     source: { type: plan.source.type, shards: source.shards },
     target: { type: plan.target.type, nodes: target.nodes, slotsCovered: target.slotsCovered },
     problems,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

@@ -48,6 +48,11 @@ export interface PreflightSourceNode extends PreflightNode {
   replicaAddresses?: ReplicaAddress[];
   /** dbs holding keys (INFO keyspace); null when not read */
   nonEmptyDbs?: number[] | null;
+  /**
+   * bytes of `client-output-buffer-limit replica` at which the node drops a replica (the hard limit, or the soft one
+   * when lower); null: no limit; `unknown`: CONFIG GET refused or not read
+   */
+  replicaOutputBufferLimit?: number | null | 'unknown';
 }
 
 /** A target node (the standalone target, or a cluster target's master). */
@@ -88,4 +93,6 @@ export interface PreflightReport {
     slotsCovered: number | null;
   };
   problems: PreflightProblem[];
+  /** worth knowing, never a reason to refuse the plan (e.g. the output buffer a rate cap leans on) */
+  warnings?: PreflightProblem[];
 }

@@ -3,11 +3,12 @@ import type { ExtraOutcome, NodeToCheck } from './node-check.js';
 import { reasonOf } from './node-check.js';
 import type { PreflightPermission, PreflightProblem, PreflightSourceNode } from './preflight-report.js';
 import { rdbVersionFor } from './rdb-version.js';
+import { replicaOutputBufferLimit } from '../rate-caps.js';
 
 /** The source-only columns of a row. */
 export type SourceExtra = Pick<
   PreflightSourceNode,
-  'rdbVersion' | 'psync' | 'replconf' | 'replBacklogSize' | 'nonEmptyDbs'
+  'rdbVersion' | 'psync' | 'replconf' | 'replBacklogSize' | 'nonEmptyDbs' | 'replicaOutputBufferLimit'
 >;
 
 export const UNKNOWN_SOURCE_EXTRA: SourceExtra = {
@@ -39,6 +40,7 @@ export async function checkSourceMaster(
     rdbVersion:
       Number.isInteger(fromInfo) && fromInfo > 0 ? fromInfo : version ? rdbVersionFor(version) : null,
     replBacklogSize: await backlogSize(link, info),
+    replicaOutputBufferLimit: await outputBufferLimit(link),
     ...(await permissions(link, username)),
   };
   const address = `${node.announced.host}:${node.announced.port}`;
@@ -76,6 +78,16 @@ async function backlogSize(link: NodeLink, info: Map<string, string>): Promise<n
     const reply = (await link.call('CONFIG', 'GET', 'repl-backlog-size')) as unknown[];
     const value = Number(reply?.[1]);
     return Number.isInteger(value) && value > 0 ? value : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The replica class of `client-output-buffer-limit`; `unknown` when CONFIG GET is refused (managed services). */
+async function outputBufferLimit(link: NodeLink): Promise<number | null | 'unknown'> {
+  try {
+    const reply = (await link.call('CONFIG', 'GET', 'client-output-buffer-limit')) as unknown[];
+    return typeof reply?.[1] === 'string' ? replicaOutputBufferLimit(reply[1]) : 'unknown';
   } catch {
     return 'unknown';
   }

@@ -43,7 +43,6 @@ export class DelayLine {
       this.ended = true;
       this.drain();
     });
-    from.once('close', () => this.clearTimer());
   }
 
   arrive(chunk) {
@@ -116,6 +115,14 @@ export class DelayLine {
   clearTimer() {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Drops what is queued (the connection is torn down); `from` closing on its own is not the end of the line. */
+  discard() {
+    this.clearTimer();
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
   }
 
   stats() {

@@ -28,6 +28,8 @@ function retire(pair) {
     totals.peakQueuedBytes = Math.max(totals.peakQueuedBytes, peakQueuedBytes);
     totals.fullPauses += fullPauses;
   }
+  pair.up.discard();
+  pair.down.discard();
   pair.client.destroy();
   pair.upstream.destroy();
 }
@@ -61,7 +63,8 @@ const server = net.createServer({ allowHalfOpen: true }, (client) => {
 });
 
 function stats() {
-  const value = { ...totals, connections: pairs.size };
+  const cpu = process.cpuUsage();
+  const value = { ...totals, connections: pairs.size, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   for (const pair of pairs) {
     value.bytesToTarget += pair.up.bytes;
     value.bytesToClient += pair.down.bytes;

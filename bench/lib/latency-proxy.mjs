@@ -47,7 +47,11 @@ export async function startLatencyProxy(target, { rttMs, maxQueuedBytes = DEFAUL
     host: '127.0.0.1',
     port,
     rttMs,
-    /** accepted, bytesToTarget, bytesToClient, peakQueuedBytes (one direction of one connection), fullPauses */
+    /**
+     * Counters since start: accepted, connections, bytesToTarget, bytesToClient, peakQueuedBytes (the most one
+     * direction of one connection held), fullPauses (reads paused because a line was full), cpuSeconds (the
+     * proxy process's user + system CPU). Null once the proxy is gone.
+     */
     stats() {
       if (!child.connected) return Promise.resolve(null);
       const id = nextId++;

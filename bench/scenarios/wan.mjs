@@ -5,8 +5,9 @@
  * output buffer is unlimited (`client-output-buffer-limit replica 0 0 0`), so a sync that falls behind is measured
  * rather than cut off by the source.
  *   link         what the proxy itself carries: one connection blasting bytes through it at 0 ms and at 80 ms
- *                round trip, next to the same blast without a proxy (the harness's ceiling), and the median PING
- *                round trip through it (the delay it adds).
+ *                round trip (best of 3), next to the same blast without a proxy (the harness's ceiling), and the
+ *                median PING round trip through it (the delay it adds). During each live stream the proxy's CPU
+ *                (cores busy) and whether its buffer ever filled (fullPauses) are recorded too.
  *   loopback     ShardBridge full sync with no proxy at all: the reference of the worker-beside-target goal.
  * Then for each round trip of `--wan-rtts`:
  *   full sync    seconds from the start until the target confirmed the source's offset (as scenario 1), for
@@ -36,6 +37,7 @@ const SYNC_TIMEOUT_MS = 30 * 60_000;
 const GOAL_RTT_MS = 80;
 /** 1 Gbit/s: the proxy must carry more than the links the goals speak of */
 const LINK_FLOOR_MBPS = 125;
+const BLASTS = 3;
 
 export async function scenarioWan(report, options) {
   printHeading(
@@ -59,11 +61,11 @@ export async function scenarioWan(report, options) {
 }
 
 async function measureLink(report, source, options) {
-  const bytes = (options.quick ? 256 : 1024) * 1024 * 1024;
+  const bytes = (options.quick ? 128 : 512) * 1024 * 1024;
   const through = (rttMs) => (sink) => startLatencyProxy(sink, { rttMs });
-  const direct = await blast(bytes);
-  const atZero = await blast(bytes, through(0));
-  const atGoal = await blast(bytes, through(GOAL_RTT_MS));
+  const direct = await bestBlast(bytes);
+  const atZero = await bestBlast(bytes, through(0));
+  const atGoal = await bestBlast(bytes, through(GOAL_RTT_MS));
   const proxy = await startLatencyProxy(source, { rttMs: GOAL_RTT_MS });
   const pingMs = await pingRttMs(proxy.host, proxy.port).finally(() => proxy.close());
   const slowest = Math.min(atZero.MBps, atGoal.MBps);
@@ -84,6 +86,14 @@ async function measureLink(report, source, options) {
       pingRttMs: round(pingMs, 2),
     },
   );
+}
+
+/** The fastest of BLASTS blasts (the others in `runsMBps`): on a shared machine the slower ones measure the neighbours. */
+async function bestBlast(bytes, startProxy) {
+  const runs = [];
+  for (let i = 0; i < BLASTS; i++) runs.push(await blast(bytes, startProxy));
+  const best = runs.reduce((a, b) => (b.MBps > a.MBps ? b : a));
+  return { ...best, runsMBps: runs.map((run) => run.MBps) };
 }
 
 /** Full syncs and live streams at one round trip; one table row each. */
@@ -141,7 +151,9 @@ async function measureRoundTrip(report, source, { rttMs, keys, loopback }, optio
     {
       scenario: `7. wan ${rttMs} ms: live stream, ${options.wanSeconds} s of redis-benchmark -P 16, worker beside source`,
       ours: `at-least-once ${describeLive(atLeastOnce)}; exactly-once ${describeLive(exactlyOnce)}`,
-      reference: `source took ${fmt.count(atLeastOnce.sourceOpsPerSecond)} / ${fmt.count(exactlyOnce.sourceOpsPerSecond)} ops/s`,
+      reference:
+        `source took ${fmt.count(atLeastOnce.sourceOpsPerSecond)} / ${fmt.count(exactlyOnce.sourceOpsPerSecond)} ops/s` +
+        ` (proxy ${atLeastOnce.proxy.coresBusy} / ${exactlyOnce.proxy.coresBusy} cores busy)`,
       ratio: `replicated/source ${fmt.ratio(ratioOf(atLeastOnce))} / ${fmt.ratio(ratioOf(exactlyOnce))}`,
       goal: atGoal
         ? `≥ 150k ops/s, p99 < ${p99Goal} ms: ${verdict(liveMet)}; exactly-once ≥ 100k ops/s: ${verdict(eoMet)}`
@@ -212,18 +224,21 @@ async function ownKeys(target) {
 /** The live stream on a kept full-sync session, then the session and its target are released. */
 async function liveStream(source, run, options) {
   try {
+    const before = await run.proxy.stats();
     const values = await measureLiveStream(source, run.session.sync, {
       seconds: options.wanSeconds,
       catchUpSeconds: options.wanCatchUpSeconds,
     });
-    const link = await run.proxy?.stats();
-    const mode = run.result.exactlyOnce ? 'exactly-once' : 'at-least-once';
-    console.log(`bench: wan live ${mode} ${JSON.stringify(values)}; proxy ${JSON.stringify(link)}`);
-    return {
-      ...values,
-      proxyPeakQueuedBytes: link?.peakQueuedBytes ?? null,
-      proxyFullPauses: link?.fullPauses ?? null,
+    const after = await run.proxy.stats();
+    const proxy = {
+      peakQueuedBytes: after.peakQueuedBytes,
+      fullPauses: after.fullPauses,
+      // The proxy's CPU over load and tail: near 1.0 would make the proxy, not the sync, the bottleneck.
+      coresBusy: round((after.cpuSeconds - before.cpuSeconds) / (values.loadSeconds + values.tailSeconds)),
     };
+    const mode = run.result.exactlyOnce ? 'exactly-once' : 'at-least-once';
+    console.log(`bench: wan live ${mode} ${JSON.stringify(values)}; proxy ${JSON.stringify(proxy)}`);
+    return { ...values, proxy };
   } finally {
     await run.release();
     await source.client().del(...LIVE_LOAD_KEYS);

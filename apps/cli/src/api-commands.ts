@@ -33,7 +33,7 @@ const apiOptions = (opts: { api: string; apiCa?: string; apiCert?: string; apiKe
   apiTls: apiTlsFiles(opts),
 });
 
-/** Adds submit, plans, status, stop, resume, retry, delete, verify, cutover and discover to `program`. */
+/** Adds submit, plans, status, stop, resume, retry, caps, delete, verify, cutover and discover to `program`. */
 export function addApiCommands(program: Command): void {
   apiCommand(program, 'submit')
     .description('submit a plan to the coordinator; prints the plan id and its shards')
@@ -102,6 +102,34 @@ export function addApiCommands(program: Command): void {
     .action(async (planId: string, shard: string | undefined, opts) => {
       const { retryCommand } = await import('./commands/plan-control-commands.js');
       await retryCommand(planId, shard, apiOptions(opts));
+    });
+
+  apiCommand(program, 'caps')
+    .description(
+      "show a plan's rate caps, or change them on the running plan without a resync (a plan cap is divided " +
+        "evenly among its shards; --shard sets one shard's own); flags left out keep their value",
+    )
+    .argument('<planId>')
+    .addOption(apiOption())
+    .option('--ops <n>', 'ops/s: keys restored + stream commands applied', positiveInteger)
+    .option(
+      '--bytes <n>',
+      'bytes/s: replication-stream bytes read from the source, the RDB included',
+      positiveInteger,
+    )
+    .option('--shard <shard>', "change this shard's own caps (id or index) instead of the plan's")
+    .option('--clear', 'lift the caps of the plan (or of --shard) before applying --ops/--bytes', false)
+    .option('--json', 'print the caps in force as JSON', false)
+    .action(async (planId: string, opts) => {
+      const { capsCommand } = await import('./commands/caps-command.js');
+      await capsCommand(planId, {
+        ...apiOptions(opts),
+        ops: opts.ops,
+        bytes: opts.bytes,
+        shard: opts.shard,
+        clear: opts.clear,
+        json: opts.json,
+      });
     });
 
   apiCommand(program, 'delete')

@@ -205,6 +205,7 @@ export const planSchemaDocument = {
       default: false,
       description: 'accept the plan even when preflight finds problems',
     },
+    caps: { $ref: '#/components/schemas/PlanCaps' },
     ...syncSettings,
   },
 };

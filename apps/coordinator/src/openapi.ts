@@ -4,6 +4,7 @@
  */
 import { hostPort, planSchemaDocument, slotRanges } from './openapi-plan.js';
 import { verificationPaths, verificationSchemas } from './openapi-verification.js';
+import { capsPaths, capsSchemas, shardCapsProperties } from './openapi-caps.js';
 
 const problem = {
   description: 'RFC 9457 problem details',
@@ -40,6 +41,7 @@ const document = {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
       ...verificationSchemas,
+      ...capsSchemas,
       Problem: {
         type: 'object',
         required: ['type', 'title', 'status', 'detail', 'instance', 'code'],
@@ -187,6 +189,7 @@ const document = {
             properties: { code: { type: 'string' }, message: { type: 'string' } },
           },
           reportedAt: { type: ['integer', 'null'] },
+          ...shardCapsProperties,
           scan: {
             type: 'object',
             description: 'scan mode only: SCAN + DUMP/RESTORE + keyspace notifications',
@@ -207,6 +210,7 @@ const document = {
   },
   paths: {
     ...verificationPaths,
+    ...capsPaths,
     '/v1/plans': {
       post: {
         summary:
@@ -321,6 +325,7 @@ const document = {
                     },
                     plan: { description: 'the plan as stored (secrets are references only)', type: 'object' },
                     rollout: { $ref: '#/components/schemas/Rollout' },
+                    caps: { $ref: '#/components/schemas/PlanCaps' },
                     phases: { type: 'object', additionalProperties: { type: 'integer' } },
                     shards: { type: 'array', items: { $ref: '#/components/schemas/ShardStatus' } },
                     topologyEvents: {

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Plan, PreflightReport, ShardJobData, ShardRecord } from '@shardbridge/plan';
-import { ConflictError, NotFoundError, PreflightFailedError } from './errors/public-error.js';
+import type { Plan, PlanCaps, PreflightReport, ShardJobData, ShardRecord } from '@shardbridge/plan';
+import {
+  ConflictError,
+  NotFoundError,
+  PreflightFailedError,
+  RequestInvalidError,
+} from './errors/public-error.js';
 import { clusterSeedsOf, knownNatMapOf, shardJobData } from './plan-submission.js';
 import {
   PlanCutOverError,
@@ -327,6 +332,31 @@ export class PlanService {
       if (error instanceof PlanCutOverError) refuseCutOver({ ...plan, state: 'cut-over' }, verb);
       throw error;
     }
+  }
+
+  /** The plan's rate caps in force (`{}` when none). */
+  async caps(plan: StoredPlan): Promise<PlanCaps> {
+    return this.options.store.getCaps(plan.id);
+  }
+
+  /**
+   * Replaces the plan's rate caps; running workers apply them without a resync. A `perShard` entry must name a
+   * shard of the plan (400 PLAN_CAPS_SHARD_UNKNOWN).
+   */
+  async setCaps(plan: StoredPlan, caps: PlanCaps): Promise<PlanCaps> {
+    const known = new Set(plan.shards.map((shard) => shard.id));
+    const unknown = Object.keys(caps.perShard ?? {}).filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new RequestInvalidError(
+        'PLAN_CAPS_SHARD_UNKNOWN',
+        `plan ${plan.id} has no shard ${unknown.join(', ')} (its shards: ${[...known].join(', ')}); ` +
+          `list them with shardbridge status ${plan.id}`,
+        unknown.map((id) => ({ field: `perShard.${id}`, reason: 'not a shard of this plan' })),
+      );
+    }
+    await this.options.store.setCaps(plan.id, caps, [...known]);
+    this.options.logger.info({ planId: plan.id, caps }, 'rate caps changed');
+    return caps;
   }
 
   /**

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { keys, type Plan, type ShardRecord, type TopologyEvent } from '@shardbridge/plan';
+import {
+  keys,
+  parseStoredCaps,
+  type Plan,
+  type PlanCaps,
+  type ShardRecord,
+  type TopologyEvent,
+} from '@shardbridge/plan';
 
 /** Topology events kept per plan (the oldest go first). */
 export const MAX_TOPOLOGY_EVENTS = 200;
@@ -126,6 +133,7 @@ export class PlanStore {
       ...(record.rollout ? { rollout: JSON.stringify(record.rollout) } : {}),
     });
     multi.zadd(keys.plans(), record.createdAt, record.id);
+    if (record.plan.caps) multi.set(keys.caps(record.id), JSON.stringify(record.plan.caps));
     for (const shard of record.shards) multi.set(keys.control(shard.id), 'run');
     await multi.exec();
   }
@@ -246,6 +254,22 @@ export class PlanStore {
       plan.id,
     );
     for (const shard of plan.shards) multi.del(keys.control(shard.id), keys.checkpoint(shard.id));
+    multi.del(keys.caps(plan.id));
+    await multi.exec();
+  }
+
+  /** The plan's caps in force (`{}` when none). */
+  async getCaps(planId: string): Promise<PlanCaps> {
+    return parseStoredCaps(await this.redis.get(keys.caps(planId))) ?? {};
+  }
+
+  /**
+   * Replaces the plan's caps and publishes each shard id on the control channel in one step, so running workers
+   * read them again now (they also poll them).
+   */
+  async setCaps(planId: string, caps: PlanCaps, shardIds: string[]): Promise<void> {
+    const multi = this.redis.multi().set(keys.caps(planId), JSON.stringify(caps));
+    for (const shardId of shardIds) multi.publish(keys.controlChannel(), shardId);
     await multi.exec();
   }
 

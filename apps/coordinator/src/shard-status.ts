@@ -83,6 +83,13 @@ export function shardStatus(
     workerId: typeof report?.workerId === 'string' ? report.workerId : null,
     lastError,
     reportedAt: typeof report?.reportedAt === 'number' ? report.reportedAt : null,
+    // the caps in force and the source's output buffer, when the worker reports them
+    ...(typeof report?.rateCap === 'object' && report.rateCap !== null
+      ? { rateCap: { ...report.rateCap } }
+      : {}),
+    ...(typeof report?.outputBuffer === 'object' && report.outputBuffer !== null
+      ? { outputBuffer: { ...report.outputBuffer } }
+      : {}),
     // scan mode's own counters (keys scanned/re-read, re-scans), when the worker reports them
     ...(typeof report?.scan === 'object' && report.scan !== null ? { scan: { ...report.scan } } : {}),
   };

@@ -127,7 +127,8 @@ export class ShardSync {
       },
       onSourceState: ({ masterReplOffset, outputBufferLimit }) => {
         if (masterReplOffset !== null) this.lag.sourceHead(masterReplOffset);
-        this.outputBufferLimit = outputBufferLimit === null ? null : replicaOutputBufferLimit(outputBufferLimit);
+        this.outputBufferLimit =
+          outputBufferLimit === null ? null : replicaOutputBufferLimit(outputBufferLimit);
       },
     });
     if (options.rateCaps) this.rateCap.setCaps(options.rateCaps);

@@ -1,5 +1,7 @@
 import { connectApi, type ApiCommandOptions } from '../api-client.js';
+import type { PlanCaps, ShardRateCapState, SourceOutputBuffer } from '@shardbridge/plan';
 import { formatBytes } from '../format-progress.js';
+import { describeCaps } from './caps-command.js';
 
 export interface StatusCommandOptions extends ApiCommandOptions {
   json: boolean;
@@ -14,6 +16,8 @@ export interface PlanStatusView {
   id: string;
   name: string;
   state: string;
+  /** the plan's caps in force (absent from older coordinators) */
+  caps?: PlanCaps;
   shards: Array<{
     id: string;
     phase: string;
@@ -33,6 +37,8 @@ export interface PlanStatusView {
     addedAt?: number;
     drainedAt?: number;
     migrationBarrierTimeouts?: number;
+    rateCap?: ShardRateCapState;
+    outputBuffer?: SourceOutputBuffer;
   }>;
   topologyEvents?: Array<{
     at: number;
@@ -67,6 +73,7 @@ function shardFraction(shard: PlanStatusView['shards'][number]): number {
 
 export function renderPlanStatus(plan: PlanStatusView): string {
   const lines = [`plan ${plan.id} (${plan.name}): ${plan.state}`];
+  if (plan.caps) lines.push(`caps: ${describeCaps(plan.caps)}`);
   for (const shard of plan.shards) {
     const fraction = shardFraction(shard);
     const parts = [
@@ -86,7 +93,24 @@ export function renderPlanStatus(plan: PlanStatusView): string {
     if (shard.addedAt) parts.push('added by resharding');
     if (shard.drainedAt) parts.push('drained (no slots)');
     if (shard.migrationBarrierTimeouts) parts.push(`barrier timeouts ${shard.migrationBarrierTimeouts}`);
+    const cap = shard.rateCap;
+    if (cap && (cap.opsPerSecond !== null || cap.bytesPerSecond !== null)) {
+      const limits = [
+        cap.opsPerSecond === null ? '' : `${cap.opsPerSecond} ops/s`,
+        cap.bytesPerSecond === null ? '' : `${formatBytes(cap.bytesPerSecond)}/s`,
+      ].filter(Boolean);
+      parts.push(`cap ${limits.join(', ')}${cap.throttled ? ' (throttled)' : ''}`);
+    }
     lines.push(parts.join('  '));
+    const buffer = shard.outputBuffer;
+    if (buffer?.warning && buffer.backlogBytes !== null && buffer.limitBytes !== null) {
+      lines.push(
+        `      WARNING: the source holds ${formatBytes(buffer.backlogBytes)} for this shard, ` +
+          `${Math.round((buffer.backlogBytes / buffer.limitBytes) * 100)}% of its client-output-buffer-limit ` +
+          `replica (${formatBytes(buffer.limitBytes)}); at 100% it drops the link (full resync): raise the cap ` +
+          '(`shardbridge caps`) or the limit on the source',
+      );
+    }
     if (shard.lastError && shard.phase !== 'incremental') {
       lines.push(`      last error ${shard.lastError.code}: ${shard.lastError.message}`);
     }

@@ -47,6 +47,33 @@ const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
   ['full_syncs', 'full syncs since the worker took the job', (s) => s.fullSyncs],
   ['partial_syncs', 'partial syncs (PSYNC continue) since the worker took the job', (s) => s.partialSyncs],
   ['attempts', 'failed runs of the job since it was last queued', (s) => s.attempts],
+  ['cap_ops_per_second', 'ops/s cap in force on the shard (0 = none)', (s) => s.rateCap?.opsPerSecond ?? 0],
+  [
+    'cap_bytes_per_second',
+    'bytes/s cap in force on the shard (0 = none)',
+    (s) => s.rateCap?.bytesPerSecond ?? 0,
+  ],
+  ['throttled', '1 while the shard holds its source back for a cap', (s) => (s.rateCap?.throttled ? 1 : 0)],
+  [
+    'throttled_seconds',
+    'time the shard held its source back for a cap since the worker took it',
+    (s) => (s.rateCap?.throttledMs ?? 0) / 1000,
+  ],
+  [
+    'source_output_buffer_bytes',
+    'bytes the source holds for the shard that the worker has not read (sampled)',
+    (s) => s.outputBuffer?.backlogBytes ?? 0,
+  ],
+  [
+    'source_output_buffer_limit_bytes',
+    'client-output-buffer-limit replica of the source (0 = none or unknown)',
+    (s) => s.outputBuffer?.limitBytes ?? 0,
+  ],
+  [
+    'source_output_buffer_warning',
+    '1 while the source output buffer is past half its limit (the link is at risk)',
+    (s) => (s.outputBuffer?.warning ? 1 : 0),
+  ],
   ['failed', '1 when the shard job has failed', (s) => (s.phase === 'failed' ? 1 : 0)],
 ];
 

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { planCapsSchema } from '@shardbridge/plan';
 import type { PlanService } from '../plan-service.js';
 import type { StoredPlan } from '../plan-store.js';
 import { RequestInvalidError } from '../errors/public-error.js';
@@ -79,10 +80,23 @@ export function plansRouter(plans: PlanService): Router {
       source: plan.plan.source,
       target: plan.plan.target,
       plan: plan.plan,
+      caps: await plans.caps(plan),
       phases: phaseSummary(shards),
       shards,
       topologyEvents: plan.topologyEvents ?? [],
     });
+  });
+
+  router.get('/:id/caps', async (req, res) => {
+    const plan = await plans.get(req.params.id);
+    res.json(await plans.caps(plan));
+  });
+
+  // The whole caps object is replaced (`{}` lifts every cap); a zod failure answers 400 with each field.
+  router.put('/:id/caps', async (req, res) => {
+    const plan = await plans.get(req.params.id);
+    const caps = planCapsSchema.parse(planBody(req));
+    res.json(await plans.setCaps(plan, caps));
   });
 
   router.post('/:id/stop', async (req, res) => {

@@ -13,6 +13,8 @@ export type TargetErrorCode =
   | 'TARGET_CROSSSLOT'
   | 'TARGET_DB_UNSUPPORTED'
   | 'TARGET_BUSYKEY'
+  | 'TARGET_MARKER_MISMATCH'
+  | 'TARGET_FENCED'
   | 'TARGET_CLOSED';
 
 export class TargetError extends Error {
@@ -106,6 +108,23 @@ export class TargetDbUnsupportedError extends TargetError {
 export class TargetBusyKeyError extends TargetError {
   constructor(target: string, message: string) {
     super('TARGET_BUSYKEY', target, message);
+  }
+}
+
+/**
+ * Exactly-once: a batch found the applied marker holding something other than what the batch before it set (that
+ * batch was refused or lost, or something else wrote the marker). Nothing of it applied, nor of any later batch.
+ */
+export class TargetMarkerMismatchError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_MARKER_MISMATCH', target, message);
+  }
+}
+
+/** Exactly-once: the target holds a newer owner's fence epoch for the shard; the batch did not apply. */
+export class TargetFencedError extends TargetError {
+  constructor(target: string, message: string) {
+    super('TARGET_FENCED', target, message);
   }
 }
 

@@ -2,6 +2,8 @@ import {
   TargetAuthError,
   TargetBusyKeyError,
   TargetCrossSlotError,
+  TargetFencedError,
+  TargetMarkerMismatchError,
   TargetOomError,
   TargetReadonlyError,
   TargetWriteError,
@@ -86,6 +88,26 @@ export function errorFromReply(
       return new TargetBusyKeyError(
         target,
         `target ${target} already has the key of ${what}; use targetMode "replace" to overwrite it`,
+      );
+    case 'SHARDBRIDGE-MARKER':
+      return new TargetMarkerMismatchError(
+        target,
+        `target ${target}: an exactly-once batch found the applied marker changed (it holds ` +
+          `${reply.slice(reply.indexOf(' ') + 1)}): an earlier batch was refused or lost, or another writer ` +
+          `wrote it — nothing of this batch applied; check that no other sync writes this shard, then resume it`,
+      );
+    case 'SHARDBRIDGE-FENCED':
+      return new TargetFencedError(
+        target,
+        `target ${target}: a batch was refused because another worker took the shard over (fence epoch ` +
+          `${reply.slice(reply.indexOf(' ') + 1)} is newer than this worker's): nothing of it applied; this ` +
+          `worker drops the shard — no action needed unless no other worker runs it`,
+      );
+    case 'NOSCRIPT':
+      return new TargetWriteError(
+        target,
+        `target ${target}: the exactly-once batch script is gone from the target (SCRIPT FLUSH while the shard ` +
+          `ran): nothing of the batch applied — resume the shard, it reloads the script`,
       );
     case 'MOVED':
     case 'ASK':

@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { AckTracker } from './ack-tracker.js';
+import { runsInScript } from './batch-script.js';
 import { ClusterConnection } from './cluster-connection.js';
 import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './command-classification.js';
 import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
+import { FlowWindow } from './flow-window.js';
 import { asTargetRestore } from './migration-restore.js';
 import { MarkedBatch, type MarkedBatchUnit } from './marked-batch.js';
+import { BATCH_CALL, BATCH_EXEC, MarkedBatchSender } from './marked-batch-sender.js';
 import { StandaloneConnection } from './standalone-connection.js';
 import { INTERNAL, NO_ENTRY, type PendingReply, type Transport } from './transport.js';
 import type { RestoreRecord, TargetWriterOptions } from './types.js';
@@ -19,10 +22,8 @@ export interface TargetWriterEvents {
   error: [error: TargetError];
 }
 
-const DEFAULT_MAX_IN_FLIGHT = 1000;
-/** `PendingReply.name` of a marked batch's EXEC (exactly-once mode) */
-const BATCH_EXEC = 'EXEC (marked batch)';
-const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+/** Commands per script batch: measured at 80 ms round trip and on loopback (see README Performance). */
+const SCRIPT_BATCH_COMMANDS = 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 
@@ -50,8 +51,9 @@ interface OpenTransaction {
  */
 export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   readonly label: string;
-  private readonly maxInFlight: number;
-  private readonly maxInFlightBytes: number;
+  private readonly window: FlowWindow;
+  /** the write whose reply ends the window's current round trip sample; null = none out */
+  private probe: PendingReply | null = null;
   private inFlightBytes = 0;
   private readonly skipped: ReadonlySet<string>;
   private readonly tracker = new AckTracker();
@@ -73,8 +75,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   /** when the last reply arrived, or when the window last went from empty to non-empty */
   private lastProgressAt = 0;
   private stallTimer: NodeJS.Timeout | null = null;
-  /** exactly-once mode (standalone target): stream commands go out in marked MULTI … EXEC batches */
+  /** exactly-once mode (standalone target): stream commands go out in marked batches */
   private readonly batch: MarkedBatch | null;
+  private readonly batchSender: MarkedBatchSender | null;
 
   private constructor(
     private readonly transport: Transport,
@@ -82,21 +85,34 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   ) {
     super();
     this.label = transport.label;
-    this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    this.maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    this.window = new FlowWindow({
+      maxCommands: options.maxInFlight,
+      maxBytes: options.maxInFlightBytes,
+      adaptive: options.adaptiveWindow,
+    });
     this.skipped = new Set([...ALWAYS_SKIPPED, ...(options.skipCommands ?? []).map((n) => n.toUpperCase())]);
     transport.events = {
       onReply: (pending, error) => this.onReply(pending, error),
       onLost: (error) => this.fail(error),
     };
-    this.batch =
-      options.appliedMarkerKey !== undefined && transport.transaction
-        ? new MarkedBatch(
-            Buffer.from(options.appliedMarkerKey),
-            (unit) => this.tracker.push(unit.offset, unit.endDb, false),
-            (unit, seq) => this.sendBatch(unit, seq),
-          )
-        : null;
+    const markerKey = options.appliedMarkerKey;
+    const exactlyOnce = markerKey !== undefined && transport.transaction !== undefined;
+    this.batchSender = exactlyOnce
+      ? new MarkedBatchSender(transport, markerKey, options.fenceEpoch, (pending) => {
+          this.inFlightCount++;
+          this.maybeProbe(pending);
+        })
+      : null;
+    this.batch = exactlyOnce
+      ? new MarkedBatch(
+          Buffer.from(markerKey),
+          (unit) => this.tracker.push(unit.offset, unit.endDb, false),
+          (unit, seq) => {
+            if (!this.failure && !this.closed) this.batchSender!.send(unit, seq);
+          },
+          { maxCommands: SCRIPT_BATCH_COMMANDS },
+        )
+      : null;
     this.replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     if (this.replyTimeoutMs > 0) {
       this.stallTimer = setInterval(() => this.checkStall(), Math.min(1000, this.replyTimeoutMs / 4));
@@ -118,7 +134,40 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       options.type === 'cluster'
         ? await ClusterConnection.open(options, label, connectTimeoutMs)
         : await StandaloneConnection.openFirstSeed(options, label, connectTimeoutMs);
-    return new TargetWriter(transport, options);
+    const writer = new TargetWriter(transport, options);
+    // Exactly-once: several script batches in flight; a target that cannot run the script keeps MULTI … EXEC ones.
+    if (writer.batch) {
+      try {
+        writer.batch.scripts = await writer.batchSender!.loadScript();
+      } catch (error) {
+        await writer.close();
+        throw error;
+      }
+    }
+    return writer;
+  }
+
+  /** exactly-once mode: whether batches are pipelined scripts, and the most batches that were in flight at once */
+  get exactlyOnceBatches(): { pipelined: boolean; mostInFlight: number } | null {
+    return this.batch ? { pipelined: this.batch.scripts, mostInFlight: this.batch.inFlight.most } : null;
+  }
+
+  /** the in-flight window now (commands, bytes) and what it measured of the link */
+  get flowWindow(): {
+    commands: number;
+    bytes: number;
+    inFlightBytes: number;
+    minRttMs: number | null;
+    lastRttMs: number | null;
+    grows: number;
+    shrinks: number;
+  } {
+    return {
+      commands: this.window.commands,
+      bytes: this.window.bytes,
+      inFlightBytes: this.inFlightBytes,
+      ...this.window.measured,
+    };
   }
 
   /** The replication id of the stream being written (exactly-once mode records it in the applied marker). */
@@ -190,7 +239,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     if (dbError) this.failNow(dbError);
     const seq = this.tracker.push(-1, this.streamDb, false);
     const bytes = record.key.length + record.payload.length;
-    this.transport.restore(record, { seq, name: 'RESTORE', key: record.key, bytes });
+    const pending: PendingReply = { seq, name: 'RESTORE', key: copyKey(record.key), bytes };
+    this.maybeProbe(pending);
+    this.transport.restore(record, pending);
     this.restored++;
     this.inFlightBytes += bytes;
     if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
@@ -248,7 +299,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const name = commandName(args);
     const seq = this.tracker.push(-1, this.streamDb, false);
     const bytes = argumentBytes(args);
-    this.transport.command(db, args, { seq, name, key: args[1] ?? null, bytes });
+    const pending: PendingReply = { seq, name, key: copyKey(args[1] ?? null), bytes };
+    this.maybeProbe(pending);
+    this.transport.command(db, args, pending);
     this.inFlightBytes += bytes;
     if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     return this.hasRoom();
@@ -323,8 +376,10 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       tx.commands.forEach((args, i) => {
         const last = i === tx.commands.length - 1;
         const dbBefore = db;
-        if (tx.pendings[i].name === 'SELECT') db = Number(args[1].toString('latin1'));
-        this.batch!.add(dbBefore, args, tx.pendings[i], last ? offsetAfter : -1, db);
+        const pending = tx.pendings[i];
+        if (pending.name === 'SELECT') db = Number(args[1].toString('latin1'));
+        const inScript = runsInScript(pending.name, args, pending.bytes);
+        this.batch!.add(dbBefore, args, pending, last ? offsetAfter : -1, db, inScript);
       });
       if (tx.commands.length === 0) this.pushDone(offsetAfter);
       if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
@@ -334,12 +389,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     } else if (tx) {
       this.transaction = null;
       const seq = this.tracker.push(offsetAfter, this.streamDb, false);
-      this.transport.transaction!(tx.db, tx.commands, tx.pendings, {
-        seq,
-        name: 'EXEC',
-        key: null,
-        bytes: 0,
-      });
+      const exec: PendingReply = { seq, name: 'EXEC', key: null, bytes: 0 };
+      this.maybeProbe(exec);
+      this.transport.transaction!(tx.db, tx.commands, tx.pendings, exec);
       if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
       this.inFlightCount += tx.commands.length + 1;
       for (const pending of tx.pendings) this.inFlightBytes += pending.bytes;
@@ -355,7 +407,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
   }
 
   private write(name: string, args: Buffer[], offsetAfter: number): void {
-    const key = firstKey(name, args);
+    const key = copyKey(firstKey(name, args));
     if (this.transaction) {
       this.transaction.commands.push(args);
       this.transaction.pendings.push({ seq: NO_ENTRY, name, key, bytes: argumentBytes(args) });
@@ -363,7 +415,8 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     }
     if (this.batch) {
       const bytes = argumentBytes(args);
-      this.batch.add(this.streamDb, args, { seq: NO_ENTRY, name, key, bytes }, offsetAfter, this.streamDb);
+      const pending: PendingReply = { seq: NO_ENTRY, name, key, bytes };
+      this.batch.add(this.streamDb, args, pending, offsetAfter, this.streamDb, runsInScript(name, args, bytes));
       this.inFlightBytes += bytes;
       if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
       this.applied++;
@@ -372,28 +425,23 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const offset = this.inUnbufferedTransaction ? -1 : offsetAfter;
     const seq = this.tracker.push(offset, this.streamDb, false);
     const bytes = argumentBytes(args);
-    this.transport.command(this.streamDb, args, { seq, name, key, bytes });
+    const pending: PendingReply = { seq, name, key, bytes };
+    this.maybeProbe(pending);
+    this.transport.command(this.streamDb, args, pending);
     this.inFlightBytes += bytes;
     if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
     this.applied++;
   }
 
-  /** A sealed marked batch goes out as one transaction; its EXEC completes the batch's tracker entry. */
-  private sendBatch(unit: MarkedBatchUnit, seq: number): void {
-    if (this.failure || this.closed) return;
-    this.transport.transaction!(unit.startDb, unit.commands, unit.pendings, {
-      seq,
-      name: BATCH_EXEC,
-      key: null,
-      bytes: 0,
-    });
-    this.inFlightCount++;
-  }
-
   private hasRoom(): boolean {
-    if (this.inFlightCount < this.maxInFlight && this.inFlightBytes < this.maxInFlightBytes) return true;
+    if (this.window.hasRoom(this.inFlightCount, this.inFlightBytes)) return true;
     this.needDrain = true;
     return false;
+  }
+
+  /** The window samples one round trip at a time: the first write sent while none is out is the probe. */
+  private maybeProbe(pending: PendingReply): void {
+    if (this.probe === null && this.window.takeProbe(performance.now())) this.probe = pending;
   }
 
   private pushDone(offset: number): void {
@@ -405,9 +453,16 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
 
   private onReply(pending: PendingReply, error: TargetError | null): void {
     if (pending.seq >= NO_ENTRY) {
-      this.inFlightCount--;
+      const commands = pending.commands ?? 1;
+      this.inFlightCount -= commands;
       this.inFlightBytes -= pending.bytes;
+      this.window.confirmed(commands, pending.bytes);
     }
+    if (pending === this.probe) {
+      this.probe = null;
+      this.window.probeAnswered(performance.now());
+    }
+    if (pending.name === BATCH_CALL) error = this.batchSender!.replied(error);
     this.lastProgressAt = Date.now();
     // Only a RESTORE without REPLACE can meet BUSYKEY: the target keeps its key, by the caller's choice.
     if (error?.code === 'TARGET_BUSYKEY' && pending.name === 'RESTORE') {
@@ -421,12 +476,8 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     // Completions after a failure still count: in a cluster they may belong to writes before the failed one.
     if (pending.seq >= 0 && this.tracker.complete(pending.seq)) this.scheduleAck();
     if (this.failure) return;
-    if (pending.name === BATCH_EXEC) this.batch?.confirmed();
-    if (
-      this.needDrain &&
-      this.inFlightCount < this.maxInFlight &&
-      this.inFlightBytes < this.maxInFlightBytes
-    ) {
+    if (pending.name === BATCH_EXEC || pending.name === BATCH_CALL) this.batch?.confirmed();
+    if (this.needDrain && this.window.hasRoom(this.inFlightCount, this.inFlightBytes)) {
       this.needDrain = false;
       this.emit('drain');
     }
@@ -435,6 +486,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
 
   private checkStall(): void {
     if (this.failure || this.closed || this.inFlightCount === 0) return;
+    this.window.tick(performance.now());
     const silentMs = Date.now() - this.lastProgressAt;
     if (silentMs < this.replyTimeoutMs) return;
     this.fail(
@@ -483,6 +535,14 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       else w.resolve();
     }
   }
+}
+
+/**
+ * A key kept for error messages while its command is in flight: a copy, so that the source's read buffer the
+ * key was sliced from is not held until the reply.
+ */
+function copyKey(key: Buffer | null): Buffer | null {
+  return key === null ? null : Buffer.from(key);
 }
 
 function argumentBytes(args: readonly Buffer[]): number {

@@ -15,8 +15,10 @@ export interface PendingReply {
   seq: number;
   name: string;
   key: Buffer | null;
-  /** bytes of arguments this command holds on to until its reply (counted against `maxInFlightBytes`) */
+  /** bytes of arguments this reply confirms (counted against the window's bytes) */
   bytes: number;
+  /** commands of the window this reply confirms (a marked batch script stands for all of its own). @defaultValue 1 */
+  commands?: number;
 }
 
 /** What a transport reports to its writer. */

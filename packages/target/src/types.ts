@@ -32,14 +32,29 @@ export interface TargetWriterOptions {
    * MarkedBatch; set `streamReplid`). Ignored for a cluster target. @defaultValue undefined (off)
    */
   appliedMarkerKey?: string;
-  /** commands sent but not yet confirmed before `write` returns false. @defaultValue 1000 */
+  /**
+   * Exactly-once: the shard owner's fence epoch. Each batch records it in `<appliedMarkerKey>:epoch` (db 0) and is
+   * refused (TARGET_FENCED, nothing applied) when that key holds a newer one: a worker that lost the shard cannot
+   * write behind its successor. Batches a script cannot run (see README) are not fenced.
+   * @defaultValue undefined (not fenced)
+   */
+  fenceEpoch?: number;
+  /**
+   * The most commands sent but not yet confirmed before `write` returns false: the ceiling of the adaptive window
+   * (see FlowWindow), or the fixed window when `adaptiveWindow` is false. @defaultValue 100000
+   */
   maxInFlight?: number;
   /**
-   * bytes of keys/payloads/arguments sent but not yet confirmed before `write` returns false (bounds memory
-   * when values are large; at least one command is always accepted).
-   * @defaultValue 16777216 (16 MiB)
+   * The most bytes of keys/payloads/arguments sent but not yet confirmed before `write` returns false: the writer's
+   * memory budget (at least one command is always accepted). @defaultValue 67108864 (64 MiB)
    */
   maxInFlightBytes?: number;
+  /**
+   * true: the window starts at 1,000 commands / 16 MiB, grows to the bandwidth-delay product the writer measures
+   * (round trips of its confirmations, confirmed throughput) up to the maximums above, and shrinks when the target
+   * slows down; false: the window is fixed at the maximums. @defaultValue true
+   */
+  adaptiveWindow?: boolean;
   /** @defaultValue 5000 */
   connectTimeoutMs?: number;
   /** a human name for errors/logs; @defaultValue the first seed */

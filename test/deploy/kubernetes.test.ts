@@ -307,6 +307,8 @@ describe('deploy/kubernetes run for real', () => {
     expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     expect(Number((await client.config('GET', 'maxmemory'))[1])).toBeGreaterThan(0);
+    expect(await client.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+    expect(await client.config('GET', 'save')).toEqual(['save', '300 1']);
     expect(await pingOnce(queue.host, queue.port, {}, 5_000)).toMatch(/^-NOAUTH/);
     // The probes authenticate through REDISCLI_AUTH, the same password.
     expect(containerEnvironment(queueContainer, secrets).REDISCLI_AUTH).toBe(queue.password);

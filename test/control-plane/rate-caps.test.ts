@@ -81,7 +81,7 @@ describe('rate caps through the API and the CLI (real redis-server)', () => {
 
     const status = await runCli(['status', planId, '--api', plane.url]);
     expect(status.stdout).toContain('caps: 400 ops/s for the plan');
-    expect(status.stdout).toMatch(/cap 400 ops\/s \(throttled\)/);
+    expect(status.stdout, status.stdout).toMatch(/cap 400 ops\/s \(throttled\)/);
     const metrics = await (await fetch(`${plane.url}/metrics`)).text();
     const labels = `{plan="${planId}",shard="${shardId}"}`;
     expect(metrics).toContain(`shardbridge_shard_cap_ops_per_second${labels} 400`);

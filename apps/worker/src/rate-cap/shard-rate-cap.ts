@@ -2,6 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { NO_CAPS, type ShardCaps, type ShardRateCapState } from '@shardbridge/plan';
 import { TokenBucket } from './token-bucket.js';
 
+/** A shard released by its cap this recently still counts as throttled (see `state`). */
+const THROTTLED_HOLD_MS = 1000;
+
 export interface ShardRateCapOptions {
   /** hold the source back: called on every take that leaves a debt (must be idempotent) */
   pause: () => void;
@@ -31,6 +34,7 @@ export class ShardRateCap {
   private readonly releaseListeners = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private throttledSince: number | null = null;
+  private releasedAt: number | null = null;
   private throttledTotalMs = 0;
 
   constructor(private readonly options: ShardRateCapOptions) {
@@ -38,12 +42,18 @@ export class ShardRateCap {
     this.burstSeconds = options.burstSeconds ?? 0.1;
   }
 
-  /** What progress reports: the caps in force, whether the shard waits now, and for how long it waited in all. */
+  /**
+   * What progress reports: the caps in force, whether the cap holds the shard back (waiting now, or released less
+   * than a second ago: a capped stream alternates between the two many times a second), and for how long it
+   * waited in all.
+   */
   get state(): ShardRateCapState {
-    const waiting = this.throttledSince === null ? 0 : this.now() - this.throttledSince;
+    const now = this.now();
+    const waiting = this.throttledSince === null ? 0 : now - this.throttledSince;
+    const recently = this.releasedAt !== null && now - this.releasedAt < THROTTLED_HOLD_MS;
     return {
       ...this.caps,
-      throttled: this.throttledSince !== null,
+      throttled: this.active && (this.throttledSince !== null || recently),
       throttledMs: Math.round(this.throttledTotalMs + waiting),
     };
   }
@@ -102,6 +112,7 @@ export class ShardRateCap {
     if (wait > 0) return this.schedule(wait);
     if (this.throttledSince !== null) this.throttledTotalMs += at - this.throttledSince;
     this.throttledSince = null;
+    this.releasedAt = at;
     this.options.resume();
     for (const listener of [...this.releaseListeners]) listener();
   }

@@ -28,7 +28,12 @@ export const WINDOW_DEFAULTS = {
 
 /** How far a round trip may exceed the link's minimum before the window stops growing / starts shrinking. */
 const GROW_RTT_FACTOR = 1.5;
-const GROW_RTT_SLACK_MS = 10;
+const GROW_RTT_SLACK_MS = 2;
+/** Window-limited rounds in a row whose rate did not rise by a quarter stop the growth (the link is not the limit). */
+const GROW_MIN_GAIN = 1.25;
+const FLAT_ROUNDS = 3;
+/** After a growth that did not pay, the window tries again after this long. */
+const PLATEAU_MS = 10_000;
 const SHRINK_RTT_FACTOR = 2;
 const SHRINK_RTT_SLACK_MS = 20;
 /** The window is sized to this many bandwidth-delay products when it shrinks. */
@@ -45,7 +50,10 @@ const MIN_RTT_LIFETIME_MS = 10_000;
  * link's own round trip is the least sample seen in the last 10 s.
  *
  * Sizing: a round in which the writer hit the window (the source had more to send) while the round trip stayed
- * near the link's minimum doubles the window, up to the maximums — the window grows to what the link carries.
+ * near the link's minimum doubles the window, up to the maximums — the window grows to what the link carries. Three
+ * such rounds in a row whose confirmed rate did not rise by a quarter end the growth for 10 s, and the window goes
+ * back to twice what that rate needs: on a short link the target, not the window, is the limit, and a deeper queue
+ * would only cost memory and latency.
  * A round trip well above the minimum means a queue is building at the target (or on the path): the window
  * shrinks to twice the bandwidth-delay product measured (rate × minimum round trip), never below the starting
  * window, so the back-pressure reaches the source socket sooner. A probe still unanswered after such a time
@@ -71,6 +79,12 @@ export class FlowWindow {
   private stalledProbeCounted = false;
   private grows = 0;
   private shrinks = 0;
+  /** the best confirmed rate (commands/ms) of a window-limited round since growth last stalled */
+  private bestRate = 0;
+  /** window-limited rounds in a row that did not beat `bestRate` by a quarter */
+  private flatRounds = 0;
+  /** growth paused until then: doubling did not raise the rate */
+  private plateauUntil = 0;
 
   constructor(limits: FlowWindowLimits = {}) {
     this.maxCommands = Math.max(1, limits.maxCommands ?? WINDOW_DEFAULTS.maxCommands);
@@ -165,19 +179,43 @@ export class FlowWindow {
       const perMs = 1 / rttMs;
       const commands = Math.ceil(this.roundCommands * perMs * minRtt * HEADROOM);
       const bytes = Math.ceil(this.roundBytes * perMs * minRtt * HEADROOM);
-      const nextCommands = Math.min(this.windowCommands, Math.max(this.floorCommands, commands));
-      const nextBytes = Math.min(this.windowBytes, Math.max(this.floorBytes, bytes));
-      if (nextCommands < this.windowCommands || nextBytes < this.windowBytes) this.shrinks++;
-      this.windowCommands = nextCommands;
-      this.windowBytes = nextBytes;
+      this.bestRate = 0;
+      this.flatRounds = 0;
+      this.setWindow(Math.min(this.windowCommands, commands), Math.min(this.windowBytes, bytes));
       return;
     }
-    if (this.roundLimited && rttMs <= minRtt * GROW_RTT_FACTOR + GROW_RTT_SLACK_MS) {
+    if (!this.roundLimited) return; // the source sent less than the window: nothing to learn about the link
+    const rate = this.roundCommands / rttMs;
+    if (rate >= this.bestRate * GROW_MIN_GAIN) {
+      this.bestRate = rate;
+      this.flatRounds = 0;
+    } else if (++this.flatRounds >= FLAT_ROUNDS) {
+      // Doubling stopped paying (the target, not the link, is the limit): back to what the rate needs.
+      this.plateauUntil = now + PLATEAU_MS;
+      this.bestRate = 0;
+      this.flatRounds = 0;
+      this.setWindow(
+        Math.min(this.windowCommands, Math.ceil(rate * minRtt * HEADROOM)),
+        Math.min(this.windowBytes, Math.ceil((this.roundBytes / rttMs) * minRtt * HEADROOM)),
+      );
+      return;
+    }
+    if (now < this.plateauUntil) return;
+    if (rttMs <= minRtt * GROW_RTT_FACTOR + GROW_RTT_SLACK_MS) {
       const nextCommands = Math.min(this.maxCommands, this.windowCommands * 2);
       const nextBytes = Math.min(this.maxBytes, this.windowBytes * 2);
       if (nextCommands > this.windowCommands || nextBytes > this.windowBytes) this.grows++;
       this.windowCommands = nextCommands;
       this.windowBytes = nextBytes;
     }
+  }
+
+  /** A smaller window, never below where it started. */
+  private setWindow(commands: number, bytes: number): void {
+    const nextCommands = Math.max(this.floorCommands, commands);
+    const nextBytes = Math.max(this.floorBytes, bytes);
+    if (nextCommands < this.windowCommands || nextBytes < this.windowBytes) this.shrinks++;
+    this.windowCommands = nextCommands;
+    this.windowBytes = nextBytes;
   }
 }

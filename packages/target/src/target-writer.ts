@@ -416,7 +416,14 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     if (this.batch) {
       const bytes = argumentBytes(args);
       const pending: PendingReply = { seq: NO_ENTRY, name, key, bytes };
-      this.batch.add(this.streamDb, args, pending, offsetAfter, this.streamDb, runsInScript(name, args, bytes));
+      this.batch.add(
+        this.streamDb,
+        args,
+        pending,
+        offsetAfter,
+        this.streamDb,
+        runsInScript(name, args, bytes),
+      );
       this.inFlightBytes += bytes;
       if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
       this.applied++;

@@ -9,6 +9,7 @@ import {
   parseHostPort,
   parsePlanText,
   PlanValidationError,
+  shardCapsOf,
   SLOT_COUNT,
   syncSettingsOf,
   type Plan,
@@ -130,6 +131,8 @@ export function shardSyncFromPlan(
       progressIntervalMs: options.progressIntervalMs,
       maxReconnectAttempts: options.maxReconnects,
       stopTimeoutMs: options.stopTimeoutMs,
+      // one shard: the plan's caps whole (a --direct process has no API to change them while it runs)
+      rateCaps: shardCapsOf(plan.caps, data.shardId, 1),
     },
   );
 }

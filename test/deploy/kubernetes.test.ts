@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { parsePlan, resolveSecret, SECRET_REFERENCES_ENV } from '@shardbridge/plan';
 import { freePort, pingOnce, startRedis, type RedisServer } from '@shardbridge/testkit';
 import { startCli, type CliProcess } from '../support/cli-process.js';
@@ -19,6 +21,7 @@ import {
   REPO_ROOT,
   secretValues,
   type Container,
+  type K8sObject,
 } from './support/manifests.js';
 
 // Issue 17, item 4: deploy/kubernetes checked without a cluster. The manifests parse; what they pass to
@@ -88,12 +91,16 @@ describe('deploy/kubernetes', () => {
       expect(object.metadata.name, file).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     }
 
-    // Every resource file is applied by a kustomization, except the example secrets (they hold placeholders).
+    // Every resource file is applied by a kustomization, except the example secrets (they hold placeholders); a
+    // listed directory is a kustomization itself. Both entry points (the base, keda/) build on base/.
     const listed = new Set<string>();
     for (const { file, object } of manifests.filter(({ object }) => object.kind === 'Kustomization')) {
       for (const resource of object.resources as string[]) {
         const path = resolve(REPO_ROOT, dirname(file), resource);
         expect(existsSync(path), `${file} lists ${resource}`).toBe(true);
+        if (!/\.ya?ml$/.test(path)) {
+          expect(existsSync(join(path, 'kustomization.yaml')), `${file} lists ${resource}`).toBe(true);
+        }
         listed.add(path);
       }
     }
@@ -102,9 +109,7 @@ describe('deploy/kubernetes', () => {
       .filter((file) => !listed.has(file))
       .map((file) => file.slice(REPO_ROOT.length));
     expect(unlisted).toEqual(['deploy/kubernetes/secrets.example.yaml']);
-    expect(listed.has(KUBERNETES_DIR) || listed.has(`${KUBERNETES_DIR}/`), 'keda/ builds on the base').toBe(
-      true,
-    );
+    expect(listed.has(join(KUBERNETES_DIR, 'base')), 'the entry points build on base/').toBe(true);
 
     // Workloads select their own pods; Services select a workload's pods and forward to a port it has.
     const workloads = [coordinatorDeployment, workerDeployment, queueStatefulSet];
@@ -258,6 +263,44 @@ describe('deploy/kubernetes', () => {
       }
     } finally {
       process.env = saved;
+    }
+  });
+});
+
+/** `kubectl` answers offline (`kubectl kustomize` needs no cluster); not every machine has it. */
+const kubectlAvailable = spawnSync('kubectl', ['version', '--client'], { timeout: 30_000 }).status === 0;
+
+describe.skipIf(!kubectlAvailable)('deploy/kubernetes through kubectl kustomize', () => {
+  it.each([
+    ['deploy/kubernetes', []],
+    ['deploy/kubernetes/keda', ['ScaledObject/shardbridge-worker']],
+  ])('%s builds, every object in namespace shardbridge, with the image set', (dir, extra) => {
+    const built = spawnSync('kubectl', ['kustomize', join(REPO_ROOT, dir)], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(built.status, built.stderr).toBe(0);
+    const objects = parseAllDocuments(built.stdout).map((document) => document.toJS() as K8sObject);
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
+      [
+        'Deployment/shardbridge-coordinator',
+        'Deployment/shardbridge-worker',
+        'Namespace/shardbridge',
+        'NetworkPolicy/shardbridge-queue',
+        'Service/shardbridge-coordinator',
+        'Service/shardbridge-queue',
+        'StatefulSet/shardbridge-queue',
+        ...extra,
+      ].sort(),
+    );
+    for (const object of objects.filter((candidate) => candidate.kind !== 'Namespace')) {
+      expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe('shardbridge');
+    }
+    for (const name of ['shardbridge-coordinator', 'shardbridge-worker']) {
+      const images = containersOf(
+        objects.find((object) => object.metadata.name === name && object.kind === 'Deployment')!,
+      ).map((c) => c.image);
+      expect(images, name).toEqual(['registry.example.com/shardbridge:0.1.0']);
     }
   });
 });

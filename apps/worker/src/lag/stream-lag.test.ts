@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { StreamLag } from './stream-lag.js';
 
 describe('StreamLag', () => {
-  it('ages the oldest unconfirmed byte from its arrival, to within the resolution, and is 0 once confirmed', () => {
+  // Arrivals within one synchronous run share a clock reading: each step of time ends the run.
+  const later = () => Promise.resolve();
+
+  it('ages the oldest unconfirmed byte from its arrival, to within the resolution, and is 0 once confirmed', async () => {
     let now = 1000;
     const lag = new StreamLag(10, () => now);
     lag.arrived(100); // bytes 100.. arrive at 1000
+    await later();
     now = 1005;
     lag.arrived(150); // inside the resolution: not sampled
+    await later();
     now = 1020;
     lag.arrived(200);
     now = 1100;
@@ -28,11 +33,21 @@ describe('StreamLag', () => {
     expect(lag.unreadBytes(600)).toBe(0);
   });
 
-  it('stays bounded on a long lag by thinning its samples', () => {
+  it('reads the clock once per synchronous run of arrivals', async () => {
+    let reads = 0;
+    const lag = new StreamLag(10, () => (reads += 1) * 1000);
+    for (let i = 0; i < 100; i++) lag.arrived(i * 10);
+    await later();
+    lag.arrived(5000);
+    expect(reads).toBe(2);
+  });
+
+  it('stays bounded on a long lag by thinning its samples', async () => {
     let now = 0;
     const lag = new StreamLag(1, () => now);
     for (let i = 0; i < 100_000; i++) {
       now += 1;
+      await later();
       lag.arrived(i * 10);
     }
     expect(lag.ageMs(0, 1_000_000)).toBe(now - 1);

@@ -18,6 +18,11 @@ export class StreamLag {
   private samples: Array<{ offset: number; at: number }> = [];
   private resolutionMs: number;
   private head: { offset: number; at: number } | null = null;
+  /** the clock read once per synchronous run of arrivals (the commands of one socket chunk arrive together) */
+  private tick: number | null = null;
+  private readonly endTick = () => {
+    this.tick = null;
+  };
 
   constructor(
     private readonly baseResolutionMs = 10,
@@ -30,7 +35,11 @@ export class StreamLag {
   arrived(offset: number): void {
     const last = this.samples[this.samples.length - 1];
     if (last && offset <= last.offset) return;
-    const at = this.now();
+    if (this.tick === null) {
+      this.tick = this.now();
+      queueMicrotask(this.endTick);
+    }
+    const at = this.tick;
     if (last && at - last.at < this.resolutionMs) return;
     this.samples.push({ offset, at });
     if (this.samples.length > MAX_SAMPLES) {

@@ -349,7 +349,8 @@ describe('deploy/kubernetes run for real', () => {
     const client = queue.client();
     expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
-    expect(Number((await client.config('GET', 'maxmemory'))[1])).toBeGreaterThan(0);
+    const [, maxmemory] = (await client.config('GET', 'maxmemory')) as string[];
+    expect(Number(maxmemory)).toBeGreaterThan(0);
     expect(await client.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
     expect(await client.config('GET', 'save')).toEqual(['save', '300 1']);
     expect(await pingOnce(queue.host, queue.port, {}, 5_000)).toMatch(/^-NOAUTH/);

@@ -7,8 +7,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const KUBERNETES_DIR = join(REPO_ROOT, 'deploy', 'kubernetes');
 
 /** One Kubernetes object as written in a manifest; the suites read the fields they assert. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any } & Record<
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+} & Record<
   string,
   any // eslint-disable-line @typescript-eslint/no-explicit-any
 >;

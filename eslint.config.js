@@ -24,4 +24,19 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // The coordinator's dashboard runs in the browser: plain ES modules, no build step.
+    files: ['apps/coordinator/dashboard/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        CSS: 'readonly',
+        HTMLElement: 'readonly',
+      },
+    },
+  },
 );

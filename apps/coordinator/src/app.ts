@@ -30,6 +30,10 @@ import { verificationRouter } from './routes/verification-routes.js';
 import { PlanLocks } from './verification/plan-locks.js';
 import { VerificationRunner } from './verification/verification-runner.js';
 import { mutationRateLimit, type RateLimitOptions } from './rate-limit.js';
+import { HistorySampler } from './dashboard/history-sampler.js';
+import { historyRouter } from './dashboard/history-route.js';
+import { LagHistory } from './dashboard/lag-history.js';
+import { dashboardRouter } from './dashboard/static-route.js';
 
 export interface CoordinatorOptions {
   /** the queue's Redis: a `redis://` URL or ioredis options. Plans, controls and BullMQ jobs all live there. */
@@ -69,6 +73,12 @@ export interface CoordinatorOptions {
    * @defaultValue 262144 (256 KiB)
    */
   bodyLimitBytes?: number;
+  /**
+   * How often every active plan's shards are sampled into the dashboard's lag history (the last hour, kept in
+   * memory; GET /v1/plans/:id/history). 0 turns sampling off.
+   * @defaultValue 5000
+   */
+  historyIntervalMs?: number;
 }
 
 export interface Coordinator {
@@ -138,6 +148,9 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     onEvent: (planId, event) => metrics.observeTopologyEvent(planId, event.kind),
   });
   topology.start();
+  const history = new LagHistory({ intervalMs: options.historyIntervalMs });
+  const sampler = new HistorySampler({ plans, history, logger, intervalMs: options.historyIntervalMs });
+  sampler.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -177,6 +190,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     verificationRouter({ plans, store, verification, cutover }),
   );
   app.use('/v1/discover', requireToken(options.apiToken), json, discoverRouter(plans));
+  app.use('/v1/plans', requireToken(options.apiToken), historyRouter(plans, history));
+  app.use(dashboardRouter());
   app.use(UI_PATH, requireUiToken(options.apiToken), queueUiRouter(queue));
   app.use(notFoundHandler(metrics.observeError));
   app.use(errorHandler(logger, metrics.observeError));
@@ -186,6 +201,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     async close() {
       await rollouts.stop();
       await topology.stop();
+      await sampler.stop();
       await queue.close();
       await verifyQueue.close();
       try {

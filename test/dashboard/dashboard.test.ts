@@ -1,0 +1,192 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'puppeteer-core';
+import { keySlot, startRedis, type RedisCluster, type RedisServer } from '@shardbridge/testkit';
+import { call, waitForShards, allIncremental } from '../control-plane/support/api.js';
+import {
+  clusterPlan,
+  loadClusterData,
+  masterOf,
+  startClusterWrites,
+  startNatSourceCluster,
+  startQueueRedis,
+  syncCounters,
+} from '../control-plane/support/cluster-data.js';
+import { ClusterRouter } from '../control-plane/support/cluster-router.js';
+import { API_TOKEN } from '../control-plane/support/processes.js';
+import { launchChromium } from './support/browser.js';
+import { startDashboardControlPlane, type DashboardControlPlane } from './support/control-plane.js';
+import { shownShards, signIn, waitForPhase } from './support/dashboard-page.js';
+
+// Issue 17: the plan dashboard in headless Chromium (Debian's package, driven by puppeteer-core) against a real
+// coordinator, a worker, a 3-master source behind simulated NAT and a standalone target. The page must refuse to
+// show anything without the token, list the shards with their announced and reachable addresses, show the
+// offsets move while writes run, and resume a failed shard with +CONTINUE from its Retry button.
+
+/** The suites' token: waitForShards and call send it. */
+const TOKEN = API_TOKEN;
+/** Set to a directory to save the README's screenshots there (docs/images). */
+const SCREENSHOTS = process.env.SHARDBRIDGE_DASHBOARD_SCREENSHOTS;
+
+describe('plan dashboard in headless Chromium', () => {
+  let queue: RedisServer;
+  let source: RedisCluster;
+  let target: RedisServer;
+  let router: ClusterRouter;
+  let plane: DashboardControlPlane;
+  let browser: Browser;
+  let page: Page;
+  let planId: string;
+  const api = (path: string, options: { method?: string; token?: string | null } = {}) =>
+    call(plane.url, path, { token: TOKEN, ...options });
+
+  beforeAll(async () => {
+    [queue, source, target] = await Promise.all([startQueueRedis(), startNatSourceCluster(), startRedis()]);
+    router = await ClusterRouter.open(source);
+    await loadClusterData(router, 20);
+    plane = await startDashboardControlPlane(queue, TOKEN);
+    const submitted = await call(plane.url, '/v1/plans', {
+      body: clusterPlan('dashboard', source, { type: 'standalone', server: target }),
+      token: TOKEN,
+    });
+    expect(submitted.status, submitted.text).toBe(201);
+    planId = submitted.body.id;
+    await waitForShards(plane.url, planId, 'every shard streaming', allIncremental, { timeoutMs: 120_000 });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    router?.disconnect();
+    await plane?.close();
+    await Promise.all([queue?.stop(), source?.stop(), target?.stop()]);
+  });
+
+  it('shows nothing but the sign-in form without the token, and refuses a wrong one', async () => {
+    await page.goto(`${plane.url}/`, { waitUntil: 'networkidle0' });
+    expect(new URL(page.url()).pathname).toBe('/dashboard/');
+    await page.waitForSelector('#sign-in:not([hidden])', { visible: true });
+    expect(await page.$eval('#view', (view) => (view as HTMLElement).hidden)).toBe(true);
+    expect(await page.content()).not.toContain(planId);
+    // the page's own API calls are refused too
+    const answers = await page.evaluate(async (id) => {
+      const list = await fetch('/v1/plans');
+      const history = await fetch(`/v1/plans/${id}/history`);
+      return [list.status, history.status];
+    }, planId);
+    expect(answers).toEqual([401, 401]);
+
+    await signIn(page, 'not-the-token');
+    await page.waitForSelector('#sign-in-error:not([hidden])', { visible: true });
+    expect(await page.$eval('#sign-in-error', (el) => el.textContent)).toMatch(/refused this token \(401\)/);
+    expect(await page.$eval('#view', (view) => (view as HTMLElement).hidden)).toBe(true);
+    expect(await page.content()).not.toContain(planId);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('lists the plan, then its 3 shards with announced (NAT) and reachable addresses', async () => {
+    await page.$eval('#token', (input) => ((input as HTMLInputElement).value = ''));
+    await signIn(page, TOKEN);
+    await page.waitForSelector(`tr[data-plan="${planId}"] a`, { visible: true });
+    await page.click(`tr[data-plan="${planId}"] a`);
+    await page.waitForFunction(() => document.querySelectorAll('table.shards tbody tr').length === 3, {
+      timeout: 30_000,
+    });
+    const plan = (await api(`/v1/plans/${planId}`)).body as {
+      shards: Array<{ id: string; announced: string; reachable: string }>;
+    };
+    const shown = await shownShards(page);
+    expect(shown.map(({ id, announced, reachable }) => ({ id, announced, reachable }))).toEqual(
+      plan.shards.map(({ id, announced, reachable }) => ({ id, announced, reachable })),
+    );
+    for (const shard of shown) {
+      expect(shard.announced).toMatch(/^node-\d+\.internal\.invalid:\d+$/);
+      expect(shard.reachable).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(shard.phase).toBe('incremental');
+      expect(shard.retryDisabled).toBe(true);
+    }
+  });
+
+  it('shows every shard’s offset move and charts its lag while writes run', async () => {
+    const before = await shownShards(page);
+    const writes = startClusterWrites(router);
+    try {
+      await page.waitForFunction(
+        (offsets: Record<string, string>) =>
+          [...document.querySelectorAll('table.shards tbody tr')].every(
+            (row) =>
+              row.querySelector('[data-field=offset]')?.textContent !==
+              offsets[row.getAttribute('data-shard')!],
+          ),
+        { timeout: 60_000, polling: 250 },
+        Object.fromEntries(before.map((shard) => [shard.id, shard.offset])),
+      );
+      // the chart draws one line per shard from the coordinator's history
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('#lag-bytes polyline')].filter(
+            (line) => (line.getAttribute('points') ?? '').split(' ').length >= 2,
+          ).length === 3,
+        { timeout: 60_000, polling: 250 },
+      );
+      if (SCREENSHOTS) {
+        await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-laptop.png'), fullPage: true });
+        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
+        await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png') });
+        await page.setViewport({ width: 1280, height: 900 });
+      }
+    } finally {
+      await writes.stop();
+    }
+    const after = await shownShards(page);
+    for (const shard of after) expect(shard.offset).not.toBe(before.find((b) => b.id === shard.id)!.offset);
+  }, 120_000);
+
+  it('a Retry from the page resumes a failed shard with +CONTINUE', async () => {
+    const plan = (await api(`/v1/plans/${planId}`)).body as {
+      shards: Array<{ id: string; announced: string; reachable: string; slots: Array<[number, number]> }>;
+    };
+    const failing = plan.shards[0];
+    const master = masterOf(source, failing as never);
+    let key = '';
+    for (let i = 0; !key; i++) {
+      const candidate = `dashboard:refused:${i}`;
+      const slot = keySlot(candidate);
+      if (failing.slots.some(([from, to]) => slot >= from && slot <= to)) key = candidate;
+    }
+    const admin = target.client();
+    try {
+      // The target's user may not LPUSH: the one shard that streams an LPUSH fails with TARGET_AUTH_FAILED.
+      await admin.call('ACL', 'SETUSER', 'default', '-lpush');
+      await router.client(key).lpush(key, 'refused-then-retried');
+      await waitForPhase(page, failing.id, 'failed');
+      const shown = (await shownShards(page)).find((shard) => shard.id === failing.id)!;
+      expect(shown.lastError).toMatch(/TARGET_AUTH_FAILED/);
+      expect(shown.lastError).toMatch(/grant it write commands/);
+      expect(shown.retryDisabled).toBe(false);
+      for (const other of (await shownShards(page)).filter((shard) => shard.id !== failing.id)) {
+        expect(other.phase).toBe('incremental');
+      }
+
+      await admin.call('ACL', 'SETUSER', 'default', '+lpush');
+      const before = await syncCounters(master);
+      await page.click(`tr[data-shard="${failing.id}"] [data-action=retry]`);
+      await page.waitForSelector('#confirm[open]', { visible: true });
+      expect(await page.$eval('#confirm-title', (el) => el.textContent)).toBe(`Retry shard ${failing.id}?`);
+      await page.click('#confirm-ok');
+      await waitForPhase(page, failing.id, 'incremental');
+      expect(await page.$eval('.status', (el) => el.textContent)).toBe(`Shard ${failing.id} queued again.`);
+      const after = await syncCounters(master);
+      expect(after.full).toBe(before.full);
+      expect(after.partialOk).toBeGreaterThanOrEqual(before.partialOk + 1);
+      await expect
+        .poll(() => admin.lrange(key, 0, -1), { timeout: 30_000 })
+        .toEqual(['refused-then-retried']);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', '+@all').catch(() => undefined);
+      admin.disconnect();
+    }
+  }, 180_000);
+});

@@ -34,14 +34,16 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     err += chunk.toString();
     notify();
   });
+  let done = false;
+  // 'close', not 'exit': by then stdout and stderr are drained, so the output is complete. `done` is set before
+  // the waiters look, so a waitFor whose pattern never came fails at once instead of at its timeout.
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
+      done = true;
       resolve(code ?? signal ?? -1);
       notify();
     });
   });
-  let done = false;
-  void exited.then(() => (done = true));
   return {
     child,
     stdout: () => out,

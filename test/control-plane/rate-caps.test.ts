@@ -86,6 +86,10 @@ describe('rate caps through the API and the CLI (real redis-server)', () => {
     const labels = `{plan="${planId}",shard="${shardId}"}`;
     expect(metrics).toContain(`shardbridge_shard_cap_ops_per_second${labels} 400`);
     expect(metrics).toContain(`shardbridge_shard_throttled${labels} 1`);
+    // Redis's default replica limit: 256 MiB hard, 64 MiB soft (for 60 s), so the link drops at 64 MiB.
+    expect(metrics).toContain(
+      `shardbridge_shard_source_output_buffer_limit_bytes${labels} ${64 * 1024 * 1024}`,
+    );
     expect(metrics).toMatch(
       new RegExp(`shardbridge_shard_throttled_seconds\\{[^}]*shard="${shardId}"\\} [1-9]`),
     );

@@ -14,6 +14,11 @@
 import { performance } from 'node:perf_hooks';
 
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes the receiving socket may hold in user space before the line waits for its 'drain'. A socket's own
+ * highWaterMark (16 KiB) would make every 64 KiB chunk a wait, i.e. an event-loop turn per chunk.
+ */
+const WRITE_BUDGET_BYTES = 4 * 1024 * 1024;
 
 export class DelayLine {
   /**
@@ -48,7 +53,7 @@ export class DelayLine {
   arrive(chunk) {
     this.bytes += chunk.length;
     if (this.delayMs === 0 && this.head === this.queue.length && !this.waitingForDrain) {
-      if (!this.to.write(chunk)) this.waitForDrain();
+      if (!this.write(chunk)) this.waitForDrain();
       return;
     }
     this.queue.push({ due: performance.now() + this.delayMs, chunk });
@@ -82,7 +87,7 @@ export class DelayLine {
         const { chunk } = queue[this.head];
         queue[this.head++] = undefined;
         this.queuedBytes -= chunk.length;
-        writable = this.to.write(chunk);
+        writable = this.write(chunk);
       }
       this.to.uncork();
       if (!writable) this.waitForDrain();
@@ -100,6 +105,12 @@ export class DelayLine {
       return;
     }
     this.arm();
+  }
+
+  /** Writes to `to`; false once it holds more than WRITE_BUDGET_BYTES unsent. */
+  write(chunk) {
+    this.to.write(chunk);
+    return this.to.writableLength < WRITE_BUDGET_BYTES;
   }
 
   /** `to` is backed up: chunks keep queueing (up to maxQueuedBytes) and leave once it drains. */

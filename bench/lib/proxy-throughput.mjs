@@ -2,7 +2,9 @@
  * What the latency proxy itself can carry, so a WAN result can be told apart from a proxy limit:
  *   blast     one TCP connection writes `bytes` as fast as it can through a proxy into a sink (both ends in this
  *             process); rate = bytes / (first byte to last byte at the sink), so the link's one-way delay is not
- *             counted. The same blast without a proxy is the harness's own ceiling.
+ *             counted. The same blast without a proxy is the harness's own ceiling. On a shared machine the wall
+ *             rate mostly measures the neighbours; the proxy's CPU seconds for the blast are the steadier number:
+ *             bytes per CPU second is what the proxy (one process, so one core) can carry at most.
  *   ping RTT  median of sequential PINGs to a redis-server through a proxy: the round trip the link adds.
  */
 import net from 'node:net';
@@ -56,18 +58,27 @@ async function send(host, port, bytes) {
 /**
  * Blasts `bytes` into a fresh sink, through the proxy `startProxy(sink)` returns (or straight, when it is omitted).
  * @param {number} bytes
- * @param {(sink: { host: string, port: number }) => Promise<{ host: string, port: number, close(): Promise<void> }>} [startProxy]
- * @returns {Promise<{ bytes: number, seconds: number, MBps: number }>}
+ * @param {(sink: { host: string, port: number }) => Promise<{ port: number, stats?(): Promise<object>, close(): Promise<void> }>} [startProxy]
+ * @returns {Promise<{ bytes: number, seconds: number, MBps: number, proxyCpuSeconds: number | null, MBperProxyCpuSecond: number | null }>}
  */
 export async function blast(bytes, startProxy) {
   const sink = await startSink();
   const proxy = startProxy ? await startProxy({ host: '127.0.0.1', port: sink.port }) : null;
   try {
+    const cpuBefore = (await proxy?.stats?.())?.cpuSeconds;
     const received = sink.received();
     await send('127.0.0.1', proxy?.port ?? sink.port, bytes);
     const result = await received;
     if (result.bytes !== bytes) throw new Error(`bench: blast sent ${bytes} bytes, ${result.bytes} arrived`);
-    return { ...result, MBps: Math.round(result.bytes / 1e6 / result.seconds) };
+    const cpuAfter = (await proxy?.stats?.())?.cpuSeconds;
+    const proxyCpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore;
+    return {
+      ...result,
+      MBps: Math.round(result.bytes / 1e6 / result.seconds),
+      proxyCpuSeconds,
+      /** MB the proxy moves per second of its CPU: its ceiling on one core */
+      MBperProxyCpuSecond: proxyCpuSeconds ? Math.round(bytes / 1e6 / proxyCpuSeconds) : null,
+    };
   } finally {
     await proxy?.close();
     await sink.close();

@@ -5,15 +5,17 @@
  * output buffer is unlimited (`client-output-buffer-limit replica 0 0 0`), so a sync that falls behind is measured
  * rather than cut off by the source.
  *   link         what the proxy itself carries: one connection blasting bytes through it at 0 ms and at 80 ms
- *                round trip (best of 3), next to the same blast without a proxy (the harness's ceiling), and the
- *                median PING round trip through it (the delay it adds). During each live stream the proxy's CPU
+ *                round trip (3 blasts: the best wall rate, next to the same blast without a proxy, and the median
+ *                MB per proxy CPU second, its ceiling on one core, which the goal judges: a shared machine moves
+ *                the wall rate, not that), and the median PING round trip through it (the delay it adds). During each live stream the proxy's CPU
  *                (cores busy) and whether its buffer ever filled (fullPauses) are recorded too.
- *   loopback     ShardBridge full sync with no proxy at all: the reference of the worker-beside-target goal.
- * Then for each round trip of `--wan-rtts`:
+ * Then, after one unmeasured full sync (warm-up), for each round trip of `--wan-rtts`:
  *   full sync    seconds from the start until the target confirmed the source's offset (as scenario 1), for
  *                native `REPLICAOF` (a redis-server replica dialing the source through the proxy), and for
  *                ShardBridge with the worker beside the source (proxy between worker and target) and beside the
- *                target (proxy between source and worker; the RDB, the stream and its ACKs cross the link).
+ *                target (proxy between source and worker; the RDB, the stream and its ACKs cross the link), and
+ *                with no proxy at all (loopback, measured again at each round trip just before the placement
+ *                whose goal it is the reference of).
  *                Every target is checked to hold the source's keys. Ratio: native seconds / ours.
  *   live stream  worker beside the source: `redis-benchmark -t set,incr,lpush -P 16 -c 16` on the source for
  *                `--wan-seconds`, at-least-once and with `target.exactlyOnce` (a session of its own, after its own
@@ -38,6 +40,8 @@ const GOAL_RTT_MS = 80;
 /** 1 Gbit/s: the proxy must carry more than the links the goals speak of */
 const LINK_FLOOR_MBPS = 125;
 const BLASTS = 3;
+/** a side reached without a proxy */
+const direct = (server) => server;
 
 export async function scenarioWan(report, options) {
   printHeading(
@@ -47,15 +51,10 @@ export async function scenarioWan(report, options) {
   await generateDataset(source.client(), { keys: options.wanKeys, seed: options.seed + 2 });
   const keys = await totalKeys(source);
   await measureLink(report, source, options);
-
-  const { result: loopback } = await oursFullSync(
-    source,
-    (target) => target,
-    (s) => s,
-  );
-  console.log(`bench: wan loopback (no proxy) ${JSON.stringify(loopback)}`);
+  // Warm-up (JIT, page cache): the first full sync of a process is slower, and would flatter the loopback ratio.
+  await oursFullSync(source, direct, direct);
   for (const rttMs of options.wanRtts) {
-    await measureRoundTrip(report, source, { rttMs, keys, loopback }, options);
+    await measureRoundTrip(report, source, { rttMs, keys }, options);
   }
   await source.release();
 }
@@ -63,24 +62,27 @@ export async function scenarioWan(report, options) {
 async function measureLink(report, source, options) {
   const bytes = (options.quick ? 128 : 512) * 1024 * 1024;
   const through = (rttMs) => (sink) => startLatencyProxy(sink, { rttMs });
-  const direct = await bestBlast(bytes);
+  const noProxy = await bestBlast(bytes);
   const atZero = await bestBlast(bytes, through(0));
   const atGoal = await bestBlast(bytes, through(GOAL_RTT_MS));
   const proxy = await startLatencyProxy(source, { rttMs: GOAL_RTT_MS });
   const pingMs = await pingRttMs(proxy.host, proxy.port).finally(() => proxy.close());
-  const slowest = Math.min(atZero.MBps, atGoal.MBps);
+  const capacity = Math.min(atZero.MBperProxyCpuSecond, atGoal.MBperProxyCpuSecond);
+  const describe = (run) => `${run.MBps} MB/s (${run.MBperProxyCpuSecond} MB per proxy CPU second)`;
   report.row(
     'wanLink',
     {
       scenario: `7. wan: the latency proxy itself, ${fmt.mb(bytes)} through one connection`,
-      ours: `0 ms: ${atZero.MBps} MB/s, ${GOAL_RTT_MS} ms: ${atGoal.MBps} MB/s; PING through ${GOAL_RTT_MS} ms: ${round(pingMs, 1)} ms`,
-      reference: `no proxy: ${direct.MBps} MB/s`,
-      ratio: `proxy/none ${fmt.ratio(slowest / direct.MBps)}`,
-      goal: `≥ ${LINK_FLOOR_MBPS} MB/s (1 Gbit/s): ${linkVerdict(slowest, direct.MBps)}`,
+      ours:
+        `0 ms: ${describe(atZero)}; ${GOAL_RTT_MS} ms: ${describe(atGoal)}; ` +
+        `PING through ${GOAL_RTT_MS} ms: ${round(pingMs, 1)} ms`,
+      reference: `no proxy: ${noProxy.MBps} MB/s`,
+      ratio: `proxy/none ${fmt.ratio(Math.min(atZero.MBps, atGoal.MBps) / noProxy.MBps)}`,
+      goal: `≥ ${LINK_FLOOR_MBPS} MB/s (1 Gbit/s) on one core: ${verdict(capacity >= LINK_FLOOR_MBPS)}`,
     },
     {
       bytes,
-      direct,
+      noProxy,
       rttZero: atZero,
       rttGoal: { rttMs: GOAL_RTT_MS, ...atGoal },
       pingRttMs: round(pingMs, 2),
@@ -88,29 +90,36 @@ async function measureLink(report, source, options) {
   );
 }
 
-/** The fastest of BLASTS blasts (the others in `runsMBps`): on a shared machine the slower ones measure the neighbours. */
+/**
+ * BLASTS blasts: the fastest one's wall rate (on a shared machine the slower ones measure the neighbours) and the
+ * median of the proxy's MB per CPU second (steady whatever the neighbours do; its ceiling on one core).
+ */
 async function bestBlast(bytes, startProxy) {
   const runs = [];
   for (let i = 0; i < BLASTS; i++) runs.push(await blast(bytes, startProxy));
   const best = runs.reduce((a, b) => (b.MBps > a.MBps ? b : a));
-  return { ...best, runsMBps: runs.map((run) => run.MBps) };
+  const capacities = runs.map((run) => run.MBperProxyCpuSecond).sort((a, b) => a - b);
+  return {
+    ...best,
+    MBperProxyCpuSecond: capacities[Math.floor(capacities.length / 2)],
+    runsMBps: runs.map((run) => run.MBps),
+    runsMBperProxyCpuSecond: runs.map((run) => run.MBperProxyCpuSecond),
+  };
 }
 
 /** Full syncs and live streams at one round trip; one table row each. */
-async function measureRoundTrip(report, source, { rttMs, keys, loopback }, options) {
+async function measureRoundTrip(report, source, { rttMs, keys }, options) {
   console.log(`bench: wan ${rttMs} ms round trip`);
   const sourceLink = await startLatencyProxy(source, { rttMs });
   const native = await nativeFullSync(source, { via: sourceLink });
-  const { result: besideTarget } = await oursFullSync(
-    source,
-    (target) => target,
-    () => sourceLink,
-  );
+  // Loopback right before its placement, so the ratio compares runs a shared machine treated alike.
+  const { result: loopback } = await oursFullSync(source, direct, direct);
+  const { result: besideTarget } = await oursFullSync(source, direct, () => sourceLink);
   await sourceLink.close();
   const farTarget = (target) => startLatencyProxy(target, { rttMs });
-  const alo = await oursFullSync(source, farTarget, (s) => s, { keep: true });
+  const alo = await oursFullSync(source, farTarget, direct, { keep: true });
   const atLeastOnce = await liveStream(source, alo, options);
-  const eo = await oursFullSync(source, farTarget, (s) => s, { keep: true, exactlyOnce: true });
+  const eo = await oursFullSync(source, farTarget, direct, { keep: true, exactlyOnce: true });
   const exactlyOnce = await liveStream(source, eo, options);
   const besideSource = alo.result;
 
@@ -161,14 +170,6 @@ async function measureRoundTrip(report, source, { rttMs, keys, loopback }, optio
     },
     { rttMs, atLeastOnce, exactlyOnce },
   );
-}
-
-/** A proxy slower than the floor only counts as missed when the harness alone (no proxy) got past it. */
-function linkVerdict(proxyMBps, directMBps) {
-  if (proxyMBps >= LINK_FLOOR_MBPS) return 'met';
-  return directMBps >= LINK_FLOOR_MBPS
-    ? 'MISSED'
-    : 'not measured (the machine is too busy: no proxy is slower too)';
 }
 
 function verdict(met) {

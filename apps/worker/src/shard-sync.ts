@@ -130,6 +130,8 @@ export class ShardSync {
         this.outputBufferLimit =
           outputBufferLimit === null ? null : replicaOutputBufferLimit(outputBufferLimit);
       },
+      // CONFIG GET is optional in the documented ACL: asked only while the shard has caps
+      readOutputBufferLimit: () => this.rateCap.active,
     });
     if (options.rateCaps) this.rateCap.setCaps(options.rateCaps);
     this.progressState.sourceNode = this.source.describe();

@@ -13,13 +13,19 @@ export interface RttProbeOptions {
    * @defaultValue not read
    */
   onSourceState?: (state: SourceState) => void;
+  /**
+   * Whether to ask for `client-output-buffer-limit` (CONFIG GET is optional in the documented ACL: a refusal lands
+   * in the source's ACL LOG, so it is only asked when needed, e.g. while the shard has caps).
+   * @defaultValue always
+   */
+  readOutputBufferLimit?: () => boolean;
 }
 
 /** What the probe read of the source node besides its round trip. */
 export interface SourceState {
   /** the node's replication offset now; null when INFO did not say */
   masterReplOffset: number | null;
-  /** the raw `client-output-buffer-limit` value; null when CONFIG GET was refused */
+  /** the raw `client-output-buffer-limit` value; null when CONFIG GET was refused or not asked yet */
   outputBufferLimit: string | null;
 }
 
@@ -97,7 +103,7 @@ export class RttProbe {
   }
 
   private async readSourceState(link: NodeLink, onState: (state: SourceState) => void): Promise<void> {
-    if (this.outputBufferLimit === undefined) {
+    if (this.outputBufferLimit === undefined && (this.options.readOutputBufferLimit?.() ?? true)) {
       const reply = await link.call('CONFIG', 'GET', 'client-output-buffer-limit').catch(() => null);
       this.outputBufferLimit = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
     }
@@ -106,7 +112,7 @@ export class RttProbe {
     if (!this.stopped) {
       onState({
         masterReplOffset: offset ? Number(offset[1]) : null,
-        outputBufferLimit: this.outputBufferLimit,
+        outputBufferLimit: this.outputBufferLimit ?? null,
       });
     }
   }

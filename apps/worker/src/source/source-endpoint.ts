@@ -16,6 +16,8 @@ export interface SourceEndpointOptions {
   onRtt: (rttMs: number | null) => void;
   /** see RttProbeOptions.onSourceState. @defaultValue not read */
   onSourceState?: (state: SourceState) => void;
+  /** see RttProbeOptions.readOutputBufferLimit. @defaultValue always */
+  readOutputBufferLimit?: () => boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export class SourceEndpoint {
             },
             onSample: options.onRtt,
             onSourceState: options.onSourceState,
+            readOutputBufferLimit: options.readOutputBufferLimit,
           })
         : null;
   }

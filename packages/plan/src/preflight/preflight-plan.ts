@@ -23,6 +23,7 @@ import { checkTargetWritable } from './target-checks.js';
 import { clusterDbProblem, nonEmptyDbs, targetNotEmptyProblem } from './keyspace-checks.js';
 import { preflightRdbSource } from './rdb-source-check.js';
 import { capsWarnings } from './caps-warnings.js';
+import { hasCaps } from '../rate-caps.js';
 
 /** Options for {@link preflightPlan}. */
 export interface PreflightOptions {
@@ -56,7 +57,7 @@ export async function preflightPlan(plan: Plan, options: PreflightOptions = {}):
   const started = performance.now();
   const [source, target] = await Promise.all([
     // Scan mode exists for sources that forbid PSYNC: their refusal is reported, not a problem.
-    preflightSource(plan.source, options, plan.mode !== 'scan'),
+    preflightSource(plan.source, options, plan.mode !== 'scan', hasCaps(plan.caps)),
     preflightTarget(plan.target, options),
   ]);
   const problems = [
@@ -217,6 +218,8 @@ async function preflightSource(
   spec: SourceSpec,
   options: PreflightOptions,
   replicates: boolean,
+  /** read `client-output-buffer-limit` (CONFIG GET, optional in the documented ACL): only a plan with caps needs it */
+  readOutputBufferLimit = false,
 ): Promise<{ shards: PreflightSourceNode[]; problems: PreflightProblem[] }> {
   if (spec.type === 'rdb') return { shards: [], problems: await preflightRdbSource(spec) };
   let side: Side;
@@ -275,10 +278,12 @@ async function preflightSource(
             fix: 'set source.type to "cluster"',
           });
         }
-        return checkSourceMaster(link, info, node, spec.username, replicates).then((outcome) => ({
-          ...outcome,
-          extra: { ...outcome.extra, nonEmptyDbs: nonEmptyDbs(info) },
-        }));
+        return checkSourceMaster(link, info, node, spec.username, replicates, readOutputBufferLimit).then(
+          (outcome) => ({
+            ...outcome,
+            extra: { ...outcome.extra, nonEmptyDbs: nonEmptyDbs(info) },
+          }),
+        );
       }),
     ),
   );

@@ -32,6 +32,7 @@ export async function checkSourceMaster(
   node: NodeToCheck,
   username: string | undefined,
   replicates = true,
+  readOutputBufferLimit = false,
 ): Promise<ExtraOutcome<SourceExtra>> {
   const problems: PreflightProblem[] = [];
   const version = info.get('redis_version');
@@ -40,7 +41,7 @@ export async function checkSourceMaster(
     rdbVersion:
       Number.isInteger(fromInfo) && fromInfo > 0 ? fromInfo : version ? rdbVersionFor(version) : null,
     replBacklogSize: await backlogSize(link, info),
-    replicaOutputBufferLimit: await outputBufferLimit(link),
+    ...(readOutputBufferLimit ? { replicaOutputBufferLimit: await outputBufferLimit(link) } : {}),
     ...(await permissions(link, username)),
   };
   const address = `${node.announced.host}:${node.announced.port}`;

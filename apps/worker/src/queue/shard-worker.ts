@@ -353,7 +353,8 @@ export class ShardWorker {
     this.running.set(job.id!, shard);
     const unwatch = control.watch(data.shardId, () => this.stopShard(shard, 'control'));
     const unwatchCaps = control.watchCaps(data.planId, data.shardId, (caps) => {
-      logger.info({ caps }, 'rate caps in force');
+      const capped = caps.opsPerSecond !== null || caps.bytesPerSecond !== null;
+      logger[capped ? 'info' : 'debug']({ caps }, capped ? 'rate caps in force' : 'no rate caps');
       sync.setRateCaps?.(caps);
     });
     if (this.stopping) this.stopShard(shard, 'hand-off'); // shutdown began while this job was being taken

@@ -64,7 +64,9 @@ export class CheckpointSaver {
 
   /** Saves the current position when it moved; with `force`, also right after a save already under way. */
   async save(force: boolean): Promise<void> {
-    if (this.saving) {
+    // A loop, not one wait: several callers woken by the same finished save must not all start one at once (a forced
+    // save waits until none runs, so saves stay one at a time and each reads the newest position).
+    while (this.saving) {
       await this.saving;
       if (!force) return;
     }

@@ -7,6 +7,8 @@ import { CheckpointCorruptError, type Checkpoint, type CheckpointStore } from '.
  * moment leaves either the old or the new checkpoint, never a torn one.
  */
 export class FileCheckpointStore implements CheckpointStore {
+  private saves = 0;
+
   constructor(private readonly directory: string) {}
 
   private fileOf(shardId: string): string {
@@ -46,7 +48,8 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(shardId: string, checkpoint: Checkpoint): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const file = this.fileOf(shardId);
-    const temp = `${file}.${process.pid}.tmp`;
+    // A temp file per save: two saves of one shard never write into the same file, whoever calls them.
+    const temp = `${file}.${process.pid}.${++this.saves}.tmp`;
     const handle = await open(temp, 'w');
     try {
       await handle.writeFile(JSON.stringify(checkpoint) + '\n');

@@ -185,6 +185,18 @@ export const planSchemaDocument = {
             'RDB bytes above which a key is written in command batches into a scratch key and RENAMEd ' +
             'into place instead of one RESTORE (bounds worker memory)',
         },
+        window: {
+          type: 'object',
+          additionalProperties: false,
+          description:
+            "the target writer's in-flight window: grows to the link's bandwidth-delay product up to the " +
+            'maximums and shrinks when the target slows down; adaptive false fixes it at the maximums',
+          properties: {
+            maxCommands: { type: 'integer', minimum: 1, default: 100000 },
+            maxBytes: { type: 'integer', minimum: 65536, default: 67108864 },
+            adaptive: { type: 'boolean', default: true },
+          },
+        },
       },
     },
     rollout: {

@@ -151,6 +151,7 @@ export function shardJobData(
       ...(plan.target.bigKeyThreshold === undefined ? {} : { bigKeyThreshold: plan.target.bigKeyThreshold }),
       ...(plan.target.crossSlot === undefined ? {} : { crossSlot: plan.target.crossSlot }),
       ...(plan.target.exactlyOnce ? { exactlyOnce: true } : {}),
+      ...(plan.target.window === undefined ? {} : { window: plan.target.window }),
     },
     ...failover,
   };

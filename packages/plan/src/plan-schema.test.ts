@@ -71,6 +71,16 @@ describe('plan schema: NAT, TLS, manual shards, rollout', () => {
     }
   });
 
+  it('accepts target.window and names a budget too small or an unknown field', () => {
+    const window = { maxCommands: 50_000, maxBytes: 33_554_432, adaptive: false };
+    expect(parsePlan({ ...base, target: { ...base.target, window } }).target.window).toEqual(window);
+    const bad = () =>
+      parsePlan({ ...base, target: { ...base.target, window: { maxBytes: 1000, depth: 3 } } });
+    expect(bad).toThrow(PlanValidationError);
+    expect(bad).toThrow(/target\.window\.maxBytes/);
+    expect(bad).toThrow(/target\.window/);
+  });
+
   it('accepts an RDB-file source with a path, and nothing a live source has', () => {
     const plan = parsePlan({ ...base, source: { type: 'rdb', path: '/backups/dump.rdb' } });
     expect(plan.source).toEqual({ type: 'rdb', path: '/backups/dump.rdb' });

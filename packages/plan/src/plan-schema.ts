@@ -145,6 +145,16 @@ export const sourceSchema = z.discriminatedUnion('type', [
  */
 export const rewriteSchema = z.enum(['auto', 'always', 'never']).default('auto');
 
+/** See `target.window`. */
+export const targetWindowSchema = z.strictObject({
+  /** commands in flight at most. @defaultValue 100000 */
+  maxCommands: z.number().int().min(1).optional(),
+  /** bytes of commands in flight at most: the writer's memory budget. @defaultValue 67108864 (64 MiB) */
+  maxBytes: z.number().int().min(65536).optional(),
+  /** grow and shrink with the link (true), or stay fixed at the maximums (false). @defaultValue true */
+  adaptive: z.boolean().optional(),
+});
+
 export const targetSchema = z.strictObject({
   type: z.enum(['standalone', 'cluster']),
   ...connection,
@@ -166,6 +176,13 @@ export const targetSchema = z.strictObject({
    * @defaultValue false
    */
   exactlyOnce: z.boolean().optional(),
+  /**
+   * The target writer's in-flight window: by default it grows to the link's bandwidth-delay product (measured from
+   * its confirmations) up to `maxCommands` / `maxBytes`, and shrinks when the target slows down; `adaptive: false`
+   * fixes it at those values.
+   * @defaultValue { maxCommands: 100000, maxBytes: 67108864 (64 MiB), adaptive: true }
+   */
+  window: targetWindowSchema.optional(),
 });
 
 /** Canary rollout: start `canary` shards first, the rest once they held incremental sync for `healthyFor`. */

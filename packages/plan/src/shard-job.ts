@@ -119,6 +119,8 @@ export interface ShardJobData {
     crossSlot?: 'split' | 'error';
     /** plan `target.exactlyOnce` (standalone targets). @defaultValue false */
     exactlyOnce?: boolean;
+    /** plan `target.window`. @defaultValue adaptive, up to 100000 commands / 64 MiB */
+    window?: { maxCommands?: number; maxBytes?: number; adaptive?: boolean };
   };
 }
 

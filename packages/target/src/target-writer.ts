@@ -6,7 +6,7 @@ import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './comman
 import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
 import { FlowWindow } from './flow-window.js';
 import { asTargetRestore } from './migration-restore.js';
-import { MarkedBatch, type MarkedBatchUnit } from './marked-batch.js';
+import { MarkedBatch } from './marked-batch.js';
 import { BATCH_CALL, BATCH_EXEC, MarkedBatchSender } from './marked-batch-sender.js';
 import { StandaloneConnection } from './standalone-connection.js';
 import { INTERNAL, NO_ENTRY, type PendingReply, type Transport } from './transport.js';

@@ -121,6 +121,7 @@ export function shardSyncFromPlan(
       bigKeyThreshold: plan.target.bigKeyThreshold,
       crossSlot: plan.target.crossSlot,
       exactlyOnce: plan.target.exactlyOnce,
+      window: plan.target.window,
     },
   };
   return shardEngineForJob(

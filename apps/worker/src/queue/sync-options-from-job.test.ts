@@ -39,6 +39,25 @@ describe('syncOptionsFromJob', () => {
     );
   });
 
+  it("passes the plan's target.window to the target writer, and leaves the writer's defaults otherwise", () => {
+    const target = { type: 'standalone' as const, seeds: ['127.0.0.1:6380'], tls: false };
+    const fixed = syncOptionsFromJob(
+      job({ target: { ...target, window: { maxCommands: 20_000, maxBytes: 8_388_608, adaptive: false } } }),
+      context,
+    );
+    expect(fixed.target).toMatchObject({
+      maxInFlight: 20_000,
+      maxInFlightBytes: 8_388_608,
+      adaptiveWindow: false,
+    });
+    const plain = syncOptionsFromJob(job({ target }), context).target;
+    expect([plain.maxInFlight, plain.maxInFlightBytes, plain.adaptiveWindow]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('does not follow a standalone source', () => {
     expect(syncOptionsFromJob(job({ nodeId: null, slots: [[0, 16383]] }), context).locator).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import type { TargetWriterOptions } from '@shardbridge/target';
 import {
   formatHostPort,
   NatMapper,
@@ -95,6 +96,7 @@ export function syncOptionsFromJob(
       natMap,
       ...(target.crossSlot ? { crossSlot: target.crossSlot } : {}),
       ...(target.exactlyOnce ? { appliedMarkerKey: appliedMarkerKey(data.shardId) } : {}),
+      ...windowOptions(target.window),
       mapAddress: targetRules(target.natRules),
       // The writer's messages say "target <label>" themselves.
       label: formatHostPort(seeds[0]),
@@ -213,4 +215,14 @@ function endpoint(text: string, field: string): HostPort {
   if (!parsed)
     throw new ShardJobDataError(`job data field ${field} is not host:port: ${JSON.stringify(text)}`);
   return parsed;
+}
+
+/** The plan's `target.window` as target writer options (unset fields keep the writer's defaults). */
+function windowOptions(window: WorkerShardJobData['target']['window']): Partial<TargetWriterOptions> {
+  if (!window) return {};
+  return {
+    ...(window.maxCommands === undefined ? {} : { maxInFlight: window.maxCommands }),
+    ...(window.maxBytes === undefined ? {} : { maxInFlightBytes: window.maxBytes }),
+    ...(window.adaptive === undefined ? {} : { adaptiveWindow: window.adaptive }),
+  };
 }

@@ -11,15 +11,14 @@ import {
   type SyncFilterSpec,
   type VerifySettings,
 } from '@shardbridge/plan';
-import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { CommandRules } from '../filter/command-rules.js';
-import { syncOptionsFromJob, type SecretResolver } from '../queue/sync-options-from-job.js';
-import { openSourceClient, type SourceClient } from '../scan/source-client.js';
+import type { SecretResolver } from '../queue/sync-options-from-job.js';
 import { TargetKeys } from '../scan/target-keys.js';
-import { DbClient, printableKey, text } from './db-client.js';
+import { printableKey, text, type DbClient } from './db-client.js';
 import { compareKey, type KeyVerdict } from './key-compare.js';
 import { keyCounts } from './key-counts.js';
 import { mapWithLimit, recheckRounds, type Suspect } from './recheck-rounds.js';
+import { openShardReaders, type ShardReaders } from './shard-readers.js';
 import { TargetReader } from './target-reader.js';
 import { VerifyError } from './verify-errors.js';
 
@@ -37,9 +36,6 @@ export interface ShardVerifierOptions {
   /** told after every batch of keys (throttling is the caller's). @defaultValue none */
   onProgress?: (progress: ShardVerifyProgress) => void;
 }
-
-/** Nothing is synced by a verification: the checkpoint store the sync options ask for is never used. */
-const NO_CHECKPOINTS = {} as CheckpointStore;
 
 /**
  * Verifies one shard: reads its source master (SCAN of that node = the shard's keys) and the target (through the
@@ -63,29 +59,15 @@ export async function verifyShard(options: ShardVerifierOptions): Promise<ShardV
     startedAt,
     finishedAt: startedAt,
   };
-  let source: SourceClient | null = null;
-  let target: TargetReader | null = null;
+  let readers: ShardReaders | null = null;
   try {
-    const sync = syncOptionsFromJob(
-      { ...data, mode: 'sync' },
-      { checkpoints: NO_CHECKPOINTS, logger: options.logger, resolveSecret: options.resolveSecret },
-    );
     let lost: Error | null = null;
-    const onLost = (error: Error) => (lost ??= error);
-    source = await openSourceClient(
-      {
-        host: sync.source.host,
-        port: sync.source.port,
-        label: sync.source.label,
-        username: sync.source.username,
-        password: sync.source.password,
-        tls: sync.source.tls,
-      },
-      'verify',
-      onLost,
+    readers = await openShardReaders(
+      data,
+      { logger: options.logger, resolveSecret: options.resolveSecret, name: 'verify' },
+      (error) => (lost ??= error),
     );
-    target = await TargetReader.open(sync.target, onLost);
-    const run = new ShardRun(options, result, new DbClient(source.redis, source.label), target, sync.target);
+    const run = new ShardRun(options, result, readers.source, readers.target, readers.targetOptions);
     await run.execute();
     if (lost) throw lost;
   } catch (error) {
@@ -96,8 +78,7 @@ export async function verifyShard(options: ShardVerifierOptions): Promise<ShardV
     };
     options.logger.warn({ shard: data.shardId, err: (error as Error).message }, 'shard verification failed');
   } finally {
-    source?.close();
-    target?.close();
+    readers?.close();
   }
   result.finishedAt = Date.now();
   return result;

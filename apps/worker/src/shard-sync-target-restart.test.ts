@@ -26,11 +26,12 @@ describe('ShardSync: the target restarts under a streaming shard', () => {
   it('reconnects with backoff while the target is down, then resumes with +CONTINUE and equal data', async () => {
     const sourceClient = source.client();
     for (let i = 0; i < 100; i++) await sourceClient.set(`k:${i}`, String(i));
+    const checkpoints = new MemoryCheckpointStore();
     const sync = new ShardSync({
       shardId: 'target-restart-0',
       source: { host: source.host, port: source.port },
       target: { type: 'standalone', seeds: [{ host: target.host, port: target.port }] },
-      checkpoints: new MemoryCheckpointStore(),
+      checkpoints,
       logger,
       rttIntervalMs: 0,
       reconnectBaseDelayMs: 200,
@@ -45,6 +46,8 @@ describe('ShardSync: the target restarts under a streaming shard', () => {
     };
     try {
       await waitFor('the shard streaming', streaming, 30_000);
+      // A resume point exists before the target goes: the reconnect then resumes instead of copying again.
+      await waitFor('a checkpoint', async () => (await checkpoints.load('target-restart-0')) !== null, 30_000);
       await target.kill('SIGKILL');
       for (let i = 0; i < 50; i++) await sourceClient.set(`down:${i}`, String(i));
       // At least one reconnect finds the target down (TARGET_CONNECT_FAILED) before it is back.

@@ -1,7 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertSameContents, startRedis, type RedisServer } from '@shardbridge/testkit';
+import {
+  assertSameContents,
+  startFaultProxy,
+  startRedis,
+  type FaultProxy,
+  type RedisServer,
+} from '@shardbridge/testkit';
 import type { Redis } from 'ioredis';
 import { startCli } from './support/cli-process.js';
 import { scratchDir, syncCounters, waitUntilCaughtUp } from './support/sync-harness.js';
@@ -35,9 +41,14 @@ function startCountingWrites(client: Redis): { stop(): Promise<number> } {
   };
 }
 
-describe('target.exactlyOnce: kill -9 mid-stream never applies a command twice', () => {
+/** Direct, and with the target 80 ms of round trip away (a proxy holding every chunk 40 ms each way). */
+describe.each([
+  { link: 'loopback', oneWayMs: 0 },
+  { link: 'an 80 ms round trip to the target', oneWayMs: 40 },
+])('target.exactlyOnce across $link: kill -9 mid-stream never applies a command twice', ({ oneWayMs }) => {
   let source: RedisServer;
   let target: RedisServer;
+  let proxy: FaultProxy | null = null;
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
 
   beforeAll(async () => {
@@ -46,8 +57,13 @@ describe('target.exactlyOnce: kill -9 mid-stream never applies a command twice',
       startRedis(),
       scratchDir(),
     ]);
+    if (oneWayMs > 0) {
+      proxy = await startFaultProxy({ host: target.host, port: target.port });
+      proxy.setDelay(oneWayMs);
+    }
   });
   afterAll(async () => {
+    await proxy?.close();
     await Promise.all([source?.stop(), target?.stop(), scratch?.remove()]);
   });
 
@@ -59,7 +75,11 @@ describe('target.exactlyOnce: kill -9 mid-stream never applies a command twice',
       JSON.stringify({
         name: 'once',
         source: { type: 'standalone', seeds: [`${source.host}:${source.port}`] },
-        target: { type: 'standalone', seeds: [`${target.host}:${target.port}`], exactlyOnce: true },
+        target: {
+          type: 'standalone',
+          seeds: [proxy ? `${proxy.host}:${proxy.port}` : `${target.host}:${target.port}`],
+          exactlyOnce: true,
+        },
       }),
     );
     const args = [
@@ -100,7 +120,7 @@ describe('target.exactlyOnce: kill -9 mid-stream never applies a command twice',
     expect(after.full).toBe(before.full);
     expect(after.partialOk).toBeGreaterThanOrEqual(before.partialOk + KILL_ROUNDS);
     console.log(
-      `exactly-once: ${KILL_ROUNDS} kill -9 rounds, ${written} RPUSH/INCR pairs, ` +
+      `exactly-once (one way ${oneWayMs} ms): ${KILL_ROUNDS} kill -9 rounds, ${written} RPUSH/INCR pairs, ` +
         `${resumedFromMarker} resume(s) from the applied marker ahead of the checkpoint, no full resync`,
     );
   }, 180_000);

@@ -24,7 +24,7 @@ describe('FlowWindow', () => {
     for (let i = 0; i < 7; i++) now = round(window, now, 80, window.commands);
     expect(window.commands).toBe(50_000);
     expect(window.bytes).toBe(64 * 1024 * 1024);
-    expect(window.measured.minRttMs).toBe(80);
+    expect(window.state(0).minRttMs).toBe(80);
     // At the ceiling the rate stops rising: the bytes (not what binds here) go back to what the rate needs.
     for (let i = 0; i < 3; i++) now = round(window, now, 80, window.commands);
     expect(window.commands).toBe(50_000);
@@ -48,7 +48,7 @@ describe('FlowWindow', () => {
     // a short link where the target confirms 2,000 commands per ms whatever the window
     for (let i = 0; i < 12; i++) now = round(window, now, 1, 2000);
     expect(window.commands).toBeLessThanOrEqual(8000);
-    expect(window.measured.shrinks).toBeGreaterThan(0);
+    expect(window.state(0).shrinks).toBeGreaterThan(0);
   });
 
   it('shrinks to twice the measured bandwidth-delay product when the round trip inflates, not below the start', () => {
@@ -77,7 +77,7 @@ describe('FlowWindow', () => {
     expect(window.commands).toBe(1000);
     // its late reply is not a second sample
     window.probeAnswered(now + 6000);
-    expect(window.measured.shrinks).toBe(1);
+    expect(window.state(0).shrinks).toBe(1);
   });
 
   it('is fixed at its maximums when not adaptive, and always admits one command', () => {

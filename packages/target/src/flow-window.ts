@@ -18,6 +18,21 @@ export interface FlowWindowLimits {
   adaptive?: boolean;
 }
 
+/** A window's size and measurements (see {@link FlowWindow.state}). */
+export interface FlowWindowState {
+  /** commands / bytes in flight allowed now */
+  commands: number;
+  bytes: number;
+  /** bytes in flight now */
+  inFlightBytes: number;
+  /** the link's round trip (least recent sample) and the last sample, ms; null before the first */
+  minRttMs: number | null;
+  lastRttMs: number | null;
+  /** times the window doubled / shrank */
+  grows: number;
+  shrinks: number;
+}
+
 export const WINDOW_DEFAULTS = {
   maxCommands: 100_000,
   maxBytes: 64 * 1024 * 1024,
@@ -106,9 +121,12 @@ export class FlowWindow {
     return this.windowBytes;
   }
 
-  /** what the window measured, for metrics and logs */
-  get measured(): { minRttMs: number | null; lastRttMs: number | null; grows: number; shrinks: number } {
+  /** the window now and what it measured, for metrics, logs and tests */
+  state(inFlightBytes: number): FlowWindowState {
     return {
+      commands: this.windowCommands,
+      bytes: this.windowBytes,
+      inFlightBytes,
       minRttMs: Number.isFinite(this.minRttMs) ? this.minRttMs : null,
       lastRttMs: this.lastRttMs > 0 ? this.lastRttMs : null,
       grows: this.grows,

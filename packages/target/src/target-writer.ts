@@ -4,7 +4,7 @@ import { runsInScript } from './batch-script.js';
 import { ClusterConnection } from './cluster-connection.js';
 import { ALWAYS_SKIPPED, classifyCommand, commandName, firstKey } from './command-classification.js';
 import { TargetClosedError, TargetConnectError, TargetError, TargetWriteError } from './errors.js';
-import { FlowWindow } from './flow-window.js';
+import { FlowWindow, type FlowWindowState } from './flow-window.js';
 import { asTargetRestore } from './migration-restore.js';
 import { MarkedBatch } from './marked-batch.js';
 import { BATCH_CALL, BATCH_EXEC, MarkedBatchSender } from './marked-batch-sender.js';
@@ -38,6 +38,10 @@ interface OpenTransaction {
  * Writes a shard's data into the target: RESTOREs of a full sync, then the replicated command stream, pipelined
  * and in source order, and reports the acknowledged offset — the offset of the last source byte whose effects
  * the target has confirmed. That offset is what a checkpoint may store.
+ *
+ * Window: commands and bytes in flight are bounded by a {@link FlowWindow} that grows to the link's
+ * bandwidth-delay product (within `maxInFlight` / `maxInFlightBytes`) and shrinks when the target slows down; a
+ * write returns false when it is full, and `'drain'` follows once replies made room.
  *
  * Failure model: the first error reply or link loss is fatal. The writer stops acknowledging beyond the last
  * confirmed write, emits `'error'` once, rejects `flush()`, and throws that error from later writes.
@@ -152,22 +156,9 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     return this.batch ? { pipelined: this.batch.scripts, mostInFlight: this.batch.inFlight.most } : null;
   }
 
-  /** the in-flight window now (commands, bytes) and what it measured of the link */
-  get flowWindow(): {
-    commands: number;
-    bytes: number;
-    inFlightBytes: number;
-    minRttMs: number | null;
-    lastRttMs: number | null;
-    grows: number;
-    shrinks: number;
-  } {
-    return {
-      commands: this.window.commands,
-      bytes: this.window.bytes,
-      inFlightBytes: this.inFlightBytes,
-      ...this.window.measured,
-    };
+  /** the in-flight window now (commands, bytes), the bytes in flight, and what the window measured of the link */
+  get flowWindow(): FlowWindowState {
+    return this.window.state(this.inFlightBytes);
   }
 
   /** The replication id of the stream being written (exactly-once mode records it in the applied marker). */
@@ -243,8 +234,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     this.maybeProbe(pending);
     this.transport.restore(record, pending);
     this.restored++;
-    this.inFlightBytes += bytes;
-    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+    this.counted(1, bytes);
     return this.hasRoom();
   }
 
@@ -302,8 +292,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const pending: PendingReply = { seq, name, key: copyKey(args[1] ?? null), bytes };
     this.maybeProbe(pending);
     this.transport.command(db, args, pending);
-    this.inFlightBytes += bytes;
-    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+    this.counted(1, bytes);
     return this.hasRoom();
   }
 
@@ -382,9 +371,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
         this.batch!.add(dbBefore, args, pending, last ? offsetAfter : -1, db, inScript);
       });
       if (tx.commands.length === 0) this.pushDone(offsetAfter);
-      if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
-      this.inFlightCount += tx.commands.length;
-      for (const pending of tx.pendings) this.inFlightBytes += pending.bytes;
+      this.counted(tx.commands.length, pendingBytes(tx.pendings));
       this.applied += tx.commands.length;
     } else if (tx) {
       this.transaction = null;
@@ -392,9 +379,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
       const exec: PendingReply = { seq, name: 'EXEC', key: null, bytes: 0 };
       this.maybeProbe(exec);
       this.transport.transaction!(tx.db, tx.commands, tx.pendings, exec);
-      if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
-      this.inFlightCount += tx.commands.length + 1;
-      for (const pending of tx.pendings) this.inFlightBytes += pending.bytes;
+      this.counted(tx.commands.length + 1, pendingBytes(tx.pendings));
       this.applied += tx.commands.length;
     } else if (this.inUnbufferedTransaction) {
       this.inUnbufferedTransaction = false;
@@ -424,8 +409,7 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
         this.streamDb,
         runsInScript(name, args, bytes),
       );
-      this.inFlightBytes += bytes;
-      if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+      this.counted(1, bytes);
       this.applied++;
       return;
     }
@@ -435,9 +419,15 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
     const pending: PendingReply = { seq, name, key, bytes };
     this.maybeProbe(pending);
     this.transport.command(this.streamDb, args, pending);
-    this.inFlightBytes += bytes;
-    if (this.inFlightCount++ === 0) this.lastProgressAt = Date.now();
+    this.counted(1, bytes);
     this.applied++;
+  }
+
+  /** Commands (and their bytes) handed to the target now count in the window until their replies. */
+  private counted(commands: number, bytes: number): void {
+    if (this.inFlightCount === 0) this.lastProgressAt = Date.now();
+    this.inFlightCount += commands;
+    this.inFlightBytes += bytes;
   }
 
   private hasRoom(): boolean {
@@ -550,6 +540,12 @@ export class TargetWriter extends EventEmitter<TargetWriterEvents> {
  */
 function copyKey(key: Buffer | null): Buffer | null {
   return key === null ? null : Buffer.from(key);
+}
+
+function pendingBytes(pendings: readonly PendingReply[]): number {
+  let bytes = 0;
+  for (const pending of pendings) bytes += pending.bytes;
+  return bytes;
 }
 
 function argumentBytes(args: readonly Buffer[]): number {

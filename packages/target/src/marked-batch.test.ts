@@ -76,4 +76,45 @@ describe('MarkedBatch', () => {
     const markers = summary().map((unit) => unit.marker);
     expect(markers.every((offset) => offset % 3 === 0)).toBe(true);
   });
+
+  it('pipelines script batches, each expecting the marker of the one before; a MULTI … EXEC one waits for none out', () => {
+    const sent: MarkedBatchUnit[] = [];
+    const batch = new MarkedBatch(
+      Buffer.from('shardbridge:applied:test'),
+      () => sent.length,
+      (unit) => sent.push(unit),
+      { maxCommands: 2 },
+    );
+    batch.replid = REPLID;
+    batch.scripts = true;
+    for (let n = 1; n <= 4; n++) batch.add(0, command('SET', n), pending('SET'), 10 * n, 0);
+    expect(sent.map((unit) => [unit.script, unit.offset])).toEqual([
+      [true, 20],
+      [true, 40],
+    ]);
+    expect(sent[0].expectedMarker).toBeNull();
+    expect(sent[1].expectedMarker).toBe(sent[0].marker);
+    expect(batch.inFlight).toEqual({ now: 2, most: 2 });
+    // a command no script may run: a batch of its own, sent only once both batches before it are confirmed
+    batch.add(0, command('FUNCTION', 5), pending('FUNCTION'), 50, 0, false);
+    batch.add(0, command('SET', 6), pending('SET'), 60, 0);
+    batch.add(0, command('SET', 7), pending('SET'), 70, 0);
+    expect(sent).toHaveLength(2);
+    batch.confirmed();
+    expect(sent).toHaveLength(2);
+    batch.confirmed();
+    expect(sent.map((unit) => [unit.script, unit.offset])).toEqual([
+      [true, 20],
+      [true, 40],
+      [false, 50],
+      [true, 70],
+    ]);
+    expect(sent[2].commands.map((args) => args[0].toString())).toEqual([
+      'FUNCTION',
+      'SELECT',
+      'SET',
+      'SELECT',
+    ]);
+    expect(sent[3].expectedMarker).toBe(sent[2].marker);
+  });
 });

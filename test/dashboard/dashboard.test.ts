@@ -46,7 +46,7 @@ describe('plan dashboard in headless Chromium', () => {
     await loadClusterData(router, 20);
     plane = await startDashboardControlPlane(queue, TOKEN);
     const submitted = await call(plane.url, '/v1/plans', {
-      body: clusterPlan('dashboard', source, { type: 'standalone', server: target }),
+      body: clusterPlan('orders-cache', source, { type: 'standalone', server: target }),
       token: TOKEN,
     });
     expect(submitted.status, submitted.text).toBe(201);
@@ -54,7 +54,7 @@ describe('plan dashboard in headless Chromium', () => {
     await waitForShards(plane.url, planId, 'every shard streaming', allIncremental, { timeoutMs: 120_000 });
     browser = await launchChromium();
     page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 900 });
+    await page.setViewport({ width: 1366, height: 900 });
   }, 240_000);
 
   afterAll(async () => {
@@ -132,10 +132,14 @@ describe('plan dashboard in headless Chromium', () => {
         { timeout: 60_000, polling: 250 },
       );
       if (SCREENSHOTS) {
+        // some history on the charts first (only when saving the README's pictures)
+        await new Promise((resolve) => setTimeout(resolve, 20_000));
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-laptop.png'), fullPage: true });
-        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
+        // the width alone switches the layout (a change of isMobile would reload the page)
+        await page.setViewport({ width: 390, height: 844 });
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
         await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png') });
-        await page.setViewport({ width: 1280, height: 900 });
+        await page.setViewport({ width: 1366, height: 900 });
       }
     } finally {
       await writes.stop();
@@ -166,6 +170,10 @@ describe('plan dashboard in headless Chromium', () => {
       expect(shown.lastError).toMatch(/TARGET_AUTH_FAILED/);
       expect(shown.lastError).toMatch(/grant it write commands/);
       expect(shown.retryDisabled).toBe(false);
+      if (SCREENSHOTS) {
+        const shards = await page.$('.table-wrap:has(table.shards)');
+        await shards!.screenshot({ path: join(SCREENSHOTS, 'dashboard-failed-shard.png') });
+      }
       for (const other of (await shownShards(page)).filter((shard) => shard.id !== failing.id)) {
         expect(other.phase).toBe('incremental');
       }

@@ -5,6 +5,7 @@
 import { hostPort, planSchemaDocument, slotRanges } from './openapi-plan.js';
 import { verificationPaths, verificationSchemas } from './openapi-verification.js';
 import { capsPaths, capsSchemas, shardCapsProperties } from './openapi-caps.js';
+import { dashboardPaths } from './dashboard/openapi-dashboard.js';
 
 const problem = {
   description: 'RFC 9457 problem details',
@@ -211,6 +212,7 @@ const document = {
   paths: {
     ...verificationPaths,
     ...capsPaths,
+    ...dashboardPaths,
     '/v1/plans': {
       post: {
         summary:

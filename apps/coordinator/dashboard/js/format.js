@@ -8,7 +8,7 @@ export function formatBytes(bytes) {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 export function formatMs(ms) {
@@ -21,6 +21,10 @@ export function formatMs(ms) {
 export function formatCount(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '–';
   return Math.round(value).toLocaleString('en-US');
+}
+
+export function formatRate(value) {
+  return `${formatCount(value)} ops/s`;
 }
 
 /** An offset of -1 means "no report yet". */

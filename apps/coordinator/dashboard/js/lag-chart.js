@@ -1,11 +1,17 @@
 import { h, svg } from './dom.js';
 
-const WIDTH = 640;
-const HEIGHT = 170;
-const LEFT = 72;
+const WIDTH = 380;
+const HEIGHT = 150;
+const LEFT = 64;
 const RIGHT = 8;
 const TOP = 10;
 const BOTTOM = 24;
+/** The shortest time axis drawn. */
+const MIN_SPAN_MS = 60_000;
+
+function spanLabel(span) {
+  return span >= 120_000 ? `−${Math.round(span / 60_000)} min` : `−${Math.round(span / 1000)} s`;
+}
 
 /** Line colours with at least 4.5:1 contrast on white, one per shard (they repeat past six). */
 export const SHARD_COLOURS = ['#1f5fbf', '#b3261e', '#1e6b2f', '#6f3aa6', '#8a4b00', '#00636b'];
@@ -48,11 +54,20 @@ export class LagChart {
 
   /** @param series Array of `{ shardId, samples: [{ at, value }] }`; `now` and `windowMs` set the time axis. */
   update(series, now, windowMs) {
-    const from = now - windowMs;
     let max = 0;
-    for (const { samples } of series) for (const { value } of samples) max = Math.max(max, value);
+    let oldest = now;
+    for (const { samples } of series) {
+      for (const { at, value } of samples) {
+        max = Math.max(max, value);
+        oldest = Math.min(oldest, at);
+      }
+    }
+    // A young plan (or a restarted coordinator) has less than the window: the axis spans what there is, from a
+    // minute up to the whole window, so its first minutes are not squeezed against the right edge.
+    const span = Math.min(windowMs, Math.max(MIN_SPAN_MS, now - oldest));
+    const from = now - span;
     const top = max > 0 ? max * 1.1 : 1;
-    const x = (at) => LEFT + ((at - from) / windowMs) * (WIDTH - LEFT - RIGHT);
+    const x = (at) => LEFT + ((at - from) / span) * (WIDTH - LEFT - RIGHT);
     const y = (value) => TOP + (1 - value / top) * (HEIGHT - TOP - BOTTOM);
 
     this.axis.replaceChildren(
@@ -60,7 +75,7 @@ export class LagChart {
       svg('line', { x1: LEFT, y1: HEIGHT - BOTTOM, x2: WIDTH - RIGHT, y2: HEIGHT - BOTTOM }),
       svg('text', { x: LEFT - 6, y: TOP + 10, 'text-anchor': 'end' }, this.format(top)),
       svg('text', { x: LEFT - 6, y: HEIGHT - BOTTOM, 'text-anchor': 'end' }, '0'),
-      svg('text', { x: LEFT, y: HEIGHT - 6 }, `−${Math.round(windowMs / 60_000)} min`),
+      svg('text', { x: LEFT, y: HEIGHT - 6 }, spanLabel(span)),
       svg('text', { x: WIDTH - RIGHT, y: HEIGHT - 6, 'text-anchor': 'end' }, 'now'),
     );
     this.plot.replaceChildren(

@@ -1,6 +1,6 @@
 import { api, planPath } from './api.js';
 import { h, setText } from './dom.js';
-import { formatBytes, formatCaps, formatMs, formatTime } from './format.js';
+import { formatBytes, formatCaps, formatMs, formatRate, formatTime } from './format.js';
 import { LagChart } from './lag-chart.js';
 import { LagSeries } from './lag-series.js';
 import { PlanActions } from './plan-actions.js';
@@ -50,6 +50,7 @@ export function planView(planId) {
   const series = new LagSeries(planId);
   const bytesChart = new LagChart({ id: 'lag-bytes', title: 'Lag in bytes, last hour', format: formatBytes });
   const msChart = new LagChart({ id: 'lag-ms', title: 'Lag in milliseconds, last hour', format: formatMs });
+  const opsChart = new LagChart({ id: 'ops', title: 'Ops/s applied, last hour', format: formatRate });
   const title = h('h2', { id: 'plan-title' }, `Plan ${planId}`);
   const facts = h(
     'dl',
@@ -71,7 +72,7 @@ export function planView(planId) {
     status,
     h('h3', {}, 'Shards'),
     table.element,
-    h('div', { class: 'charts' }, bytesChart.element, msChart.element),
+    h('div', { class: 'charts' }, bytesChart.element, msChart.element, opsChart.element),
     verification.element,
   );
 
@@ -90,6 +91,7 @@ export function planView(planId) {
     const order = plan.shards.map((shard) => shard.id);
     bytesChart.update(series.of(order, 'lagBytes'), series.now, series.windowMs);
     msChart.update(series.of(order, 'lagMs'), series.now, series.windowMs);
+    opsChart.update(series.of(order, 'opsPerSecond'), series.now, series.windowMs);
     await verification.refresh();
   }
 

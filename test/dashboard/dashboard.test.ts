@@ -180,10 +180,22 @@ describe('plan dashboard in headless Chromium', () => {
 
       await admin.call('ACL', 'SETUSER', 'default', '+lpush');
       const before = await syncCounters(master);
-      await page.click(`tr[data-shard="${failing.id}"] [data-action=retry]`);
+      const retry = `tr[data-shard="${failing.id}"] [data-action=retry]`;
+      // Escape backs out of the confirmation: nothing is retried
+      await page.click(retry);
       await page.waitForSelector('#confirm[open]', { visible: true });
       expect(await page.$eval('#confirm-title', (el) => el.textContent)).toBe(`Retry shard ${failing.id}?`);
-      await page.click('#confirm-ok');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#confirm:not([open])');
+      expect((await api(`/v1/plans/${planId}`)).body.shards[0].phase).toBe('failed');
+      // by keyboard alone: Enter on the row's Retry, then Tab from Cancel to the confirmation and Enter
+      await page.focus(retry);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#confirm[open]', { visible: true });
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-ok');
+      await page.keyboard.press('Enter');
       await waitForPhase(page, failing.id, 'incremental');
       expect(await page.$eval('.status', (el) => el.textContent)).toBe(`Shard ${failing.id} queued again.`);
       const after = await syncCounters(master);

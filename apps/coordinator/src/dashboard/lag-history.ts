@@ -26,7 +26,7 @@ export interface LagHistoryOptions {
 
 export const DEFAULT_HISTORY_WINDOW_MS = 3_600_000;
 export const DEFAULT_HISTORY_INTERVAL_MS = 5_000;
-/** Whatever the interval, a shard's ring never grows past this (about 60 KiB of samples). */
+/** Whatever the interval, a shard's ring never grows past this many samples. */
 export const MAX_SAMPLES_PER_SHARD = 1_440;
 
 /** A fixed-size ring of one shard's samples, oldest overwritten first. */

@@ -209,4 +209,22 @@ describe('plan dashboard in headless Chromium', () => {
       admin.disconnect();
     }
   }, 180_000);
+  it('starts a verification from the page and shows its result', async () => {
+    await page.click('.actions [data-action=verify]');
+    await page.waitForSelector('#confirm[open]', { visible: true });
+    expect(await page.$eval('#confirm-title', (el) => el.textContent)).toBe('Start a verification?');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(
+      () =>
+        /^Verification \S+: (clean|differences|failed) /.test(
+          document.querySelector('[data-field=verification-status]')?.textContent ?? '',
+        ),
+      { timeout: 120_000, polling: 250 },
+    );
+    const shown = await page.$eval('[data-field=verification-status]', (el) => el.textContent ?? '');
+    // writes stopped and every shard streams: the target holds exactly the source's keys
+    expect(shown).toMatch(/: clean \(started /);
+    const report = (await api(`/v1/plans/${planId}/verification`)).body as { id: string; status: string };
+    expect(shown).toContain(`Verification ${report.id}: ${report.status}`);
+  }, 180_000);
 });

@@ -13,10 +13,10 @@ export class PlanActions {
     this.afterAction = afterAction;
     this.failed = [];
     this.buttons = {
-      stop: this.button('Stop plan', () => this.stop()),
-      resume: this.button('Resume plan', () => this.resume()),
-      retryFailed: this.button('Retry failed shards', () => this.retryFailed()),
-      verify: this.button('Start verification', () => this.verify()),
+      stop: this.button('stop', 'Stop plan', () => this.stop()),
+      resume: this.button('resume', 'Resume plan', () => this.resume()),
+      retryFailed: this.button('retry-failed', 'Retry failed shards', () => this.retryFailed()),
+      verify: this.button('verify', 'Start verification', () => this.verify()),
     };
     this.element = h(
       'div',
@@ -25,8 +25,8 @@ export class PlanActions {
     );
   }
 
-  button(label, run) {
-    const button = h('button', { type: 'button', class: 'secondary' }, label);
+  button(action, label, run) {
+    const button = h('button', { type: 'button', class: 'secondary', 'data-action': action }, label);
     button.addEventListener('click', () => this.perform(run));
     return button;
   }

@@ -111,7 +111,7 @@ export function startIdempotentWrites(client: Redis): { stop(): Promise<number> 
 }
 
 /** redis-benchmark writing into `server` until stopped (a second source of load with many clients). */
-export function startBenchmark(server: RedisServer): { stop(): Promise<void> } {
+export function startBenchmark(server: RedisServer, keySpace = 20000): { stop(): Promise<void> } {
   const child = spawn(
     'redis-benchmark',
     [
@@ -125,7 +125,7 @@ export function startBenchmark(server: RedisServer): { stop(): Promise<void> } {
       '-P',
       '4',
       '-r',
-      '20000',
+      String(keySpace),
       '-n',
       '100000000',
       '-q',

@@ -139,6 +139,7 @@ export function shardJobData(
     reachable: shard.reachable,
     source: endpoint(source),
     ...syncSettingsOf(plan),
+    ...(plan.consistency?.enabled ? { consistency: plan.consistency } : {}),
     // scan mode: may the worker turn keyspace notifications on
     ...(source.configureSource ? { configureSource: true } : {}),
     target: {

@@ -16,3 +16,4 @@ export * from './sync-settings.js';
 export * from './live-source.js';
 export * from './verification.js';
 export * from './rate-caps.js';
+export * from './consistency.js';

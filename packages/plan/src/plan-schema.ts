@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { consistencySchema } from './consistency.js';
 import { planCapsSchema } from './rate-caps.js';
 import { parseHostPort } from './host-port.js';
 import { parseDuration } from './duration.js';
@@ -227,6 +228,8 @@ const planFields = z.strictObject({
   filter: filterSchema.optional(),
   /** rate and bandwidth caps on the target writes (see rate-caps.ts), changeable live. @defaultValue none */
   caps: planCapsSchema.optional(),
+  /** the continuous consistency monitor (see consistency.ts). @defaultValue off */
+  consistency: consistencySchema.optional(),
 });
 
 /** Rules between fields: consent to flushing, and dbs a cluster target cannot hold. */

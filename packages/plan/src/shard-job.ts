@@ -1,4 +1,5 @@
 import type { ShardLinkHealth } from './link-health.js';
+import type { ConsistencyReport, ConsistencySpec } from './consistency.js';
 import type { ShardRateCapState, SourceOutputBuffer } from './rate-caps.js';
 /**
  * The contract between the coordinator (which plans and enqueues) and the workers (which run shards), and the
@@ -88,6 +89,8 @@ export interface ShardJobData {
   readFrom?: ReadFrom;
   /** the plan's `mode`. @defaultValue 'sync' */
   mode?: SyncMode;
+  /** the plan's consistency monitor settings; absent unless enabled */
+  consistency?: ConsistencySpec;
   /** the plan's `targetMode`. @defaultValue 'replace' */
   targetMode?: TargetMode;
   /** the plan's `filter`. @defaultValue none (everything is synced) */
@@ -230,6 +233,8 @@ export interface ShardJobProgress
   rateCap?: ShardRateCapState;
   /** the source's replica output buffer for this shard, when the worker could read it */
   outputBuffer?: SourceOutputBuffer;
+  /** the consistency monitor's findings; absent when the plan does not enable it */
+  consistency?: ConsistencyReport;
   /** unix ms of this report */
   reportedAt: number;
 }

@@ -14,8 +14,11 @@ import {
 } from '../control-plane/support/cluster-data.js';
 import { ClusterRouter } from '../control-plane/support/cluster-router.js';
 import { API_TOKEN } from '../control-plane/support/processes.js';
+import {
+  startInProcessControlPlane,
+  type InProcessControlPlane,
+} from '../support/in-process-control-plane.js';
 import { launchChromium } from './support/browser.js';
-import { startDashboardControlPlane, type DashboardControlPlane } from './support/control-plane.js';
 import { shownShards, signIn, waitForPhase } from './support/dashboard-page.js';
 
 // Issue 17: the plan dashboard in headless Chromium (Debian's package, driven by puppeteer-core) against a real
@@ -33,7 +36,7 @@ describe('plan dashboard in headless Chromium', () => {
   let source: RedisCluster;
   let target: RedisServer;
   let router: ClusterRouter;
-  let plane: DashboardControlPlane;
+  let plane: InProcessControlPlane;
   let browser: Browser;
   let page: Page;
   let planId: string;
@@ -44,7 +47,8 @@ describe('plan dashboard in headless Chromium', () => {
     [queue, source, target] = await Promise.all([startQueueRedis(), startNatSourceCluster(), startRedis()]);
     router = await ClusterRouter.open(source);
     await loadClusterData(router, 20);
-    plane = await startDashboardControlPlane(queue, TOKEN);
+    // the history sampled every half second, so the charts fill within the test
+    plane = await startInProcessControlPlane(queue, { apiToken: TOKEN, historyIntervalMs: 500 });
     const submitted = await call(plane.url, '/v1/plans', {
       body: clusterPlan('orders-cache', source, { type: 'standalone', server: target }),
       token: TOKEN,

@@ -12,7 +12,13 @@ export interface InProcessControlPlane {
 
 export async function startInProcessControlPlane(
   queue: RedisServer,
-  options: { workers?: number; concurrency?: number } = {},
+  options: {
+    workers?: number;
+    concurrency?: number;
+    /** the coordinator's `apiToken` and `historyIntervalMs` (unset: open, 5000) */
+    apiToken?: string;
+    historyIntervalMs?: number;
+  } = {},
 ): Promise<InProcessControlPlane> {
   const logger = pino({ level: process.env.SHARDBRIDGE_TEST_LOG ?? 'silent' });
   const coordinator: RunningCoordinator = await startCoordinator({
@@ -20,6 +26,8 @@ export async function startInProcessControlPlane(
     port: 0,
     logger,
     topologyCheckMs: 0,
+    apiToken: options.apiToken,
+    historyIntervalMs: options.historyIntervalMs,
   });
   const workers: ShardWorker[] = [];
   for (let i = 0; i < (options.workers ?? 1); i++) {

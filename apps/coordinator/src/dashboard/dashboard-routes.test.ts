@@ -57,6 +57,9 @@ describe('dashboard routes', () => {
     const root = await call(coordinator.url, '/', { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/dashboard/');
+    const bare = await call(coordinator.url, '/dashboard', { redirect: 'manual' });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/dashboard/');
     expect((await call(coordinator.url, '/dashboard/nothing.js')).status).toBe(404);
   });
 

@@ -5,6 +5,14 @@ import { startRedis, waitFor, type RedisServer } from '@shardbridge/testkit';
 import { MemoryCheckpointStore } from '../apps/worker/src/checkpoint/memory-checkpoint-store.js';
 import { ConsistencyMonitor } from '../apps/worker/src/consistency/consistency-monitor.js';
 import { ShardSync } from '../apps/worker/src/shard-sync.js';
+import { startQueueRedis } from './control-plane/support/cluster-data.js';
+import { runCli } from './support/cli-process.js';
+import {
+  pollJson,
+  postJson,
+  startInProcessControlPlane,
+  type InProcessControlPlane,
+} from './support/in-process-control-plane.js';
 import { startBenchmark } from './support/sync-harness.js';
 
 // Issue 17, item 2: the continuous consistency monitor finds a key changed directly on the target (and only that
@@ -86,4 +94,52 @@ describe('the continuous consistency monitor', () => {
     expect(report.listed).toEqual([expect.objectContaining({ key: 'k:42', db: 0, kind: 'value' })]);
     expect(report.mismatches).toBe(1);
   }, 200_000);
+});
+
+describe('the consistency monitor of a plan, through the coordinator', () => {
+  let queue: RedisServer;
+  let source: RedisServer;
+  let target: RedisServer;
+  let plane: InProcessControlPlane;
+
+  beforeAll(async () => {
+    [queue, source, target] = await Promise.all([startQueueRedis(), startRedis(), startRedis()]);
+    const client = source.client();
+    for (let i = 0; i < 300; i++) await client.set(`p:${i}`, `value ${i}`);
+    plane = await startInProcessControlPlane(queue);
+  });
+  afterAll(async () => {
+    await plane?.close();
+    await Promise.all([queue?.stop(), source?.stop(), target?.stop()]);
+  });
+
+  it('shows the confirmed mismatch in the plan, in status and in /metrics', async () => {
+    const created = await postJson(`${plane.url}/v1/plans`, {
+      name: 'monitored',
+      source: { type: 'standalone', seeds: [`${source.host}:${source.port}`] },
+      target: { type: 'standalone', seeds: [`${target.host}:${target.port}`] },
+      consistency: { enabled: true, keysPerSecond: 1000 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const planId: string = created.body.id;
+    type View = { shards: Array<{ phase: string; consistency?: { passes: number; mismatches: number } }> };
+    await pollJson<View>(`${plane.url}/v1/plans/${planId}`, (plan) =>
+      plan.shards.every((shard) => (shard.consistency?.passes ?? 0) >= 1),
+    );
+    await target.client().set('p:7', 'changed behind the sync');
+    const view = await pollJson<View & { shards: Array<{ consistency: { listed: unknown[] } }> }>(
+      `${plane.url}/v1/plans/${planId}`,
+      (plan) => plan.shards.every((shard) => (shard.consistency?.mismatches ?? 0) > 0),
+    );
+    expect(view.shards[0].consistency.listed).toEqual([
+      expect.objectContaining({ key: 'p:7', db: 0, kind: 'value' }),
+    ]);
+    const metrics = await (await fetch(`${plane.url}/metrics`)).text();
+    expect(metrics).toContain(
+      `shardbridge_shard_consistency_mismatches{plan="${planId}",shard="${planId}-0"} 1`,
+    );
+    const status = await runCli(['status', planId, '--api', plane.url]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('MISMATCH db 0 "p:7": value');
+  });
 });

@@ -218,6 +218,19 @@ export const planSchemaDocument = {
       description: 'accept the plan even when preflight finds problems',
     },
     caps: { $ref: '#/components/schemas/PlanCaps' },
+    consistency: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'continuous consistency monitor during the live stream (off by default): each shard compares its keys ' +
+        'with the target at keysPerSecond and reports confirmed mismatches',
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        keysPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10000, default: 20 },
+        ttlToleranceMs: { type: 'integer', minimum: 0, default: 5000 },
+        maxListed: { type: 'integer', minimum: 0, maximum: 1000, default: 20 },
+      },
+    },
     ...syncSettings,
   },
 };

@@ -191,6 +191,32 @@ const document = {
           },
           reportedAt: { type: ['integer', 'null'] },
           ...shardCapsProperties,
+          consistency: {
+            type: 'object',
+            description:
+              'the continuous consistency monitor (plan option `consistency`), when enabled: keys compared, ' +
+              'confirmed mismatches (the first `maxListed` listed), keys in flight or unsettled, passes, error',
+            properties: {
+              checked: { type: 'integer' },
+              inFlight: { type: 'integer' },
+              unsettled: { type: 'integer' },
+              mismatches: { type: 'integer' },
+              passes: { type: 'integer' },
+              error: { type: 'string' },
+              listed: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    key: { type: 'string' },
+                    db: { type: 'integer' },
+                    kind: { enum: ['missing', 'extra', 'type', 'value', 'ttl'] },
+                    at: { type: 'integer', description: 'unix ms it was confirmed' },
+                  },
+                },
+              },
+            },
+          },
           scan: {
             type: 'object',
             description: 'scan mode only: SCAN + DUMP/RESTORE + keyspace notifications',

@@ -90,6 +90,10 @@ export function shardStatus(
     ...(typeof report?.outputBuffer === 'object' && report.outputBuffer !== null
       ? { outputBuffer: { ...report.outputBuffer } }
       : {}),
+    // the consistency monitor's findings, when the plan enables it
+    ...(typeof report?.consistency === 'object' && report.consistency !== null
+      ? { consistency: { ...report.consistency } }
+      : {}),
     // scan mode's own counters (keys scanned/re-read, re-scans), when the worker reports them
     ...(typeof report?.scan === 'object' && report.scan !== null ? { scan: { ...report.scan } } : {}),
   };

@@ -1,5 +1,5 @@
 import { connectApi, type ApiCommandOptions } from '../api-client.js';
-import type { PlanCaps, ShardRateCapState, SourceOutputBuffer } from '@shardbridge/plan';
+import type { ConsistencyReport, PlanCaps, ShardRateCapState, SourceOutputBuffer } from '@shardbridge/plan';
 import { formatBytes } from '../format-progress.js';
 import { describeCaps } from './caps-command.js';
 
@@ -39,6 +39,7 @@ export interface PlanStatusView {
     migrationBarrierTimeouts?: number;
     rateCap?: ShardRateCapState;
     outputBuffer?: SourceOutputBuffer;
+    consistency?: ConsistencyReport;
   }>;
   topologyEvents?: Array<{
     at: number;
@@ -110,6 +111,16 @@ export function renderPlanStatus(plan: PlanStatusView): string {
           `replica (${formatBytes(buffer.limitBytes)}); at 100% it drops the link (full resync): raise the cap ` +
           '(`shardbridge caps`) or the limit on the source',
       );
+    }
+    const consistency = shard.consistency;
+    if (consistency) {
+      lines.push(
+        `      consistency: ${consistency.checked} keys checked, ${consistency.passes} passes, ` +
+          `${consistency.mismatches} mismatched${consistency.error ? ` (paused: ${consistency.error})` : ''}`,
+      );
+      for (const key of consistency.listed) {
+        lines.push(`      MISMATCH db ${key.db} ${JSON.stringify(key.key)}: ${key.kind}`);
+      }
     }
     if (shard.lastError && shard.phase !== 'incremental') {
       lines.push(`      last error ${shard.lastError.code}: ${shard.lastError.message}`);

@@ -74,6 +74,21 @@ const SHARD_GAUGES: Array<[string, string, (shard: ShardStatus) => number]> = [
     '1 while the source output buffer is past half its limit (the link is at risk)',
     (s) => (s.outputBuffer?.warning ? 1 : 0),
   ],
+  [
+    'consistency_checked',
+    'keys the consistency monitor compared since the worker took the shard (0 when the plan does not enable it)',
+    (s) => s.consistency?.checked ?? 0,
+  ],
+  [
+    'consistency_mismatches',
+    'keys the consistency monitor confirmed differ on the target now',
+    (s) => s.consistency?.mismatches ?? 0,
+  ],
+  [
+    'consistency_unsettled',
+    'keys that kept changing on the source while the monitor confirmed them (not judged)',
+    (s) => s.consistency?.unsettled ?? 0,
+  ],
   ['failed', '1 when the shard job has failed', (s) => (s.phase === 'failed' ? 1 : 0)],
 ];
 

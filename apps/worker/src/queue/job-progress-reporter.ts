@@ -17,6 +17,8 @@ export interface JobProgressReporterOptions {
   onError: (error: Error) => void;
   /** @defaultValue Date.now */
   now?: () => number;
+  /** fields of other components of the shard (e.g. the consistency monitor's report), added to each report */
+  extras?: () => Partial<ShardJobProgress>;
 }
 
 /** Bound on remembered (time, sourceOffset) samples for lagMs; at one per second, about an hour of lag. */
@@ -146,6 +148,7 @@ export class JobProgressReporter {
       ...(progress.outputBuffer ? { outputBuffer: { ...progress.outputBuffer } } : {}),
       migrationBarriers: progress.migrationBarriers,
       migrationBarrierTimeouts: progress.migrationBarrierTimeouts,
+      ...this.options.extras?.(),
       reportedAt: at,
     };
   }

@@ -12,6 +12,7 @@ import {
 } from '@shardbridge/plan';
 import { RedisCheckpointStore } from '../checkpoint/redis-checkpoint-store.js';
 import { migrationBarrierFromJob } from '../resharding/barrier-from-job.js';
+import { ConsistencyMonitor } from '../consistency/consistency-monitor.js';
 import { shardEngineForJob, type ShardEngine } from '../shard-engine.js';
 import { ShardSyncError } from '../sync-errors.js';
 import { JobProgressReporter } from './job-progress-reporter.js';
@@ -294,11 +295,13 @@ export class ShardWorker {
       logger.info('control says stop: completing the job without syncing');
       return this.result(null, -1);
     }
+    let monitor: ConsistencyMonitor | null = null;
     const reporter = new JobProgressReporter({
       workerId: this.workerId,
       intervalMs: this.options.progressIntervalMs ?? 1000,
       publish: (progress) => job.updateProgress(progress),
       onError: (error) => logger.debug({ err: error.message }, 'progress update failed'),
+      extras: () => (monitor ? { consistency: monitor.report } : {}),
     });
     // The caps apply from the first byte; a read that fails starts uncapped and the watch below applies them.
     const rateCaps = await control.capsOf(data.planId, data.shardId).catch((error: Error) => {
@@ -343,6 +346,18 @@ export class ShardWorker {
     }
     reporter.onProgress(sync.progress);
     const running = sync.run();
+    if (data.consistency?.enabled) {
+      monitor = new ConsistencyMonitor({
+        data,
+        logger,
+        resolveSecret: this.options.resolveSecret,
+        position: () => ({
+          acknowledgedOffset: sync.progress.acknowledgedOffset,
+          live: sync.progress.phase === 'incremental',
+        }),
+      });
+      monitor.start();
+    }
     const shard: RunningShard = {
       job,
       sync,
@@ -361,12 +376,18 @@ export class ShardWorker {
     try {
       await running;
     } catch (error) {
-      if (shard.stopReason === 'lock-lost' || (error as { code?: string }).code === 'CHECKPOINT_FENCED') {
+      const code = (error as { code?: string }).code;
+      // Fenced (by the job lock at a checkpoint, or by the target refusing an older owner's batch): another worker
+      // owns the shard now; this one drops it without a word in the job.
+      if (shard.stopReason === 'lock-lost' || code === 'CHECKPOINT_FENCED' || code === 'TARGET_FENCED') {
+        if (code === 'TARGET_FENCED')
+          logger.warn('the target refused a batch from an older owner of the shard');
         return this.leaveLostJob(shard, logger);
       }
       await reporter.finish('failed');
       throw error; // a ShardSyncError: names the shard, the address and the fix, never a secret
     } finally {
+      await monitor?.stop();
       unwatch();
       unwatchCaps();
       this.running.delete(job.id!);

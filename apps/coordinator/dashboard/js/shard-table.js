@@ -16,6 +16,7 @@ const COLUMNS = [
   ['reconnects', 'Reconnects'],
   ['resyncs', 'Resyncs (partial / full)'],
   ['cap', 'Cap'],
+  ['consistency', 'Consistency'],
   ['lastError', 'Last error'],
   ['actions', 'Actions'],
 ];
@@ -57,6 +58,21 @@ function errorCell(cell, shard) {
   }
   setText(code, error.code);
   setText(message, error.message);
+}
+
+/** Listed keys shown per shard; the count is always the monitor's exact one. */
+const SHOWN_MISMATCHES = 5;
+
+/** The consistency monitor's findings (`shard.consistency`, present only when the plan enables it). */
+function consistencyText(report) {
+  if (typeof report !== 'object' || report === null) return 'off';
+  const mismatches = typeof report.mismatches === 'number' ? report.mismatches : 0;
+  const parts = [`${formatCount(mismatches)} mismatched of ${formatCount(report.checked)} checked`];
+  const listed = Array.isArray(report.listed) ? report.listed.slice(0, SHOWN_MISMATCHES) : [];
+  if (listed.length > 0) parts.push(listed.map((item) => `${item.key} (${item.kind})`).join(', '));
+  if (mismatches > listed.length && listed.length > 0) parts.push('…');
+  if (typeof report.error === 'string') parts.push(`not checking: ${report.error}`);
+  return parts.join('; ');
 }
 
 function phaseCell(cell, shard) {
@@ -149,6 +165,7 @@ export class ShardTable {
       setText(cell('resyncs'), `${formatCount(shard.partialSyncs)} / ${formatCount(shard.fullSyncs)}`);
       const cap = formatCaps(shard.rateCap);
       setText(cell('cap'), cap ? `${cap}${shard.rateCap.throttled ? ' (holding back)' : ''}` : 'none');
+      setText(cell('consistency'), consistencyText(shard.consistency));
       errorCell(cell('lastError'), shard);
       const retry = row.querySelector('[data-action=retry]');
       retry.disabled = !RETRYABLE.has(shard.phase);

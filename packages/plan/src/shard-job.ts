@@ -43,6 +43,11 @@ export const keys = {
    * workers read it again (they also poll it with the control keys).
    */
   caps: (planId: string) => `${KEY_PREFIX}:caps:${planId}`,
+  /**
+   * integer: the shard's fence epoch, INCR'd by each worker that takes the shard's job (exactly-once plans); the
+   * target refuses batches carrying an older epoch than one it saw, so a worker that lost its lock cannot write late
+   */
+  fenceEpoch: (shardId: string) => `${KEY_PREFIX}:fence-epoch:${shardId}`,
 };
 
 /** Connection settings of one side as a worker needs them. Secrets are references only. */

@@ -308,6 +308,11 @@ export class ShardWorker {
       logger.warn({ err: error.message }, 'cannot read the rate caps yet: starting uncapped');
       return NO_CAPS;
     });
+    // Exactly-once: a new epoch for this owner, taken after the job's lock: every earlier owner's is lower, so the
+    // target refuses whatever such a worker still sends (paused, or cut off from the queue) once this one wrote.
+    const fenceEpoch = data.target.exactlyOnce
+      ? await this.client!.incr(keys.fenceEpoch(data.shardId))
+      : undefined;
     let sync: ShardEngine;
     try {
       sync = shardEngineForJob(
@@ -321,6 +326,7 @@ export class ShardWorker {
           resolveSecret: this.options.resolveSecret,
           // A run before this one reported progress: it may have written (BullMQ starts progress at 0).
           targetWrittenBefore: typeof job.progress === 'object' && job.progress !== null,
+          fenceEpoch,
           currentSlots: () => recordedSlots(this.client!, data),
         },
         {

@@ -44,6 +44,11 @@ export interface SyncOptionsFromJobContext {
   targetWrittenBefore?: boolean;
   /** the shard's slots as re-planning last recorded them, for failover following (see SourceLocatorOptions) */
   currentSlots?: () => Promise<ReadonlyArray<readonly [number, number]> | null>;
+  /**
+   * Exactly-once: this owner's fence epoch for the shard (a worker takes a new, higher one each time it takes the
+   * job); the target refuses batches of an older owner (see TargetWriterOptions.fenceEpoch). @defaultValue none
+   */
+  fenceEpoch?: number;
 }
 
 /**
@@ -96,6 +101,7 @@ export function syncOptionsFromJob(
       natMap,
       ...(target.crossSlot ? { crossSlot: target.crossSlot } : {}),
       ...(target.exactlyOnce ? { appliedMarkerKey: appliedMarkerKey(data.shardId) } : {}),
+      ...(target.exactlyOnce && context.fenceEpoch !== undefined ? { fenceEpoch: context.fenceEpoch } : {}),
       ...windowOptions(target.window),
       mapAddress: targetRules(target.natRules),
       // The writer's messages say "target <label>" themselves.

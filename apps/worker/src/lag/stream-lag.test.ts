@@ -55,4 +55,20 @@ describe('StreamLag', () => {
     expect(lag.ageMs(500_000, 1_000_000)).toBeGreaterThanOrEqual(now - 50_001);
     expect(lag.ageMs(500_000, 1_000_000)).toBeLessThanOrEqual(now - 50_001 + 100);
   });
+
+  it('ages unread bytes from the first source sample ahead of the worker, not the newest one', () => {
+    let now = 0;
+    const lag = new StreamLag(10, () => now);
+    lag.arrived(0);
+    lag.sourceHead(1000);
+    now = 100;
+    lag.sourceHead(2000);
+    now = 150;
+    // Everything received (500) is confirmed; the source held byte 1000 unread since t=0 at least.
+    expect(lag.ageMs(500, 500)).toBe(150);
+    // Read through the first sample: the newer one (t=100) speaks for what is still unread.
+    expect(lag.ageMs(1500, 1500)).toBe(50);
+    expect(lag.ageMs(2000, 2000)).toBe(0);
+  });
 });
+

@@ -18,6 +18,11 @@ export class StreamLag {
   private samples: Array<{ offset: number; at: number }> = [];
   private resolutionMs: number;
   private head: { offset: number; at: number } | null = null;
+  /**
+   * The oldest source sample still ahead of what was received: the first unread byte existed by then. Kept while
+   * newer samples arrive, so the age of unread bytes grows with the wait instead of restarting at each sample.
+   */
+  private aheadSince: { offset: number; at: number } | null = null;
   /** the clock read once per synchronous run of arrivals (the commands of one socket chunk arrive together) */
   private tick: number | null = null;
   private readonly endTick = () => {
@@ -51,12 +56,14 @@ export class StreamLag {
   /** The source's `master_repl_offset`, sampled now. */
   sourceHead(offset: number): void {
     this.head = { offset, at: this.now() };
+    this.aheadSince ??= this.head;
   }
 
   /** The byte at `offset` is where a new stream history starts (full resync, failover): forget the old one. */
   reset(): void {
     this.samples = [];
     this.head = null;
+    this.aheadSince = null;
     this.resolutionMs = this.baseResolutionMs;
   }
 
@@ -75,9 +82,12 @@ export class StreamLag {
     const now = this.now();
     let age = 0;
     if (receivedOffset > acknowledgedOffset && samples.length > 0) age = now - samples[0].at;
-    const head = this.head;
-    if (head && head.offset > Math.max(acknowledgedOffset, receivedOffset))
-      age = Math.max(age, now - head.at);
+    const done = Math.max(acknowledgedOffset, receivedOffset);
+    // The oldest sample is read through once its offset is: the newest one then speaks for what is still unread.
+    if (this.aheadSince && this.aheadSince.offset <= done) {
+      this.aheadSince = this.head && this.head.offset > done ? this.head : null;
+    }
+    if (this.aheadSince) age = Math.max(age, now - this.aheadSince.at);
     return Math.max(0, Math.round(age));
   }
 

@@ -81,14 +81,22 @@ export class StreamLag {
     if (drop > 0) samples.splice(0, drop);
     const now = this.now();
     let age = 0;
-    if (receivedOffset > acknowledgedOffset && samples.length > 0) age = now - samples[0].at;
+    let behind = false;
+    if (receivedOffset > acknowledgedOffset && samples.length > 0) {
+      age = now - samples[0].at;
+      behind = true;
+    }
     const done = Math.max(acknowledgedOffset, receivedOffset);
     // The oldest sample is read through once its offset is: the newest one then speaks for what is still unread.
     if (this.aheadSince && this.aheadSince.offset <= done) {
       this.aheadSince = this.head && this.head.offset > done ? this.head : null;
     }
-    if (this.aheadSince) age = Math.max(age, now - this.aheadSince.at);
-    return Math.max(0, Math.round(age));
+    if (this.aheadSince) {
+      age = Math.max(age, now - this.aheadSince.at);
+      behind = true;
+    }
+    // A byte that arrived this very millisecond is still lag: never 0 while anything is unconfirmed.
+    return behind ? Math.max(1, Math.ceil(age)) : 0;
   }
 
   /** The source's offset at the last sample, when it is ahead of `receivedOffset`: bytes not read yet. */

@@ -31,6 +31,20 @@ describe('FlowWindow', () => {
     expect(window.bytes).toBe(16 * 1024 * 1024);
   });
 
+  it('never grows the byte window on a short link (big values on loopback): memory stays where it started', () => {
+    const window = new FlowWindow();
+    let now = 0;
+    let largest = window.bytes;
+    for (let i = 0; i < 30; i++) {
+      window.takeProbe(now);
+      window.hasRoom(10, window.bytes); // a few big RESTOREs fill the bytes, not the commands
+      window.confirmed(10, window.bytes);
+      window.probeAnswered((now += 3));
+      largest = Math.max(largest, window.bytes);
+    }
+    expect(largest).toBe(WINDOW_DEFAULTS.floorBytes);
+  });
+
   it('does not grow while the source sends less than the window', () => {
     const window = new FlowWindow();
     let now = 0;

@@ -55,6 +55,13 @@ const SHRINK_RTT_SLACK_MS = 20;
 const HEADROOM = 2;
 /** A minimum round trip older than this is forgotten (the path may have changed). */
 const MIN_RTT_LIFETIME_MS = 10_000;
+/**
+ * The fastest link the byte window is sized for, in bytes per ms (10 Gbit/s): the byte window grows no further than
+ * HEADROOM × this × the link's round trip. On loopback or a LAN (a round trip of a few ms) that is less than the
+ * starting 16 MiB, so big values (RESTOREs of a full sync, whose round trips the target's own work stretches)
+ * never grow the byte window, and memory stays where it was; across a WAN it allows what the link can carry.
+ */
+const FASTEST_LINK_BYTES_PER_MS = 1_250_000;
 
 /**
  * The in-flight window of a target writer, sized by the link it measures. Pure: the writer reports sends and
@@ -221,7 +228,11 @@ export class FlowWindow {
     if (now < this.plateauUntil) return;
     if (rttMs <= minRtt * GROW_RTT_FACTOR + GROW_RTT_SLACK_MS) {
       const nextCommands = Math.min(this.maxCommands, this.windowCommands * 2);
-      const nextBytes = Math.min(this.maxBytes, this.windowBytes * 2);
+      const linkBytes = Math.ceil(FASTEST_LINK_BYTES_PER_MS * minRtt * HEADROOM);
+      const nextBytes = Math.max(
+        this.windowBytes,
+        Math.min(this.maxBytes, this.windowBytes * 2, Math.max(this.floorBytes, linkBytes)),
+      );
       if (nextCommands > this.windowCommands || nextBytes > this.windowBytes) this.grows++;
       this.windowCommands = nextCommands;
       this.windowBytes = nextBytes;

@@ -8,38 +8,11 @@ import {
   type FaultProxy,
   type RedisServer,
 } from '@shardbridge/testkit';
-import type { Redis } from 'ioredis';
 import { startCli } from './support/cli-process.js';
+import { startCountingWrites } from './support/counting-writes.js';
 import { scratchDir, syncCounters, waitUntilCaughtUp } from './support/sync-harness.js';
 
 const KILL_ROUNDS = 4;
-
-/** Non-idempotent writes: every RPUSH adds a unique token, every INCR counts; a replay would show. */
-function startCountingWrites(client: Redis): { stop(): Promise<number> } {
-  let running = true;
-  let next = 0;
-  const loop = (async () => {
-    while (running) {
-      const pipeline = client.pipeline();
-      for (let i = 0; i < 20; i++) {
-        const n = next++;
-        pipeline.rpush(`tokens:${n % 4}`, `t${n}`);
-        pipeline.incr('counter');
-        pipeline.hincrby('counts', `f${n % 10}`, 1);
-      }
-      pipeline.multi().incr('tx:counter').rpush('tx:tokens', `tx${next}`).exec();
-      await pipeline.exec();
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return next;
-    },
-  };
-}
 
 /** Direct, and with the target 80 ms of round trip away (a proxy holding every chunk 40 ms each way). */
 describe.each([

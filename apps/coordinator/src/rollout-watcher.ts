@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ShardJobProgress } from '@shardbridge/plan';
+import { PeriodicPass } from './periodic-pass.js';
 import type { PlanService } from './plan-service.js';
 import type { StoredPlan } from './plan-store.js';
 
@@ -30,28 +31,23 @@ export interface RolloutWatcherOptions {
 export class RolloutWatcher {
   /** planId → unix ms since which every canary was seen healthy */
   readonly #healthySince = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> | undefined;
+  readonly #passes: PeriodicPass;
 
-  constructor(private readonly options: RolloutWatcherOptions) {}
+  constructor(private readonly options: RolloutWatcherOptions) {
+    this.#passes = new PeriodicPass(
+      'rollout scan',
+      options.intervalMs ?? 1_000,
+      () => this.scan(),
+      options.logger,
+    );
+  }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      // One scan at a time: a slow queue Redis must not pile scans up.
-      this.#tick ??= this.scan()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'rollout scan failed'))
-        .finally(() => {
-          this.#tick = undefined;
-        });
-    }, this.options.intervalMs ?? 1_000);
-    this.#timer.unref();
+    this.#passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#tick;
+    await this.#passes.stop();
   }
 
   /** One pass over the active plans with a pending canary rollout. */

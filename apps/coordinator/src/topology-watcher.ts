@@ -13,6 +13,7 @@ import type { PlanService } from './plan-service.js';
 import type { StoredPlan } from './plan-store.js';
 import type { DiscoverShards } from './shard-discovery.js';
 import { diffTopology } from './topology-diff.js';
+import { PeriodicPass } from './periodic-pass.js';
 
 export interface TopologyWatcherOptions {
   plans: PlanService;
@@ -40,29 +41,23 @@ export interface TopologyWatcherOptions {
  * keeps no state of its own: a restarted coordinator compares with the stored records again.
  */
 export class TopologyWatcher {
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> | undefined;
+  readonly #passes: PeriodicPass;
 
-  constructor(private readonly options: TopologyWatcherOptions) {}
+  constructor(private readonly options: TopologyWatcherOptions) {
+    this.#passes = new PeriodicPass(
+      'topology scan',
+      options.intervalMs ?? 10_000,
+      () => this.scan(),
+      options.logger,
+    );
+  }
 
   start(): void {
-    const intervalMs = this.options.intervalMs ?? 10_000;
-    if (this.#timer || intervalMs <= 0) return;
-    this.#timer = setInterval(() => {
-      // One scan at a time: a slow source must not pile scans up.
-      this.#tick ??= this.scan()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'topology scan failed'))
-        .finally(() => {
-          this.#tick = undefined;
-        });
-    }, intervalMs);
-    this.#timer.unref();
+    this.#passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#tick;
+    await this.#passes.stop();
   }
 
   /** One pass over the active cluster-source plans (manual shard lists are the operator's and are not followed). */

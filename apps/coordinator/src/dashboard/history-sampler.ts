@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PeriodicPass } from '../periodic-pass.js';
 import type { PlanService } from '../plan-service.js';
 import { DEFAULT_HISTORY_INTERVAL_MS, type LagHistory } from './lag-history.js';
 
@@ -20,29 +21,23 @@ export interface HistorySamplerOptions {
  * progress the workers report. Stopped and cut-over plans keep the history they have until it ages out.
  */
 export class HistorySampler {
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> | undefined;
+  readonly #passes: PeriodicPass;
 
-  constructor(private readonly options: HistorySamplerOptions) {}
+  constructor(private readonly options: HistorySamplerOptions) {
+    this.#passes = new PeriodicPass(
+      'lag history sampling',
+      options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS,
+      () => this.sample(),
+      options.logger,
+    );
+  }
 
   start(): void {
-    const intervalMs = this.options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
-    if (this.#timer || intervalMs <= 0) return;
-    this.#timer = setInterval(() => {
-      // One pass at a time: a slow queue Redis must not pile passes up.
-      this.#tick ??= this.sample()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'lag history sampling failed'))
-        .finally(() => {
-          this.#tick = undefined;
-        });
-    }, intervalMs);
-    this.#timer.unref();
+    this.#passes.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#tick;
+    await this.#passes.stop();
   }
 
   /** One pass: a sample of each shard of each active plan. */

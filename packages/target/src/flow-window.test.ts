@@ -45,6 +45,14 @@ describe('FlowWindow', () => {
     expect(largest).toBe(WINDOW_DEFAULTS.floorBytes);
   });
 
+  it('grows on a short link whose round trips a busy worker stretches, while the rate keeps rising', () => {
+    const window = new FlowWindow();
+    let now = round(window, 0, 20, 1000); // the link: 20 ms
+    // The worker's own event loop answers the probes 15–25 ms late; the target confirms the whole window each time.
+    for (let i = 0; i < 4; i++) now = round(window, now, 35 + (i % 2) * 10, window.commands);
+    expect(window.commands).toBeGreaterThanOrEqual(16_000);
+  });
+
   it('does not grow while the source sends less than the window', () => {
     const window = new FlowWindow();
     let now = 0;

@@ -47,7 +47,11 @@ describe('ShardSync: the target restarts under a streaming shard', () => {
     try {
       await waitFor('the shard streaming', streaming, 30_000);
       // A resume point exists before the target goes: the reconnect then resumes instead of copying again.
-      await waitFor('a checkpoint', async () => (await checkpoints.load('target-restart-0')) !== null, 30_000);
+      await waitFor(
+        'a checkpoint',
+        async () => (await checkpoints.load('target-restart-0')) !== null,
+        30_000,
+      );
       await target.kill('SIGKILL');
       for (let i = 0; i < 50; i++) await sourceClient.set(`down:${i}`, String(i));
       // At least one reconnect finds the target down (TARGET_CONNECT_FAILED) before it is back.

@@ -71,4 +71,3 @@ describe('StreamLag', () => {
     expect(lag.ageMs(2000, 2000)).toBe(0);
   });
 });
-

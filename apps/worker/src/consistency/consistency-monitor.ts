@@ -8,7 +8,7 @@ import {
 } from '@shardbridge/plan';
 import { CommandRules } from '../filter/command-rules.js';
 import type { SecretResolver } from '../queue/sync-options-from-job.js';
-import { printableKey, text, type DbClient } from '../verify/db-client.js';
+import { printableKey, redisVersion, text, type DbClient } from '../verify/db-client.js';
 import { compareKey, type KeyVerdict } from '../verify/key-compare.js';
 import { openShardReaders, type ShardReaders } from '../verify/shard-readers.js';
 import { KeyWalker } from './key-walker.js';
@@ -104,8 +104,8 @@ export class ConsistencyMonitor {
           (error) => (lost ??= error),
         );
         const sameVersion =
-          (await versionOf(readers.source)) ===
-          (await versionOf(readers.target.nodeForSlot(data.slots[0]?.[0] ?? 0)!));
+          (await redisVersion(readers.source)) ===
+          (await redisVersion(readers.target.nodeForSlot(data.slots[0]?.[0] ?? 0)!));
         delete this.state.error;
         await this.walk(readers, sameVersion, () => lost);
       } catch (error) {
@@ -228,9 +228,4 @@ async function fingerprint(source: DbClient, db: number, key: Buffer): Promise<B
 async function masterOffset(source: DbClient): Promise<number> {
   const info = text(await source.call(0, 'INFO', 'replication'));
   return Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1] ?? 0);
-}
-
-async function versionOf(node: DbClient): Promise<string> {
-  const info = text(await node.call(0, 'INFO', 'server'));
-  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
 }

@@ -1,4 +1,4 @@
-import { text, type DbClient } from '../verify/db-client.js';
+import { keyspaceDbs, text, type DbClient } from '../verify/db-client.js';
 
 /** SCAN COUNT hint: keys fetched per SCAN call (the walk itself is paced by the monitor). */
 const SCAN_COUNT = 100;
@@ -64,10 +64,6 @@ export class KeyWalker {
       this.dbs = [0];
       return;
     }
-    const info = text(await this.source.call(0, 'INFO', 'keyspace'));
-    const dbs = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)]
-      .filter((match) => Number(match[2]) > 0)
-      .map((match) => Number(match[1]));
-    this.dbs = dbs.length > 0 ? dbs.sort((a, b) => a - b) : [0];
+    this.dbs = await keyspaceDbs(this.source);
   }
 }

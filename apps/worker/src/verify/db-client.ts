@@ -41,3 +41,18 @@ export function printableKey(key: Buffer): string {
   const utf8 = key.toString('utf8');
   return Buffer.from(utf8, 'utf8').equals(key) ? utf8 : `base64:${key.toString('base64')}`;
 }
+
+/** The node's `redis_version` (`unknown` when INFO does not say). */
+export async function redisVersion(node: DbClient): Promise<string> {
+  const info = text(await node.call(0, 'INFO', 'server'));
+  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+}
+
+/** The dbs that hold keys on a standalone node, ascending; [0] when none does. */
+export async function keyspaceDbs(node: DbClient): Promise<number[]> {
+  const info = text(await node.call(0, 'INFO', 'keyspace'));
+  const dbs = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)]
+    .filter((m) => Number(m[2]) > 0)
+    .map((m) => Number(m[1]));
+  return dbs.length > 0 ? dbs.sort((a, b) => a - b) : [0];
+}

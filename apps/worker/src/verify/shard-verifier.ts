@@ -14,7 +14,7 @@ import {
 import { CommandRules } from '../filter/command-rules.js';
 import type { SecretResolver } from '../queue/sync-options-from-job.js';
 import { TargetKeys } from '../scan/target-keys.js';
-import { printableKey, text, type DbClient } from './db-client.js';
+import { keyspaceDbs, printableKey, redisVersion, type DbClient } from './db-client.js';
 import { compareKey, type KeyVerdict } from './key-compare.js';
 import { keyCounts } from './key-counts.js';
 import { mapWithLimit, recheckRounds, type Suspect } from './recheck-rounds.js';
@@ -265,19 +265,6 @@ class ShardRun {
     };
     this.result.differences.push(difference);
   }
-}
-
-async function redisVersion(node: DbClient): Promise<string> {
-  const info = text(await node.call(0, 'INFO', 'server'));
-  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
-}
-
-async function keyspaceDbs(node: DbClient): Promise<number[]> {
-  const info = text(await node.call(0, 'INFO', 'keyspace'));
-  const dbs = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)]
-    .filter((m) => Number(m[2]) > 0)
-    .map((m) => Number(m[1]));
-  return dbs.length > 0 ? dbs.sort((a, b) => a - b) : [0];
 }
 
 function targetDbOf(filter: SyncFilterSpec | undefined, db: number): number | null {

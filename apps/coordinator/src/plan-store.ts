@@ -110,12 +110,12 @@ export class PlanStore {
 
   /**
    * Stores a new plan and sets every shard's control to `run`, atomically, after claiming its name: throws
-   * PlanNameTakenError when another stored plan holds the name (one plan per name, so the same name can never sync
-   * twice at once).
+   * PlanNameTakenError when another stored plan holds the name in the index (one plan per name, so the same name
+   * can never sync twice at once).
    */
   async create(record: StoredPlan): Promise<void> {
-    const holder = await this.findByName(record.plan.name);
-    if (holder && holder.id !== record.id) throw new PlanNameTakenError(record.plan.name, holder.id);
+    // The caller has looked the name up (findByName, which also finds plans stored before the index); the claim
+    // below is what makes it atomic.
     const refusedBy = (await this.redis.eval(
       CLAIM_NAME_SCRIPT,
       2,
